@@ -1,0 +1,77 @@
+//! The on-disk layout (DESIGN.md, "On disk").
+//!
+//! Without `--root`: volatile state in `/run/minipod`, persistent state in
+//! `/var/lib/minipod`, logs in `/var/log/minipod`. With `--root DIR` (or
+//! `MINIPOD_ROOT`) everything moves under DIR: `DIR/run`, `DIR` itself for the
+//! persistent part (images, `pods/<uid>/volumes/...`) and `DIR/log`, so a test owns one
+//! directory and removes it whole.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct StateRoot {
+    /// Volatile: pod records, status, events, supervisor pids, locks, OCI bundles.
+    pub run: PathBuf,
+    /// Persistent: images, emptyDir volumes.
+    pub lib: PathBuf,
+    /// Container logs in the CRI format.
+    pub log: PathBuf,
+}
+
+impl StateRoot {
+    pub fn new(root: Option<&Path>) -> Self {
+        match root {
+            Some(dir) => {
+                let dir = absolute(dir);
+                StateRoot {
+                    run: dir.join("run"),
+                    log: dir.join("log"),
+                    lib: dir,
+                }
+            }
+            None => StateRoot {
+                run: PathBuf::from("/run/minipod"),
+                lib: PathBuf::from("/var/lib/minipod"),
+                log: PathBuf::from("/var/log/minipod"),
+            },
+        }
+    }
+
+    /// The image store: blobs, unpacked layers, tags.
+    pub fn images(&self) -> PathBuf {
+        self.lib.join("images")
+    }
+
+    /// `pods/<uid>`: the persistent side of one pod (its volumes), kubelet-shaped.
+    pub fn pod_lib(&self, uid: &str) -> PathBuf {
+        self.lib.join("pods").join(uid)
+    }
+
+    /// Volatile records of all pods.
+    pub fn pods_run(&self) -> PathBuf {
+        self.run.join("pods")
+    }
+
+    /// Volatile records of one pod: record, status, events, bundles.
+    pub fn pod_run(&self, uid: &str) -> PathBuf {
+        self.pods_run().join(uid)
+    }
+
+    /// `log/pods/<namespace>_<pod>_<uid>`: the pod's container logs.
+    pub fn pod_logs(&self, namespace: &str, name: &str, uid: &str) -> PathBuf {
+        self.log
+            .join("pods")
+            .join(format!("{namespace}_{name}_{uid}"))
+    }
+}
+
+/// An absolute path without touching the file system (the directory may not exist yet).
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    }
+}
