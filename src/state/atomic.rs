@@ -17,8 +17,8 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         file_name.to_string_lossy(),
         std::process::id()
     ));
-    let mut file = std::fs::File::create(&tmp)
-        .with_context(|| format!("create {}", tmp.display()))?;
+    let mut file =
+        std::fs::File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
     file.write_all(data)
         .and_then(|_| file.sync_data())
         .with_context(|| format!("write {}", tmp.display()))?;
@@ -29,7 +29,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 
 /// Serialize `value` as pretty JSON and write it atomically.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    let data = serde_json::to_vec_pretty(value)
-        .with_context(|| format!("encode {}", path.display()))?;
+    let data =
+        serde_json::to_vec_pretty(value).with_context(|| format!("encode {}", path.display()))?;
     write_atomic(path, &data)
 }

@@ -1,4 +1,4 @@
 //! Where minipod keeps things on disk, and how records are written.
 
-pub mod paths;
 pub mod atomic;
+pub mod paths;
