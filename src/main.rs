@@ -11,6 +11,7 @@
 mod cli;
 mod image;
 mod narration;
+mod net;
 mod pod;
 mod runtime;
 mod state;

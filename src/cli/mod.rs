@@ -1,7 +1,14 @@
 //! The command line: kubectl-shaped verbs. Parses, calls the pod layer or the image
 //! store, prints. No kernel calls here.
 
+mod apply;
+mod delete;
+mod exec;
+mod get;
 mod image;
+mod logs;
+mod shim;
+mod yaml_out;
 
 use crate::state::paths::StateRoot;
 use anyhow::Result;
@@ -33,6 +40,38 @@ pub enum Command {
     /// Manage the local image store (load, import, ls, inspect, tag, rm).
     #[command(subcommand)]
     Image(image::ImageCommand),
+
+    /// Create pods from manifests, or leave them as they are when unchanged.
+    #[command(after_help = "Example:\n  minipod apply -f sidecar-pod.yaml --explain")]
+    Apply(apply::ApplyArgs),
+
+    /// Create pods from manifests; an existing pod is an error.
+    #[command(after_help = "Example:\n  minipod create -f two-containers.yaml")]
+    Create(apply::ApplyArgs),
+
+    /// Replace pods from manifests (--force: delete and create again).
+    #[command(after_help = "Example:\n  minipod replace --force -f sidecar-pod.yaml")]
+    Replace(apply::ReplaceArgs),
+
+    /// List pods as kubectl does.
+    #[command(after_help = "Example:\n  minipod get pods -o wide\n  minipod get pod sidecar-pod -o jsonpath")]
+    Get(get::GetArgs),
+
+    /// Delete pods: SIGTERM, the grace period, SIGKILL, then every file of the pod.
+    #[command(after_help = "Example:\n  minipod delete pod sidecar-pod --grace-period=0 --force")]
+    Delete(delete::DeleteArgs),
+
+    /// Print a container's logs.
+    #[command(after_help = "Example:\n  minipod logs sidecar-pod -c log-reader")]
+    Logs(logs::LogsArgs),
+
+    /// Run a command in a running container: it joins all of the container's namespaces.
+    #[command(after_help = "Example:\n  minipod exec sidecar-pod -c log-reader -- wget -qO- http://localhost/")]
+    Exec(exec::ExecArgs),
+
+    /// The per-pod supervisor (started by apply).
+    #[command(hide = true)]
+    Shim { uid: String },
 }
 
 /// Global settings every verb needs.
@@ -50,5 +89,13 @@ pub fn run() -> Result<i32> {
     };
     match cli.command {
         Command::Image(cmd) => image::run(&ctx, cmd),
+        Command::Apply(args) => apply::run(&ctx, &args, apply::Verb::Apply),
+        Command::Create(args) => apply::run(&ctx, &args, apply::Verb::Create),
+        Command::Replace(args) => apply::run(&ctx, &args.apply, apply::Verb::Replace { force: args.force }),
+        Command::Get(args) => get::run(&ctx, &args),
+        Command::Delete(args) => delete::run(&ctx, &args),
+        Command::Logs(args) => logs::run(&ctx, &args),
+        Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Shim { uid } => shim::run(&ctx, &uid),
     }
 }

@@ -1,1 +1,197 @@
-//! (being built)
+//! The runtime layer (runc's job): one container from an OCI bundle. It knows nothing
+//! about pods: the namespaces to join arrive as paths in the spec.
+//!
+//! The processes of one `create`, named with prctl so `ps` tells the story:
+//! ```text
+//! caller (the pod supervisor)
+//!  └─ minipod-inter   joins namespaces by path, unshares the new ones, forks
+//!      └─ minipod-init  PID 1 of the new PID namespace: mounts, pivot_root,
+//!                       user and capabilities, then execve → the container's program
+//! ```
+//! `unshare(CLONE_NEWPID)` only moves the *children* of the caller into the new PID
+//! namespace, hence the intermediate process; it exits once it has reported the
+//! init's host PID, and the init is re-parented to the supervisor (a subreaper).
+
+pub mod channel;
+mod mount_options;
+pub mod namespaces;
+pub mod process;
+mod rootfs;
+pub mod safe_path;
+
+use crate::narration::{self, step};
+use anyhow::{anyhow, Context, Result};
+use channel::ChildMessage;
+use nix::sys::wait::waitpid;
+use nix::unistd::{fork, ForkResult, Pid};
+use oci_spec::runtime::Spec;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+/// The container's standard streams, as the supervisor opened them.
+pub struct Stdio {
+    pub stdin: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
+}
+
+/// Create and start the container described by `spec` in `bundle`; returns the host
+/// PID of its first process once `execve` succeeded, or the error that stopped it.
+pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid> {
+    let process = spec
+        .process()
+        .as_ref()
+        .context("the spec has no process")?;
+    let namespaces = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().clone())
+        .unwrap_or_default();
+    let plan = namespaces::plan(&namespaces)?;
+    let root = spec.root().as_ref().context("the spec has no root")?;
+    let rootfs = bundle.join(root.path());
+    let (parent_end, child_end) = channel::pair()?;
+
+    // SAFETY: the supervisor that calls us is single-threaded, so the child may run
+    // ordinary Rust code (no lock can be held by a thread that fork did not copy).
+    match unsafe { fork() }.context("fork the container's intermediate process")? {
+        ForkResult::Child => {
+            drop(parent_end);
+            unblock_signals();
+            forward_steps_to(&child_end, name);
+            let result = intermediate(&plan, &child_end, || {
+                init(spec, process, &rootfs, stdio).map(|_| ())
+            });
+            if let Err(err) = result {
+                channel::send(&child_end, &ChildMessage::Error(format!("{err:#}")));
+            }
+            // SAFETY: _exit ends the forked child without running the parent's atexit
+            // handlers or flushing buffers it shares with the parent.
+            unsafe { libc::_exit(1) }
+        }
+        ForkResult::Parent { child } => {
+            drop(child_end);
+            let mut pid = None;
+            let mut error = None;
+            while let Some(message) = channel::receive(&parent_end)? {
+                match message {
+                    ChildMessage::Step(s) => narration::record(s),
+                    ChildMessage::Pid(p) => pid = Some(Pid::from_raw(p)),
+                    ChildMessage::Error(e) => error = Some(e),
+                }
+            }
+            // The intermediate exits as soon as it has reported; reap it.
+            let _ = waitpid(child, None);
+            match (error, pid) {
+                (Some(err), Some(pid)) => {
+                    // The init failed before execve and exits; reap it here.
+                    let _ = waitpid(pid, None);
+                    Err(anyhow!(err))
+                }
+                (Some(err), None) => Err(anyhow!(err)),
+                (None, Some(pid)) => Ok(pid),
+                (None, None) => Err(anyhow!(
+                    "container {name}: the setup process exited without a word"
+                )),
+            }
+        }
+    }
+}
+
+/// From now on this process's narrated steps travel to the parent over the channel.
+fn forward_steps_to(channel_end: &OwnedFd, actor: &str) {
+    let fd: RawFd = channel_end.as_raw_fd();
+    narration::set_actor(actor);
+    narration::set_sink(narration::Sink::Forward(Box::new(move |s| {
+        // SAFETY: the channel's fd stays open until this process execs or exits.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        if let Ok(owned) = borrowed.try_clone_to_owned() {
+            channel::send(&owned, &ChildMessage::Step(s.clone()));
+        }
+    })));
+}
+
+/// The intermediate: join, unshare, fork the init, report its PID, exit.
+fn intermediate(
+    plan: &namespaces::Plan,
+    channel_end: &OwnedFd,
+    init: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    set_process_name("minipod-inter");
+    // Nothing in the container may open this process's memory or /proc/PID/exe (the
+    // minipod binary) while it is being set up (CVE-2019-5736); execve resets it.
+    // SAFETY: PR_SET_DUMPABLE takes plain integers.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    namespaces::join_all(plan)?;
+    if !plan.create.is_empty() {
+        nix::sched::unshare(plan.create)
+            .with_context(|| format!("unshare({})", namespaces::describe(plan.create)))?;
+        step(
+            format!("unshare({}) + fork", namespaces::describe(plan.create)),
+            "own filesystem view and own PID 1 (a new PID namespace takes effect for children)",
+        );
+    }
+    // SAFETY: this process is single-threaded (a fork of a single-threaded parent).
+    match unsafe { fork() }.context("fork the container's init process")? {
+        ForkResult::Parent { child } => {
+            channel::send(channel_end, &ChildMessage::Pid(child.as_raw()));
+            // SAFETY: see above; the init carries on alone.
+            unsafe { libc::_exit(0) }
+        }
+        ForkResult::Child => {
+            narration::set_pid(host_pid());
+            set_process_name("minipod-init");
+            init()
+        }
+    }
+}
+
+/// The container's first process, up to `execve`.
+fn init(
+    spec: &Spec,
+    process: &oci_spec::runtime::Process,
+    rootfs: &Path,
+    stdio: &Stdio,
+) -> Result<std::convert::Infallible> {
+    nix::unistd::setsid().context("setsid")?;
+    for (fd, target) in [(&stdio.stdin, 0), (&stdio.stdout, 1), (&stdio.stderr, 2)] {
+        // SAFETY: dup2 onto 0, 1, 2 with a valid fd; Rust holds no handle to them.
+        if unsafe { libc::dup2(fd.as_raw_fd(), target) } < 0 {
+            return Err(std::io::Error::last_os_error()).context("dup2 the container's stdio");
+        }
+    }
+    rootfs::prepare(spec, rootfs)?;
+    if let Some(hostname) = spec.hostname() {
+        nix::unistd::sethostname(hostname).with_context(|| format!("sethostname {hostname}"))?;
+        step(format!("sethostname({hostname:?})"), "the container's own UTS namespace");
+    }
+    process::set_user_and_capabilities(process)?;
+    process::enter_cwd(process.cwd())?;
+    process::close_fds_on_exec()?;
+    let env = process.env().clone().unwrap_or_default();
+    let args = process.args().clone().unwrap_or_default();
+    process::exec(&args, &env)
+}
+
+/// The PID of this process as the host sees it (read before a new /proc is mounted:
+/// /proc still belongs to the host's PID namespace here).
+pub fn host_pid() -> i32 {
+    std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|p| p.to_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| std::process::id() as i32)
+}
+
+/// A child inherits its parent's blocked signals, and keeps them across execve: the
+/// supervisor blocks SIGCHLD, SIGTERM and SIGINT for its signalfd, a container must not.
+pub fn unblock_signals() {
+    let _ = nix::sys::signal::SigSet::empty().thread_set_mask();
+}
+
+/// Name this process for `ps` (15 bytes at most).
+pub fn set_process_name(name: &str) {
+    if let Ok(c) = std::ffi::CString::new(name) {
+        // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+        unsafe { libc::prctl(libc::PR_SET_NAME, c.as_ptr(), 0, 0, 0) };
+    }
+}

@@ -1,4 +1,6 @@
 //! Where minipod keeps things on disk, and how records are written.
 
 pub mod atomic;
+pub mod lock;
+pub mod time;
 pub mod paths;

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct StateRoot {
+    /// The `--root` directory, if one was given (passed on to the supervisor).
+    pub root: Option<PathBuf>,
     /// Volatile: pod records, status, events, supervisor pids, locks, OCI bundles.
     pub run: PathBuf,
     /// Persistent: images, emptyDir volumes.
@@ -24,12 +26,14 @@ impl StateRoot {
             Some(dir) => {
                 let dir = absolute(dir);
                 StateRoot {
+                    root: Some(dir.clone()),
                     run: dir.join("run"),
                     log: dir.join("log"),
                     lib: dir,
                 }
             }
             None => StateRoot {
+                root: None,
                 run: PathBuf::from("/run/minipod"),
                 lib: PathBuf::from("/var/lib/minipod"),
                 log: PathBuf::from("/var/log/minipod"),

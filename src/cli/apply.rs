@@ -1,0 +1,195 @@
+//! `apply -f`, `create -f`, `replace -f`: manifests in, pods out.
+
+use super::Context;
+use crate::narration::Step;
+use crate::pod::manifest::{self, ManifestDoc};
+use crate::pod::{create, delete, record};
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// Manifest file, directory of manifests, or `-` for standard input (repeatable).
+    #[arg(short = 'f', long = "filename", required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Print each kernel step as it happens (`--explain=json` for JSON lines).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "text", require_equals = true)]
+    pub explain: Option<ExplainFormat>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplaceArgs {
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+    /// Delete the pod and create it again.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Verb {
+    Apply,
+    Create,
+    Replace { force: bool },
+}
+
+/// What will be done with one manifest document.
+enum Action {
+    Create(create::Plan),
+    Unchanged(String),
+    /// Only metadata labels/annotations changed: update the record.
+    Configure(Box<record::StoredPod>, ManifestDoc),
+    ForceReplace(Box<record::StoredPod>, create::Plan),
+}
+
+pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
+    let docs = match manifest::load_manifests(&args.files) {
+        Ok(docs) => docs,
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            return Ok(1);
+        }
+    };
+    let _lock = crate::state::lock::lock(&ctx.state)?;
+
+    // Decide everything before doing anything.
+    let mut actions = Vec::new();
+    let mut errors = Vec::new();
+    for doc in docs {
+        let name = doc.pod.metadata.name.clone().unwrap_or_default();
+        let ns = doc.pod.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let existing = record::find(&ctx.state, &ns, &name)?;
+        match (existing, verb) {
+            (None, Verb::Replace { .. }) => {
+                errors.push(format!("Error from server (NotFound): pods \"{name}\" not found"))
+            }
+            (None, _) => match create::plan(&ctx.state, &doc.pod, &doc.origin) {
+                Ok(plan) => actions.push(Action::Create(plan)),
+                Err(mut e) => errors.append(&mut e),
+            },
+            (Some(_), Verb::Create) => {
+                errors.push(format!("Error from server (AlreadyExists): pods \"{name}\" already exists"))
+            }
+            (Some(existing), Verb::Replace { force: true }) => match create::plan(&ctx.state, &doc.pod, &doc.origin) {
+                Ok(plan) => actions.push(Action::ForceReplace(Box::new(existing), plan)),
+                Err(mut e) => errors.append(&mut e),
+            },
+            (Some(existing), _) => match compare(&existing, &doc) {
+                Ok(true) => actions.push(Action::Unchanged(name)),
+                Ok(false) => actions.push(Action::Configure(Box::new(existing), doc)),
+                Err(e) => errors.push(e),
+            },
+        }
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        return Ok(1);
+    }
+
+    let explain = args.explain;
+    let mut print_step = |s: &Step| match explain {
+        Some(ExplainFormat::Text) => println!("{}", s.to_line()),
+        Some(ExplainFormat::Json) => {
+            if let Ok(line) = serde_json::to_string(s) {
+                println!("{line}");
+            }
+        }
+        None => {}
+    };
+    let done_word = match verb {
+        Verb::Replace { .. } => "replaced",
+        _ => "created",
+    };
+    let mut failed = false;
+    for action in actions {
+        match action {
+            Action::Unchanged(name) => println!("pod/{name} unchanged"),
+            Action::Configure(existing, doc) => {
+                let mut updated = existing.record.clone();
+                updated.pod.metadata.labels = doc.pod.metadata.labels.clone();
+                updated.pod.metadata.annotations = doc.pod.metadata.annotations.clone();
+                record::save(&existing.paths, &updated)?;
+                let word = if verb == Verb::Apply { "configured" } else { "replaced" };
+                println!("pod/{} {word}", updated.name());
+            }
+            Action::ForceReplace(existing, plan) => {
+                delete::delete(&existing, None, &mut print_step)?;
+                println!("pod \"{}\" deleted", existing.record.name());
+                let name = plan.pod.metadata.name.clone().unwrap_or_default();
+                match create::create(&ctx.state, plan, &mut print_step) {
+                    Ok(_) => println!("pod/{name} replaced"),
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        failed = true;
+                    }
+                }
+            }
+            Action::Create(plan) => {
+                let name = plan.pod.metadata.name.clone().unwrap_or_default();
+                match create::create(&ctx.state, plan, &mut print_step) {
+                    Ok(_) => println!("pod/{name} {done_word}"),
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        failed = true;
+                    }
+                }
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// Is the manifest the same as the running pod's? Spec changes are refused with the
+/// API server's reason; labels and annotations may change.
+fn compare(existing: &record::StoredPod, doc: &ManifestDoc) -> Result<bool, String> {
+    let name = existing.record.name();
+    let old = serde_json::to_value(&existing.record.pod.spec).unwrap_or_default();
+    let new = serde_json::to_value(&doc.pod.spec).unwrap_or_default();
+    if old != new {
+        let images_only = {
+            let strip = |mut v: serde_json::Value| {
+                for key in ["containers", "initContainers"] {
+                    if let Some(list) = v.get_mut(key).and_then(|l| l.as_array_mut()) {
+                        for c in list {
+                            if let Some(obj) = c.as_object_mut() {
+                                obj.remove("image");
+                                obj.remove("imagePullPolicy");
+                            }
+                        }
+                    }
+                }
+                v
+            };
+            strip(old.clone()) == strip(new.clone())
+        };
+        if images_only {
+            return Err(format!(
+                "pod \"{name}\": changing a container's image of a running pod is not supported by minipod yet (delete the pod and apply again)"
+            ));
+        }
+        return Err(format!(
+            "The Pod \"{name}\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+        ));
+    }
+    let meta = &existing.record.pod.metadata;
+    Ok(meta.labels == doc.pod.metadata.labels && meta.annotations == doc.pod.metadata.annotations)
+}
+
+pub fn ensure_pods(resource: &str) -> Result<()> {
+    match resource {
+        "pod" | "pods" | "po" => Ok(()),
+        other => bail!("the server doesn't have a resource type \"{other}\" (minipod knows pods)"),
+    }
+}

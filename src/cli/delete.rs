@@ -1,0 +1,105 @@
+//! `delete pod NAME...` / `delete -f FILE`.
+
+use super::Context;
+use crate::pod::{delete, manifest, record};
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// `pod NAME...` or `pod/NAME`.
+    #[arg(value_name = "RESOURCE [NAME...]")]
+    pub what: Vec<String>,
+    /// Delete the pods a manifest describes (repeatable; `-` for standard input).
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+    /// Seconds each container gets to stop after SIGTERM (default: the pod's
+    /// terminationGracePeriodSeconds, 30); 0 with --force kills at once.
+    #[arg(long = "grace-period", allow_negative_numbers = true)]
+    pub grace_period: Option<i64>,
+    /// Together with --grace-period=0: do not wait for a graceful stop.
+    #[arg(long)]
+    pub force: bool,
+    /// Same as --grace-period=1.
+    #[arg(long)]
+    pub now: bool,
+    /// No error when the pod does not exist.
+    #[arg(long)]
+    pub ignore_not_found: bool,
+    /// Print each kernel step of the teardown.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
+    let mut targets: Vec<(String, String)> = Vec::new();
+    if !args.files.is_empty() {
+        match manifest::load_manifests(&args.files) {
+            Ok(docs) => {
+                for d in docs {
+                    let ns = d.pod.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+                    targets.push((ns, d.pod.metadata.name.clone().unwrap_or_default()));
+                }
+            }
+            Err(errors) => {
+                for e in &errors.0 {
+                    eprintln!("error: {e}");
+                }
+                return Ok(1);
+            }
+        }
+    } else {
+        if args.what.is_empty() {
+            eprintln!("error: You must provide one or more resources by argument or filename.");
+            return Ok(1);
+        }
+        let (resource, names) = super::get::split_resource(&args.what)?;
+        super::apply::ensure_pods(&resource)?;
+        if names.is_empty() {
+            eprintln!("error: resource(s) were provided, but no name was specified");
+            return Ok(1);
+        }
+        targets.extend(names.into_iter().map(|n| (args.namespace.clone(), n)));
+    }
+    let grace = match (args.grace_period, args.now) {
+        (Some(g), _) if g < 0 => None,
+        (Some(0), _) if !args.force => {
+            // kubectl: --grace-period=0 without --force means 1 second.
+            Some(1)
+        }
+        (Some(g), _) => Some(g),
+        (None, true) => Some(1),
+        (None, false) => None,
+    };
+    if args.force && grace == Some(0) {
+        eprintln!("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.");
+    }
+    let mut code = 0;
+    for (ns, name) in targets {
+        let _lock = crate::state::lock::lock(&ctx.state)?;
+        let Some(pod) = record::find(&ctx.state, &ns, &name)? else {
+            if !args.ignore_not_found {
+                eprintln!("Error from server (NotFound): pods \"{name}\" not found");
+                code = 1;
+            }
+            continue;
+        };
+        let explain = args.explain;
+        let mut on_step = |s: &crate::narration::Step| {
+            if explain {
+                println!("{}", s.to_line());
+            }
+        };
+        match delete::delete(&pod, grace, &mut on_step) {
+            Ok(()) => println!("pod \"{name}\" deleted"),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
+}

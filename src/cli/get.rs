@@ -1,0 +1,228 @@
+//! `get pods`: kubectl's table, or the objects as JSON/YAML.
+
+use super::Context;
+use crate::pod::display;
+use crate::pod::record::{self, StoredPod};
+use crate::pod::status::PodStatus;
+use crate::state::time;
+use anyhow::{bail, Result};
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct GetArgs {
+    /// `pods` (or `pod`, `po`), optionally followed by names; `pod/NAME` works too.
+    #[arg(required = true, value_name = "RESOURCE [NAME...]")]
+    pub what: Vec<String>,
+    /// Output format: wide, json, yaml, name.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<String>,
+    /// Only pods whose labels match (`app=web`, `app!=web`, `app`, comma means and).
+    #[arg(short = 'l', long = "selector")]
+    pub selector: Option<String>,
+    /// Namespace to list.
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+    /// List pods of every namespace.
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
+    /// Print the table without its header line.
+    #[arg(long)]
+    pub no_headers: bool,
+}
+
+pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
+    let (resource, names) = split_resource(&args.what)?;
+    super::apply::ensure_pods(&resource)?;
+    let mut pods: Vec<StoredPod> = record::list(&ctx.state)?
+        .into_iter()
+        .filter(|p| args.all_namespaces || p.record.namespace() == args.namespace)
+        .collect();
+    if let Some(sel) = &args.selector {
+        pods.retain(|p| matches_selector(p, sel));
+    }
+    let mut missing = Vec::new();
+    if !names.is_empty() {
+        for n in &names {
+            if !pods.iter().any(|p| p.record.name() == n) {
+                missing.push(n.clone());
+            }
+        }
+        pods.retain(|p| names.iter().any(|n| n == p.record.name()));
+    }
+    for p in &mut pods {
+        p.status = Some(truthful_status(p));
+    }
+    match args.output.as_deref() {
+        None | Some("wide") => print_table(&pods, args),
+        Some("name") => pods.iter().for_each(|p| println!("pod/{}", p.record.name())),
+        Some("json") | Some("yaml") => {
+            let objects: Vec<serde_json::Value> = pods.iter().map(pod_object).collect();
+            let value = if names.len() == 1 && objects.len() == 1 {
+                objects.into_iter().next().unwrap_or_default()
+            } else {
+                serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects, "metadata": {"resourceVersion": ""}})
+            };
+            if args.output.as_deref() == Some("json") {
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                print!("{}", super::yaml_out::to_yaml(&value));
+            }
+        }
+        Some(other) => bail!("unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,wide,yaml"),
+    }
+    if pods.is_empty() && names.is_empty() {
+        if args.all_namespaces {
+            eprintln!("No resources found");
+        } else {
+            eprintln!("No resources found in {} namespace.", args.namespace);
+        }
+    }
+    for n in &missing {
+        eprintln!("Error from server (NotFound): pods \"{n}\" not found");
+    }
+    Ok(if missing.is_empty() { 0 } else { 1 })
+}
+
+/// `pods a b`, `pod/a`, `pods/a`.
+pub fn split_resource(what: &[String]) -> Result<(String, Vec<String>)> {
+    let first = what.first().cloned().unwrap_or_default();
+    if let Some((res, name)) = first.split_once('/') {
+        let mut names = vec![name.to_string()];
+        names.extend(what[1..].iter().cloned());
+        return Ok((res.to_string(), names));
+    }
+    Ok((first, what[1..].to_vec()))
+}
+
+fn matches_selector(p: &StoredPod, selector: &str) -> bool {
+    let labels = p.record.pod.metadata.labels.clone().unwrap_or_default();
+    selector.split(',').filter(|s| !s.is_empty()).all(|term| {
+        if let Some((k, v)) = term.split_once("!=") {
+            labels.get(k.trim()).map(String::as_str) != Some(v.trim())
+        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            labels.get(k.trim()).map(String::as_str) == Some(v.trim())
+        } else if let Some(k) = term.strip_prefix('!') {
+            !labels.contains_key(k.trim())
+        } else {
+            labels.contains_key(term.trim())
+        }
+    })
+}
+
+/// The status as the supervisor wrote it, unless the supervisor is gone while the pod
+/// was not finished: then nobody knows, and the pod is `Unknown`.
+pub fn truthful_status(p: &StoredPod) -> PodStatus {
+    let Some(mut status) = p.status.clone() else {
+        return PodStatus {
+            phase: "Pending".into(),
+            reason: String::new(),
+            message: String::new(),
+            start_time: None,
+            deletion_timestamp: None,
+            supervisor: None,
+            infra: None,
+            init_container_statuses: vec![],
+            container_statuses: vec![],
+        };
+    };
+    let finished = matches!(status.phase.as_str(), "Succeeded" | "Failed");
+    if let Some(sup) = status.supervisor {
+        if !finished && !sup.is_alive() {
+            status.phase = "Unknown".into();
+            status.reason = "SupervisorLost".into();
+            status.message = format!("the pod's supervisor (PID {}) is gone", sup.pid);
+        }
+    }
+    status
+}
+
+fn print_table(pods: &[StoredPod], args: &GetArgs) {
+    let wide = args.output.as_deref() == Some("wide");
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    if !args.no_headers {
+        let mut h = vec![];
+        if args.all_namespaces {
+            h.push("NAMESPACE");
+        }
+        h.extend(["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+        if wide {
+            h.extend(["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
+        }
+        rows.push(h.into_iter().map(String::from).collect());
+    }
+    for p in pods {
+        let status = p.status.clone().unwrap_or_else(|| truthful_status(p));
+        let row = display::row(&p.record.pod, &status);
+        let age = crate::pod::create::created_at(&p.record)
+            .map(time::age)
+            .unwrap_or_else(|| "<unknown>".into());
+        let mut r = vec![];
+        if args.all_namespaces {
+            r.push(p.record.namespace().to_string());
+        }
+        r.extend([p.record.name().to_string(), row.ready, row.status, row.restarts, age]);
+        if wide {
+            r.extend(["<none>".to_string(), node_name(), "<none>".into(), "<none>".into()]);
+        }
+        rows.push(r);
+    }
+    print_columns(&rows);
+}
+
+/// The node is this host.
+pub fn node_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Columns padded to their widest cell plus three spaces, as kubectl prints them.
+pub fn print_columns(rows: &[Vec<String>]) {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in rows {
+        let mut line = String::new();
+        for (i, cell) in r.iter().enumerate() {
+            if i + 1 == r.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}   ", w = widths[i]));
+            }
+        }
+        println!("{}", line.trim_end());
+    }
+}
+
+/// The Pod object as the API server would return it: the record and the status,
+/// without minipod's own bookkeeping (PIDs).
+pub fn pod_object(p: &StoredPod) -> serde_json::Value {
+    let mut v = serde_json::to_value(&p.record.pod).unwrap_or_default();
+    let mut status = serde_json::to_value(p.status.clone().unwrap_or_else(|| truthful_status(p))).unwrap_or_default();
+    if let Some(obj) = status.as_object_mut() {
+        obj.remove("supervisor");
+        obj.remove("infra");
+        if let Some(ts) = obj.remove("deletionTimestamp") {
+            if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                meta.insert("deletionTimestamp".into(), ts);
+            }
+        }
+        for key in ["initContainerStatuses", "containerStatuses"] {
+            if let Some(list) = obj.get_mut(key).and_then(|l| l.as_array_mut()) {
+                for c in list {
+                    if let Some(c) = c.as_object_mut() {
+                        c.remove("process");
+                    }
+                }
+            }
+        }
+    }
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("status".into(), status);
+        obj.entry("apiVersion").or_insert("v1".into());
+        obj.entry("kind").or_insert("Pod".into());
+    }
+    v
+}

@@ -1,0 +1,398 @@
+//! From a pod's container to the OCI runtime spec that runs it: a pure function, so
+//! what a container will get can be checked without creating anything (the shape of
+//! containerd's sandbox and container specs). The result is written as the bundle's
+//! `config.json`, which a student, or runc, can read.
+
+use super::paths::PodPaths;
+use super::record::ImageUse;
+use anyhow::{Context, Result};
+use k8s_openapi::api::core::v1::{Container, Pod};
+use oci_spec::runtime::{
+    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxDevice, LinuxDeviceBuilder,
+    LinuxDeviceType, LinuxNamespace, LinuxNamespaceBuilder, LinuxNamespaceType, Mount,
+    MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
+};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The 14 capabilities containerd and Docker grant a container by default.
+pub const DEFAULT_CAPABILITIES: [Capability; 14] = [
+    Capability::Chown,
+    Capability::DacOverride,
+    Capability::Fsetid,
+    Capability::Fowner,
+    Capability::Mknod,
+    Capability::NetRaw,
+    Capability::Setgid,
+    Capability::Setuid,
+    Capability::Setfcap,
+    Capability::Setpcap,
+    Capability::NetBindService,
+    Capability::SysChroot,
+    Capability::Kill,
+    Capability::AuditWrite,
+];
+
+/// Paths the container must not read (the OCI/containerd defaults).
+pub const MASKED_PATHS: [&str; 11] = [
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Paths the container may read but not write.
+pub const READONLY_PATHS: [&str; 5] = [
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// Who the container's process runs as, resolved against the image's /etc/passwd.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedUser {
+    pub uid: u32,
+    pub gid: u32,
+    pub additional_gids: Vec<u32>,
+}
+
+/// Everything about the pod a container's spec depends on.
+pub struct SpecInputs<'a> {
+    pub pod: &'a Pod,
+    pub container: &'a Container,
+    pub image: &'a ImageUse,
+    pub paths: &'a PodPaths,
+    /// Host PID of the infra process, whose namespaces the container joins.
+    pub infra_pid: i32,
+    /// Volume name → host path to bind (an emptyDir's directory, a hostPath).
+    pub volume_sources: &'a BTreeMap<String, PathBuf>,
+    pub user: ResolvedUser,
+}
+
+pub fn build(inputs: &SpecInputs) -> Result<Spec> {
+    let c = inputs.container;
+    let name = &c.name;
+    let env = environment(inputs);
+    let args = command_line(c, inputs.image, &env);
+    let cwd = c
+        .working_dir
+        .clone()
+        .filter(|w| !w.is_empty())
+        .or_else(|| Some(inputs.image.working_dir.clone()).filter(|w| !w.is_empty()))
+        .unwrap_or_else(|| "/".to_string());
+    let caps: HashSet<Capability> = DEFAULT_CAPABILITIES.into_iter().collect();
+    let what = || format!("build the OCI spec of container {name}");
+
+    let process = ProcessBuilder::default()
+        .terminal(false)
+        .user(
+            UserBuilder::default()
+                .uid(inputs.user.uid)
+                .gid(inputs.user.gid)
+                .additional_gids(inputs.user.additional_gids.clone())
+                .build()
+                .with_context(what)?,
+        )
+        .args(args)
+        .env(env)
+        .cwd(cwd)
+        .capabilities(
+            LinuxCapabilitiesBuilder::default()
+                .bounding(caps.clone())
+                .effective(caps.clone())
+                .permitted(caps)
+                .inheritable(HashSet::new())
+                .ambient(HashSet::new())
+                .build()
+                .with_context(what)?,
+        )
+        .no_new_privileges(false)
+        .build()
+        .with_context(what)?;
+
+    let linux = LinuxBuilder::default()
+        .namespaces(namespaces(inputs).with_context(what)?)
+        .devices(devices().with_context(what)?)
+        .masked_paths(MASKED_PATHS.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .readonly_paths(READONLY_PATHS.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .build()
+        .with_context(what)?;
+
+    SpecBuilder::default()
+        .version("1.0.2")
+        .root(
+            RootBuilder::default()
+                .path("rootfs")
+                .readonly(false)
+                .build()
+                .with_context(what)?,
+        )
+        .process(process)
+        .mounts(mounts(inputs).with_context(what)?)
+        .linux(linux)
+        .build()
+        .with_context(what)
+}
+
+/// Kubernetes' rules for `command` and `args` against the image's Entrypoint and Cmd:
+/// command replaces Entrypoint (and drops Cmd); args alone replace Cmd. `$(VAR)` in
+/// either is expanded from the container's environment.
+pub fn command_line(c: &Container, image: &ImageUse, env: &[String]) -> Vec<String> {
+    let command = c.command.clone().unwrap_or_default();
+    let args = c.args.clone().unwrap_or_default();
+    let argv = match (command.is_empty(), args.is_empty()) {
+        (true, true) => [image.entrypoint.clone(), image.cmd.clone()].concat(),
+        (true, false) => [image.entrypoint.clone(), args].concat(),
+        (false, _) => [command, args].concat(),
+    };
+    let vars: BTreeMap<&str, &str> = env.iter().filter_map(|e| e.split_once('=')).collect();
+    argv.iter().map(|a| expand(a, &vars)).collect()
+}
+
+/// Kubernetes' `$(VAR)` expansion: a defined variable is replaced, an undefined one is
+/// left as written, and `$$` is an escaped `$`.
+pub fn expand(input: &str, vars: &BTreeMap<&str, &str>) -> String {
+    let mut out = String::new();
+    let mut rest = input;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(stripped) = after.strip_prefix('$') {
+            out.push('$');
+            rest = stripped;
+        } else if let Some(body) = after.strip_prefix('(') {
+            match body.find(')') {
+                Some(end) => {
+                    let name = &body[..end];
+                    match vars.get(name) {
+                        Some(value) => out.push_str(value),
+                        None => {
+                            out.push_str("$(");
+                            out.push_str(name);
+                            out.push(')');
+                        }
+                    }
+                    rest = &body[end + 1..];
+                }
+                None => {
+                    out.push_str("$(");
+                    rest = body;
+                }
+            }
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The image's environment, `HOSTNAME` as runtimes set it, then the manifest's `env`
+/// (later entries win, and may refer to earlier ones with `$(VAR)`).
+pub fn environment(inputs: &SpecInputs) -> Vec<String> {
+    let mut vars: Vec<(String, String)> = Vec::new();
+    let mut set = |vars: &mut Vec<(String, String)>, k: &str, v: String| {
+        match vars.iter_mut().find(|(name, _)| name == k) {
+            Some(entry) => entry.1 = v,
+            None => vars.push((k.to_string(), v)),
+        }
+    };
+    for e in &inputs.image.env {
+        if let Some((k, v)) = e.split_once('=') {
+            set(&mut vars, k, v.to_string());
+        }
+    }
+    if !vars.iter().any(|(k, _)| k == "PATH") {
+        let (k, v) = DEFAULT_PATH.split_once('=').unwrap_or(("PATH", ""));
+        set(&mut vars, k, v.to_string());
+    }
+    set(&mut vars, "HOSTNAME", pod_hostname(inputs.pod));
+    for e in inputs.container.env.iter().flatten() {
+        let value = {
+            let known: BTreeMap<&str, &str> =
+                vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            expand(e.value.as_deref().unwrap_or(""), &known)
+        };
+        set(&mut vars, &e.name, value);
+    }
+    vars.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// The pod's hostname: `spec.hostname` if set, else the pod's name (63 chars at most).
+pub fn pod_hostname(pod: &Pod) -> String {
+    let name = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.hostname.clone())
+        .or_else(|| pod.metadata.name.clone())
+        .unwrap_or_default();
+    name.chars().take(63).collect()
+}
+
+/// net, ipc, uts joined from the infra process (pid too with shareProcessNamespace);
+/// mnt, cgroup (and pid) new.
+fn namespaces(inputs: &SpecInputs) -> Result<Vec<LinuxNamespace>> {
+    let share_pid = inputs
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.share_process_namespace)
+        .unwrap_or(false);
+    let joined = |typ, name: &str| {
+        LinuxNamespaceBuilder::default()
+            .typ(typ)
+            .path(format!("/proc/{}/ns/{name}", inputs.infra_pid))
+            .build()
+    };
+    let new = |typ| LinuxNamespaceBuilder::default().typ(typ).build();
+    Ok(vec![
+        joined(LinuxNamespaceType::Network, "net")?,
+        joined(LinuxNamespaceType::Ipc, "ipc")?,
+        joined(LinuxNamespaceType::Uts, "uts")?,
+        if share_pid {
+            joined(LinuxNamespaceType::Pid, "pid")?
+        } else {
+            new(LinuxNamespaceType::Pid)?
+        },
+        new(LinuxNamespaceType::Mount)?,
+        new(LinuxNamespaceType::Cgroup)?,
+    ])
+}
+
+fn devices() -> Result<Vec<LinuxDevice>> {
+    [
+        ("/dev/null", 1, 3),
+        ("/dev/zero", 1, 5),
+        ("/dev/full", 1, 7),
+        ("/dev/random", 1, 8),
+        ("/dev/urandom", 1, 9),
+        ("/dev/tty", 5, 0),
+    ]
+    .iter()
+    .map(|(path, major, minor)| {
+        LinuxDeviceBuilder::default()
+            .path(*path)
+            .typ(LinuxDeviceType::C)
+            .major(*major)
+            .minor(*minor)
+            .file_mode(0o666u32)
+            .uid(0u32)
+            .gid(0u32)
+            .build()
+            .map_err(Into::into)
+    })
+    .collect()
+}
+
+fn mount(dest: &str, typ: &str, source: &Path, options: &[&str]) -> Result<Mount> {
+    Ok(MountBuilder::default()
+        .destination(dest)
+        .typ(typ)
+        .source(source)
+        .options(options.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .build()?)
+}
+
+/// The standard file systems, the pod's shared /dev/shm and /etc files, then the
+/// volumes, parents before children.
+fn mounts(inputs: &SpecInputs) -> Result<Vec<Mount>> {
+    let p = inputs.paths;
+    let mut out = vec![
+        mount("/proc", "proc", Path::new("proc"), &["nosuid", "noexec", "nodev"])?,
+        mount(
+            "/dev",
+            "tmpfs",
+            Path::new("tmpfs"),
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        )?,
+        mount(
+            "/dev/pts",
+            "devpts",
+            Path::new("devpts"),
+            &["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+        )?,
+        mount("/dev/shm", "bind", &p.shm(), &["rbind", "nosuid", "nodev", "noexec"])?,
+        mount("/dev/mqueue", "mqueue", Path::new("mqueue"), &["nosuid", "noexec", "nodev"])?,
+        mount("/sys", "sysfs", Path::new("sysfs"), &["nosuid", "noexec", "nodev", "ro"])?,
+        mount("/etc/hosts", "bind", &p.etc_file("etc-hosts"), &["rbind", "rprivate"])?,
+        mount("/etc/hostname", "bind", &p.etc_file("hostname"), &["rbind", "rprivate"])?,
+        mount("/etc/resolv.conf", "bind", &p.etc_file("resolv.conf"), &["rbind", "rprivate"])?,
+    ];
+    let mut volume_mounts: Vec<_> = inputs.container.volume_mounts.iter().flatten().collect();
+    volume_mounts.sort_by_key(|m| Path::new(&m.mount_path).components().count());
+    for vm in volume_mounts {
+        let base = inputs
+            .volume_sources
+            .get(&vm.name)
+            .with_context(|| format!("volume {} has no host path", vm.name))?;
+        let source = match vm.sub_path.as_deref() {
+            Some(sub) if !sub.is_empty() => base.join(sub),
+            _ => base.clone(),
+        };
+        let options: &[&str] = if vm.read_only == Some(true) {
+            &["rbind", "rprivate", "ro"]
+        } else {
+            &["rbind", "rprivate"]
+        };
+        out.push(mount(&vm.mount_path, "bind", &source, options)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(entrypoint: &[&str], cmd: &[&str]) -> ImageUse {
+        ImageUse {
+            reference: "busybox:1.36".into(),
+            id: "sha256:0".into(),
+            layers: vec![],
+            entrypoint: entrypoint.iter().map(|s| s.to_string()).collect(),
+            cmd: cmd.iter().map(|s| s.to_string()).collect(),
+            env: vec!["PATH=/bin".into()],
+            working_dir: String::new(),
+            user: String::new(),
+            stop_signal: None,
+        }
+    }
+
+    fn container(command: Option<&[&str]>, args: Option<&[&str]>) -> Container {
+        Container {
+            name: "c".into(),
+            command: command.map(|c| c.iter().map(|s| s.to_string()).collect()),
+            args: args.map(|c| c.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn command_and_args_follow_kubernetes_rules() {
+        let img = image(&["/entry"], &["cmd-arg"]);
+        assert_eq!(command_line(&container(None, None), &img, &[]), ["/entry", "cmd-arg"]);
+        assert_eq!(command_line(&container(None, Some(&["a"])), &img, &[]), ["/entry", "a"]);
+        assert_eq!(command_line(&container(Some(&["sh"]), None), &img, &[]), ["sh"]);
+        assert_eq!(
+            command_line(&container(Some(&["sh"]), Some(&["-c", "x"])), &img, &[]),
+            ["sh", "-c", "x"]
+        );
+    }
+
+    #[test]
+    fn dollar_paren_expands_defined_variables_only() {
+        let vars: BTreeMap<&str, &str> = [("A", "1")].into_iter().collect();
+        assert_eq!(expand("$(A)-$(B)-$$(A)-$", &vars), "1-$(B)-$(A)-$");
+    }
+}

@@ -1,0 +1,265 @@
+//! Creating a pod, the kubelet's way: everything checked first (images, host paths),
+//! then the record, then the supervisor that builds the pod. Nothing is left behind
+//! when any step fails.
+
+use super::paths::PodPaths;
+use super::record::{self, ImageUse, PodRecord};
+use super::supervisor::Readiness;
+use super::volumes;
+use crate::image::ImageStore;
+use crate::narration::Step;
+use crate::state::{atomic, paths::StateRoot, time};
+use anyhow::{bail, Context, Result};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Seek};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::time::Duration;
+
+/// A pod checked and ready to be created.
+pub struct Plan {
+    pub pod: Pod,
+    pub images: BTreeMap<String, ImageUse>,
+}
+
+/// Check what `apply` needs from the host: every image in the store, every hostPath
+/// of the right type. All problems at once, nothing changed.
+pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<String>> {
+    let mut errors = Vec::new();
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let store = match ImageStore::open(state) {
+        Ok(store) => Some(store),
+        Err(err) => {
+            errors.push(format!("{origin}: open the image store: {err:#}"));
+            None
+        }
+    };
+    let spec = pod.spec.clone().unwrap_or_default();
+    let mut images = BTreeMap::new();
+    let containers = spec.init_containers.iter().flatten().chain(spec.containers.iter());
+    for c in containers {
+        let reference = c.image.clone().unwrap_or_default();
+        let Some(store) = &store else { break };
+        match store.resolve(&reference) {
+            Ok(img) => {
+                images.insert(
+                    c.name.clone(),
+                    ImageUse {
+                        reference: img.reference,
+                        id: img.id,
+                        layers: img.layers,
+                        entrypoint: img.config.entrypoint,
+                        cmd: img.config.cmd,
+                        env: img.config.env,
+                        working_dir: img.config.working_dir,
+                        user: img.config.user,
+                        stop_signal: img.config.stop_signal,
+                    },
+                );
+            }
+            Err(err) => errors.push(format!(
+                "{origin}: pod \"{name}\": container \"{}\": {err:#}",
+                c.name
+            )),
+        }
+    }
+    for e in volumes::check_host_paths(pod) {
+        errors.push(format!("{origin}: pod \"{name}\": {e}"));
+    }
+    if errors.is_empty() {
+        Ok(Plan { pod: pod.clone(), images })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Create the pod: record it, start its supervisor, wait until its containers run.
+/// `on_step` sees each narrated kernel step as it happens (`apply --explain`).
+pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> Result<PodRecord> {
+    let mut pod = plan.pod;
+    pod.metadata.uid = Some(new_uid()?);
+    // metav1.Time has a precision of one second.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    pod.metadata.creation_timestamp = k8s_openapi::jiff::Timestamp::from_second(now).ok().map(Time);
+    let record = PodRecord {
+        pod,
+        images: plan.images,
+    };
+    let paths = record.paths(state);
+    let result = (|| {
+        std::fs::create_dir_all(&paths.run)
+            .with_context(|| format!("create {}", paths.run.display()))?;
+        let ids: Vec<&str> = record.images.values().map(|i| i.id.as_str()).collect();
+        atomic::write_json(&paths.images_in_use(), &ids)?;
+        record::save(&paths, &record)?;
+        start_supervisor(state, &record, &paths, on_step)
+    })();
+    if let Err(err) = result {
+        remove_files(&paths);
+        return Err(err).with_context(|| format!("create pod \"{}\"", record.name()));
+    }
+    Ok(record)
+}
+
+/// `minipod shim <uid>`, detached in its own session, reporting on a pipe.
+fn start_supervisor(
+    state: &StateRoot,
+    record: &PodRecord,
+    paths: &PodPaths,
+    on_step: &mut dyn FnMut(&Step),
+) -> Result<()> {
+    let exe = std::env::current_exe().context("find the minipod binary")?;
+    let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .context("pipe to hear from the supervisor")?;
+    let log = std::fs::File::create(paths.supervisor_log())
+        .with_context(|| format!("create {}", paths.supervisor_log().display()))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("shim").arg(record.uid());
+    if let Some(root) = &state.root {
+        cmd.env("MINIPOD_ROOT", root);
+    }
+    cmd.env("MINIPOD_READY_FD", "3")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log);
+    let ready_raw = ready_w.as_raw_fd();
+    // SAFETY: between fork and exec this only calls setsid and dup2, both
+    // async-signal-safe; ready_raw stays open in the parent until after spawn.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            if libc::dup2(ready_raw, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().context("start the pod's supervisor (minipod shim)")?;
+    drop(ready_w);
+    let readiness = wait_for_readiness(ready_r, paths, on_step)?;
+    // The supervisor lives on; reap it only if it already gave up.
+    match readiness {
+        Some(Readiness::Started) => Ok(()),
+        Some(Readiness::Failed(err)) => {
+            let _ = child.wait();
+            bail!("{err}")
+        }
+        None => {
+            let _ = child.wait();
+            let log = std::fs::read_to_string(paths.supervisor_log()).unwrap_or_default();
+            bail!(
+                "the pod's supervisor exited without starting the pod{}",
+                log.lines().last().map(|l| format!(": {l}")).unwrap_or_default()
+            )
+        }
+    }
+}
+
+/// Read the supervisor's one readiness line, passing on narrated steps meanwhile.
+fn wait_for_readiness(
+    ready: OwnedFd,
+    paths: &PodPaths,
+    on_step: &mut dyn FnMut(&Step),
+) -> Result<Option<Readiness>> {
+    let mut steps = StepFollower::new(&paths.steps());
+    let ready_file = std::fs::File::from(ready);
+    let mut line = String::new();
+    let mut reader = BufReader::new(ready_file);
+    loop {
+        let mut fds = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(reader.get_ref()),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(50u16));
+        steps.follow(on_step);
+        if fds[0].revents().is_some_and(|r| !r.is_empty()) {
+            let n = reader
+                .read_line(&mut line)
+                .context("read from the pod's supervisor")?;
+            steps.follow(on_step);
+            if n == 0 {
+                return Ok(None);
+            }
+            return serde_json::from_str(line.trim())
+                .map(Some)
+                .context("decode the supervisor's report");
+        }
+    }
+}
+
+/// Reads new lines of a pod's `steps.jsonl` as they are appended.
+pub struct StepFollower {
+    path: std::path::PathBuf,
+    offset: u64,
+    pending: String,
+}
+
+impl StepFollower {
+    pub fn new(path: &Path) -> StepFollower {
+        StepFollower {
+            path: path.to_path_buf(),
+            offset: 0,
+            pending: String::new(),
+        }
+    }
+
+    pub fn follow(&mut self, on_step: &mut dyn FnMut(&Step)) {
+        let Ok(mut file) = std::fs::File::open(&self.path) else { return };
+        if file.seek(std::io::SeekFrom::Start(self.offset)).is_err() {
+            return;
+        }
+        let mut text = String::new();
+        if let Ok(n) = file.read_to_string(&mut text) {
+            self.offset += n as u64;
+        }
+        self.pending.push_str(&text);
+        while let Some(nl) = self.pending.find('\n') {
+            let line: String = self.pending.drain(..=nl).collect();
+            if let Ok(step) = serde_json::from_str::<Step>(line.trim()) {
+                on_step(&step);
+            }
+        }
+    }
+}
+
+/// Remove every file of a pod: records, volumes, writable layers, logs.
+pub fn remove_files(paths: &PodPaths) {
+    for dir in [&paths.run, &paths.lib, &paths.logs] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// A random (version 4) UUID, as the API server gives every object.
+fn new_uid() -> Result<String> {
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .context("read /dev/urandom for the pod's uid")?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+}
+
+/// Wait for a condition, polling, up to `limit`.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < until {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    done()
+}
+
+pub fn created_at(record: &PodRecord) -> Option<std::time::SystemTime> {
+    let t = record.pod.metadata.creation_timestamp.as_ref()?;
+    time::parse(&t.0.to_string())
+}

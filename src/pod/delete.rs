@@ -1,0 +1,60 @@
+//! Deleting a pod: ask its supervisor to stop every container within the grace period
+//! (SIGTERM, then SIGKILL), then remove every file of the pod. If the supervisor is
+//! gone (it crashed), kill what it left running ourselves.
+
+use super::create::{remove_files, wait_until};
+use super::record::StoredPod;
+use crate::narration::Step;
+use crate::state::atomic;
+use anyhow::{bail, Result};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::time::Duration;
+
+/// `grace`: seconds (None = the pod's terminationGracePeriodSeconds).
+pub fn delete(pod: &StoredPod, grace: Option<i64>, on_step: &mut dyn FnMut(&Step)) -> Result<()> {
+    let paths = &pod.paths;
+    let spec_grace = pod
+        .record
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.termination_grace_period_seconds)
+        .unwrap_or(30);
+    let grace = grace.unwrap_or(spec_grace).max(0);
+    let mut steps = super::create::StepFollower::new(&paths.steps());
+    // Skip the steps of the pod's creation: only the delete's are news.
+    steps.follow(&mut |_| {});
+    let status = pod.status.as_ref();
+    let supervisor = status.and_then(|s| s.supervisor).filter(|p| p.is_alive());
+    if let Some(sup) = supervisor {
+        atomic::write_json(&paths.delete_request(), &serde_json::json!({ "gracePeriodSeconds": grace }))?;
+        kill(Pid::from_raw(sup.pid), Signal::SIGTERM).ok();
+        let limit = Duration::from_secs(grace as u64 + 30);
+        let gone = wait_until(limit, || {
+            steps.follow(on_step);
+            !sup.is_alive()
+        });
+        steps.follow(on_step);
+        if !gone {
+            bail!(
+                "pod \"{}\": its supervisor (PID {}) did not stop within {}s",
+                pod.record.name(),
+                sup.pid,
+                limit.as_secs()
+            );
+        }
+    } else if let Some(status) = status {
+        // No supervisor: whatever it left running is killed here.
+        let processes = status
+            .all_containers()
+            .filter_map(|c| c.process)
+            .chain(status.infra);
+        for p in processes.filter(|p| p.is_alive()) {
+            kill(Pid::from_raw(p.pid), Signal::SIGKILL).ok();
+            wait_until(Duration::from_secs(5), || !p.is_alive());
+        }
+    }
+    remove_files(paths);
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! What the supervisor knows about a running pod, written atomically to the pod's
+//! `status.json` on every change and read by `get`, `describe`, `logs`, `delete`.
+
+use serde::{Deserialize, Serialize};
+
+/// A process as recorded: its host PID and its start time (field 22 of
+/// `/proc/PID/stat`), so a PID reused by another process is never mistaken for ours.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct ProcessId {
+    pub pid: i32,
+    pub start_time: u64,
+}
+
+impl ProcessId {
+    pub fn of(pid: i32) -> Option<ProcessId> {
+        start_time(pid).map(|start_time| ProcessId { pid, start_time })
+    }
+
+    /// Is this very process still there (and not a zombie)?
+    pub fn is_alive(&self) -> bool {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)) else {
+            return false;
+        };
+        let Some(after_comm) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            return false;
+        };
+        let state = after_comm.split(' ').next().unwrap_or("");
+        state != "Z" && state != "X" && parse_start_time(&stat) == Some(self.start_time)
+    }
+}
+
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_start_time(&stat)
+}
+
+fn parse_start_time(stat: &str) -> Option<u64> {
+    // The command may contain spaces and parentheses: fields start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum ContainerState {
+    Waiting {
+        reason: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        message: String,
+    },
+    Running {
+        started_at: String,
+    },
+    Terminated {
+        exit_code: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<i32>,
+        reason: String,
+        started_at: String,
+        finished_at: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatus {
+    pub name: String,
+    pub image: String,
+    #[serde(rename = "imageID")]
+    pub image_id: String,
+    /// `minipod://<pod uid>/<name>/<restart>`.
+    #[serde(rename = "containerID")]
+    pub container_id: String,
+    pub state: ContainerState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_state: Option<ContainerState>,
+    pub ready: bool,
+    pub restart_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcessId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    /// Pending, Running, Succeeded, Failed (Kubernetes' phases), or Unknown when the
+    /// supervisor is gone and nobody can tell.
+    pub phase: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// Set when a delete is in progress (kubectl's `Terminating`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor: Option<ProcessId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infra: Option<ProcessId>,
+    #[serde(default)]
+    pub init_container_statuses: Vec<ContainerStatus>,
+    #[serde(default)]
+    pub container_statuses: Vec<ContainerStatus>,
+}
+
+impl PodStatus {
+    pub fn all_containers(&self) -> impl Iterator<Item = &ContainerStatus> {
+        self.init_container_statuses
+            .iter()
+            .chain(self.container_statuses.iter())
+    }
+}

@@ -1,0 +1,872 @@
+//! The per-pod supervisor (our "shim", like conmon or containerd-shim): `minipod shim
+//! <uid>`, detached from the CLI, parent of the infra process and of every container.
+//!
+//! It runs in a mount namespace of its own, so the pod's mounts (container rootfs
+//! overlays, the shared /dev/shm tmpfs, Memory emptyDirs) live and die with it and
+//! never appear in the host's mount table. It is a child subreaper: orphans of the
+//! pod come back to it and are reaped. One thread, one `poll` loop over a signalfd
+//! (SIGCHLD, SIGTERM, SIGINT) and the containers' stdout/stderr pipes.
+
+use super::container_spec::{self, SpecInputs};
+use super::cri_log::{LogWriter, Stream};
+use super::paths::PodPaths;
+use super::record::{self, PodRecord};
+use super::status::{ContainerState, ContainerStatus, PodStatus, ProcessId};
+use super::{etc_files, events, image_user, infra, volumes};
+use crate::narration::{self, step};
+use crate::runtime;
+use crate::state::paths::StateRoot;
+use crate::state::time;
+use anyhow::{Context, Result};
+use k8s_openapi::api::core::v1::Container;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const NONE: Option<&str> = None;
+
+/// What the supervisor tells the CLI that started it, once: the pod runs, or why not.
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
+pub enum Readiness {
+    Started,
+    Failed(String),
+}
+
+/// Kubelet's crash-loop back-off: the first restart at once, then 10 s doubling to a
+/// 5-minute cap. `MINIPOD_BACKOFF_SECONDS` and `MINIPOD_BACKOFF_MAX_SECONDS` shorten
+/// it for tests and demos.
+struct Backoff {
+    base: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn from_env() -> Backoff {
+        let secs = |name: &str, default: f64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(default)
+        };
+        Backoff {
+            base: Duration::from_secs_f64(secs("MINIPOD_BACKOFF_SECONDS", 10.0)),
+            max: Duration::from_secs_f64(secs("MINIPOD_BACKOFF_MAX_SECONDS", 300.0)),
+        }
+    }
+    /// Delay before restart number `n` (1-based).
+    fn delay(&self, n: u32) -> Duration {
+        if n <= 1 {
+            return Duration::ZERO;
+        }
+        let factor = 2u32.saturating_pow(n.saturating_sub(2).min(20));
+        (self.base * factor).min(self.max)
+    }
+}
+
+/// One container of the pod as the supervisor runs it.
+struct Slot {
+    container: Container,
+    /// A classic init container: must exit 0 before the next one starts.
+    init: bool,
+    pid: Option<Pid>,
+    outputs: Vec<(OwnedFd, Stream)>,
+    log: Option<LogWriter>,
+    started: Option<Instant>,
+    restart_at: Option<Instant>,
+    /// Terminated and will not run again.
+    done: bool,
+    rootfs_mounted: Option<PathBuf>,
+}
+
+#[derive(PartialEq, Debug)]
+enum Stage {
+    /// Running init container number i (index into slots).
+    Init(usize),
+    Apps,
+    /// Stopping the containers: SIGKILL at the deadline.
+    Terminating { deadline: Instant, killed: bool },
+    Done,
+}
+
+pub struct Supervisor {
+    record: PodRecord,
+    paths: PodPaths,
+    status: PodStatus,
+    slots: Vec<Slot>,
+    volume_sources: BTreeMap<String, PathBuf>,
+    infra: Option<Pid>,
+    stage: Stage,
+    backoff: Backoff,
+    ready: Option<File>,
+}
+
+/// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
+pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
+    let record_path = state.pod_run(uid).join("pod.json");
+    let bytes = std::fs::read(&record_path)
+        .with_context(|| format!("read the pod record {}", record_path.display()))?;
+    let record: PodRecord = serde_json::from_slice(&bytes)
+        .with_context(|| format!("read the pod record {}", record_path.display()))?;
+    let paths = record.paths(state);
+    let steps = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(paths.steps())
+        .with_context(|| format!("open {}", paths.steps().display()))?;
+    narration::set_sink(narration::Sink::JsonLines(Box::new(steps)));
+    narration::set_actor("pod");
+
+    let spec = record.pod.spec.clone().unwrap_or_default();
+    let mut slots = Vec::new();
+    for c in spec.init_containers.iter().flatten() {
+        let sidecar = c.restart_policy.as_deref() == Some("Always");
+        slots.push(Slot::new(c.clone(), !sidecar));
+    }
+    for c in &spec.containers {
+        slots.push(Slot::new(c.clone(), false));
+    }
+    let status = initial_status(&record);
+    let mut sup = Supervisor {
+        record,
+        paths,
+        status,
+        slots,
+        volume_sources: BTreeMap::new(),
+        infra: None,
+        stage: Stage::Apps,
+        backoff: Backoff::from_env(),
+        ready,
+    };
+    let result = sup.run();
+    if let Err(err) = &result {
+        sup.notify(Readiness::Failed(format!("{err:#}")));
+        sup.status.phase = "Failed".into();
+        sup.status.message = format!("{err:#}");
+        sup.kill_everything();
+        let _ = sup.save_status();
+    }
+    result
+}
+
+impl Slot {
+    fn new(container: Container, init: bool) -> Slot {
+        Slot {
+            container,
+            init,
+            pid: None,
+            outputs: Vec::new(),
+            log: None,
+            started: None,
+            restart_at: None,
+            done: false,
+            rootfs_mounted: None,
+        }
+    }
+}
+
+fn initial_status(record: &PodRecord) -> PodStatus {
+    let spec = record.pod.spec.clone().unwrap_or_default();
+    let waiting = |c: &Container| ContainerStatus {
+        name: c.name.clone(),
+        image: c.image.clone().unwrap_or_default(),
+        image_id: record
+            .images
+            .get(&c.name)
+            .map(|i| i.id.clone())
+            .unwrap_or_default(),
+        container_id: String::new(),
+        state: ContainerState::Waiting {
+            reason: if spec.init_containers.as_ref().is_some_and(|i| !i.is_empty()) {
+                "PodInitializing".into()
+            } else {
+                "ContainerCreating".into()
+            },
+            message: String::new(),
+        },
+        last_state: None,
+        ready: false,
+        restart_count: 0,
+        process: None,
+    };
+    PodStatus {
+        phase: "Pending".into(),
+        reason: String::new(),
+        message: String::new(),
+        start_time: Some(time::now()),
+        deletion_timestamp: None,
+        supervisor: ProcessId::of(std::process::id() as i32),
+        infra: None,
+        init_container_statuses: spec.init_containers.iter().flatten().map(waiting).collect(),
+        container_statuses: spec.containers.iter().map(waiting).collect(),
+    }
+}
+
+impl Supervisor {
+    fn run(&mut self) -> Result<()> {
+        // SAFETY: PR_SET_CHILD_SUBREAPER takes plain integers.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+            .context("unshare(CLONE_NEWNS) for the pod's mount namespace")?;
+        mount(NONE, "/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)
+            .context("make / rprivate in the pod's mount namespace")?;
+        step(
+            "unshare(NEWNS); mount(/, MS_REC|MS_PRIVATE)",
+            "the pod's mounts live in the supervisor's namespace and vanish with it",
+        );
+
+        let mut mask = SigSet::empty();
+        for s in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT] {
+            mask.add(s);
+        }
+        mask.thread_block().context("block SIGCHLD/SIGTERM/SIGINT")?;
+        let signals = SignalFd::new(&mask).context("signalfd")?;
+        self.save_status()?;
+
+        self.prepare_pod()?;
+        let hostname = container_spec::pod_hostname(&self.record.pod);
+        let share_pid = self
+            .record
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.share_process_namespace)
+            .unwrap_or(false);
+        let infra = infra::start(&hostname, share_pid, &infra::pause_program()?)?;
+        self.infra = Some(infra);
+        self.status.infra = ProcessId::of(infra.as_raw());
+        events::record(&self.paths, "Normal", "SandboxReady", format!("infra process {infra} holds the pod's namespaces"));
+        self.save_status()?;
+
+        // The first containers: a failure here is the apply's error.
+        match self.slots.iter().position(|s| s.init) {
+            Some(first) => {
+                self.stage = Stage::Init(first);
+                self.start(first)?;
+            }
+            None => self.start_apps(true)?,
+        }
+        self.update_phase();
+        self.save_status()?;
+        self.notify(Readiness::Started);
+
+        self.event_loop(&signals)?;
+        self.teardown();
+        Ok(())
+    }
+
+    /// Volumes, the pod's /dev/shm, its /etc files.
+    fn prepare_pod(&mut self) -> Result<()> {
+        self.volume_sources = volumes::prepare(&self.record.pod, &self.paths)?;
+        volumes::prepare_sub_paths(&self.record.pod, &self.volume_sources)?;
+        let shm = self.paths.shm();
+        std::fs::create_dir_all(&shm).with_context(|| format!("create {}", shm.display()))?;
+        mount(
+            Some("shm"),
+            &shm,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            Some("mode=1777,size=65536k"),
+        )
+        .with_context(|| format!("mount the pod's shm tmpfs on {}", shm.display()))?;
+        step(
+            format!("mount -t tmpfs -o mode=1777,size=64m shm {}", shm.display()),
+            "one /dev/shm for the whole pod: an IPC namespace does not cover it",
+        );
+        etc_files::write(&self.record.pod, &self.paths)
+    }
+
+    fn start_apps(&mut self, fail_fast: bool) -> Result<()> {
+        self.stage = Stage::Apps;
+        for i in 0..self.slots.len() {
+            let sidecar_running = self.slots[i].pid.is_some();
+            if self.slots[i].init || sidecar_running {
+                continue;
+            }
+            if fail_fast {
+                self.start(i)?;
+            } else {
+                self.start_or_record_failure(i);
+            }
+        }
+        Ok(())
+    }
+
+    fn status_mut(&mut self, i: usize) -> &mut ContainerStatus {
+        let inits = self.status.init_container_statuses.len();
+        if i < inits {
+            &mut self.status.init_container_statuses[i]
+        } else {
+            &mut self.status.container_statuses[i - inits]
+        }
+    }
+
+    /// Start slot i: its rootfs, its spec, its process.
+    fn start(&mut self, i: usize) -> Result<()> {
+        let name = self.slots[i].container.name.clone();
+        let restart = self.status_mut(i).restart_count;
+        let image = self
+            .record
+            .images
+            .get(&name)
+            .with_context(|| format!("container {name} has no resolved image"))?
+            .clone();
+        let bundle = self.paths.bundle(&name);
+        let rootfs = bundle.join("rootfs");
+        std::fs::create_dir_all(&rootfs).with_context(|| format!("create {}", rootfs.display()))?;
+        self.unmount_rootfs(i);
+
+        // A fresh writable layer for every start, as a new container gets one.
+        let overlay = self.paths.overlay(&name);
+        let _ = std::fs::remove_dir_all(&overlay);
+        let (upper, work) = (overlay.join("upper"), overlay.join("work"));
+        for d in [&upper, &work] {
+            std::fs::create_dir_all(d).with_context(|| format!("create {}", d.display()))?;
+        }
+        // overlayfs lists lower layers top first; the image lists them base first.
+        let lower: Vec<String> = image.layers.iter().rev().map(|l| l.display().to_string()).collect();
+        let data = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lower.join(":"),
+            upper.display(),
+            work.display()
+        );
+        mount(Some("overlay"), &rootfs, Some("overlay"), MsFlags::empty(), Some(data.as_str()))
+            .with_context(|| format!("mount the overlay rootfs of container {name} on {}", rootfs.display()))?;
+        self.slots[i].rootfs_mounted = Some(rootfs.clone());
+        narration::set_actor(&name);
+        step(
+            format!("mount -t overlay ({} layers of {}) {}", lower.len(), image.reference, rootfs.display()),
+            "the image's read-only layers under a fresh writable layer",
+        );
+        narration::set_actor("pod");
+
+        let user = image_user::resolve(&image.user, &rootfs)
+            .with_context(|| format!("container {name}: resolve the image's user {:?}", image.user))?;
+        let infra = self.infra.context("the infra process is not running")?;
+        let spec = container_spec::build(&SpecInputs {
+            pod: &self.record.pod,
+            container: &self.slots[i].container,
+            image: &image,
+            paths: &self.paths,
+            infra_pid: infra.as_raw(),
+            volume_sources: &self.volume_sources,
+            user,
+        })?;
+        spec.save(bundle.join("config.json"))
+            .with_context(|| format!("write {}", bundle.join("config.json").display()))?;
+
+        let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdout")?;
+        let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stderr")?;
+        let stdin: OwnedFd = File::open("/dev/null").context("open /dev/null")?.into();
+        let log = LogWriter::create(&self.paths.log_file(&name, restart))?;
+        let stdio = runtime::Stdio {
+            stdin,
+            stdout: out_w,
+            stderr: err_w,
+        };
+        let started_at = time::now();
+        let pid = runtime::run(&name, &bundle, &spec, &stdio)
+            .with_context(|| format!("start container {name}"))?;
+        drop(stdio); // our copies of the write ends: EOF comes when the container's close
+        let slot = &mut self.slots[i];
+        slot.pid = Some(pid);
+        slot.outputs = vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)];
+        slot.log = Some(log);
+        slot.started = Some(Instant::now());
+        slot.restart_at = None;
+        let uid = self.record.uid().to_string();
+        let st = self.status_mut(i);
+        st.state = ContainerState::Running { started_at };
+        st.process = ProcessId::of(pid.as_raw());
+        st.container_id = format!("minipod://{uid}/{name}/{restart}");
+        st.ready = true;
+        events::record(&self.paths, "Normal", "Started", format!("Started container {name}"));
+        Ok(())
+    }
+
+    /// Start slot i after the pod is up: a failure is the container's state, not ours.
+    fn start_or_record_failure(&mut self, i: usize) {
+        if let Err(err) = self.start(i) {
+            let name = self.slots[i].container.name.clone();
+            events::record(&self.paths, "Warning", "Failed", format!("Error: {err:#}"));
+            let now = time::now();
+            let st = self.status_mut(i);
+            st.state = ContainerState::Terminated {
+                exit_code: 128,
+                signal: None,
+                reason: "StartError".into(),
+                started_at: now.clone(),
+                finished_at: now,
+            };
+            st.ready = false;
+            let _ = name;
+            self.after_exit(i, 128);
+        }
+    }
+
+    fn event_loop(&mut self, signals: &SignalFd) -> Result<()> {
+        let mut buf = vec![0u8; 64 * 1024];
+        while self.stage != Stage::Done {
+            let timeout = self.next_timer().map(|at| at.saturating_duration_since(Instant::now()));
+            let timeout = match timeout {
+                Some(d) => PollTimeout::try_from(d.as_millis().min(60_000) as u64 + 1).unwrap_or(PollTimeout::MAX),
+                None => PollTimeout::NONE,
+            };
+            let mut ready_outputs = Vec::new();
+            let signal_ready;
+            {
+                let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+                let mut owners = Vec::new();
+                for (si, slot) in self.slots.iter().enumerate() {
+                    for (oi, (fd, _)) in slot.outputs.iter().enumerate() {
+                        fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+                        owners.push((si, oi));
+                    }
+                }
+                match poll(&mut fds, timeout) {
+                    Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                    Err(e) => return Err(e).context("poll"),
+                }
+                signal_ready = fds[0].revents().is_some_and(|r| !r.is_empty());
+                for (k, fd) in fds.iter().enumerate().skip(1) {
+                    if fd.revents().is_some_and(|r| !r.is_empty()) {
+                        ready_outputs.push(owners[k - 1]);
+                    }
+                }
+            }
+            // Output first, so a container's last words are logged before its exit.
+            for (si, oi) in ready_outputs.into_iter().rev() {
+                self.read_output(si, oi, &mut buf);
+            }
+            if signal_ready {
+                while let Ok(Some(info)) = signals.read_signal() {
+                    match Signal::try_from(info.ssi_signo as i32) {
+                        Ok(Signal::SIGCHLD) => self.reap(),
+                        Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => self.begin_termination(),
+                        _ => {}
+                    }
+                }
+            }
+            self.run_timers();
+            self.advance();
+            self.save_status()?;
+        }
+        Ok(())
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        let restarts = self.slots.iter().filter_map(|s| s.restart_at);
+        let deadline = match self.stage {
+            Stage::Terminating { deadline, killed: false } => Some(deadline),
+            _ => None,
+        };
+        restarts.chain(deadline).min()
+    }
+
+    fn read_output(&mut self, si: usize, oi: usize, buf: &mut [u8]) {
+        let slot = &mut self.slots[si];
+        let (fd, stream) = &slot.outputs[oi];
+        let stream = *stream;
+        match nix::unistd::read(fd, buf) {
+            Ok(0) | Err(_) => {
+                if let Some(log) = slot.log.as_mut() {
+                    let _ = log.finish(stream);
+                }
+                slot.outputs.remove(oi);
+            }
+            Ok(n) => {
+                if let Some(log) = slot.log.as_mut() {
+                    let _ = log.write(stream, &buf[..n]);
+                }
+            }
+        }
+    }
+
+    /// Reap every child that has exited: containers, the infra process, orphans.
+    fn reap(&mut self) {
+        loop {
+            let status = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => return,
+                Ok(s) => s,
+            };
+            let (pid, code, signal) = match status {
+                WaitStatus::Exited(pid, code) => (pid, code, None),
+                WaitStatus::Signaled(pid, sig, _) => (pid, 128 + sig as i32, Some(sig as i32)),
+                _ => continue,
+            };
+            if Some(pid) == self.infra {
+                self.infra = None;
+                self.infra_died(pid);
+            } else if let Some(i) = self.slots.iter().position(|s| s.pid == Some(pid)) {
+                self.container_exited(i, code, signal);
+            }
+            // Anything else was an orphan handed to us as subreaper: reaped, done.
+        }
+    }
+
+    fn container_exited(&mut self, i: usize, code: i32, signal: Option<i32>) {
+        // Drain what is left in the pipes before the exit is recorded.
+        let mut buf = vec![0u8; 64 * 1024];
+        while !self.slots[i].outputs.is_empty() {
+            let before = self.slots[i].outputs.len();
+            self.read_output(i, 0, &mut buf);
+            if self.slots[i].outputs.len() == before {
+                // Still open (a grandchild holds it): stop draining, keep polling it.
+                break;
+            }
+        }
+        let name = self.slots[i].container.name.clone();
+        self.slots[i].pid = None;
+        self.unmount_rootfs(i);
+        let started_at = match &self.status_mut(i).state {
+            ContainerState::Running { started_at } => started_at.clone(),
+            _ => time::now(),
+        };
+        let reason = if code == 0 { "Completed" } else { "Error" };
+        let st = self.status_mut(i);
+        st.state = ContainerState::Terminated {
+            exit_code: code,
+            signal,
+            reason: reason.into(),
+            started_at,
+            finished_at: time::now(),
+        };
+        st.ready = false;
+        st.process = None;
+        events::record(&self.paths, if code == 0 { "Normal" } else { "Warning" }, "Exited", format!("container {name} exited with code {code}"));
+        if !matches!(self.stage, Stage::Terminating { .. } | Stage::Done) {
+            self.after_exit(i, code);
+        }
+    }
+
+    /// Kubernetes' restartPolicy: restart, or leave the container terminated.
+    fn after_exit(&mut self, i: usize, code: i32) {
+        let policy = self
+            .record
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.restart_policy.clone())
+            .unwrap_or_else(|| "Always".into());
+        let slot = &self.slots[i];
+        let sidecar = slot.container.restart_policy.as_deref() == Some("Always");
+        let restart = if sidecar {
+            true
+        } else if slot.init {
+            code != 0 && policy != "Never"
+        } else {
+            match policy.as_str() {
+                "Always" => true,
+                "OnFailure" => code != 0,
+                _ => false,
+            }
+        };
+        if !restart {
+            self.slots[i].done = true;
+            if self.slots[i].init && code != 0 {
+                // A failed init container with restartPolicy Never fails the pod.
+                self.status.phase = "Failed".into();
+            }
+            return;
+        }
+        // Running ten minutes resets the back-off, as kubelet does.
+        let ran = self.slots[i].started.map(|s| s.elapsed()).unwrap_or_default();
+        let st = self.status_mut(i);
+        if ran > Duration::from_secs(600) {
+            st.restart_count = 0;
+        }
+        let n = st.restart_count + 1;
+        let delay = self.backoff.delay(n);
+        let name = self.slots[i].container.name.clone();
+        let pod = format!("{}_{}({})", self.record.name(), self.record.namespace(), self.record.uid());
+        let st = self.status_mut(i);
+        let last = std::mem::replace(
+            &mut st.state,
+            ContainerState::Waiting {
+                reason: "CrashLoopBackOff".into(),
+                message: format!("back-off {}s restarting failed container={name} pod={pod}", delay.as_secs()),
+            },
+        );
+        st.last_state = Some(last);
+        st.restart_count = n;
+        if delay > Duration::ZERO {
+            events::record(&self.paths, "Warning", "BackOff", format!("Back-off restarting failed container {name} in pod {pod}"));
+        }
+        self.slots[i].restart_at = Some(Instant::now() + delay);
+    }
+
+    fn run_timers(&mut self) {
+        let now = Instant::now();
+        if let Stage::Terminating { deadline, killed: false } = self.stage {
+            if now >= deadline {
+                for slot in &self.slots {
+                    if let Some(pid) = slot.pid {
+                        let _ = kill(pid, Signal::SIGKILL);
+                        narration::set_actor(&slot.container.name);
+                        step(format!("kill({pid}, SIGKILL)"), "the grace period is over");
+                    }
+                }
+                narration::set_actor("pod");
+                self.stage = Stage::Terminating { deadline, killed: true };
+            }
+            return;
+        }
+        for i in 0..self.slots.len() {
+            if self.slots[i].restart_at.is_some_and(|at| at <= now) {
+                self.slots[i].restart_at = None;
+                self.start_or_record_failure(i);
+            }
+        }
+    }
+
+    /// Move the pod on: next init container, app containers, or the end.
+    fn advance(&mut self) {
+        match self.stage {
+            Stage::Init(i) => {
+                let done_ok = self.slots[i].done
+                    && matches!(self.status_mut(i).state, ContainerState::Terminated { exit_code: 0, .. });
+                let sidecar_up = !self.slots[i].init && self.slots[i].pid.is_some();
+                if self.status.phase == "Failed" {
+                    self.begin_stop();
+                } else if done_ok || sidecar_up {
+                    let inits = self.status.init_container_statuses.len();
+                    match (i + 1..inits).next() {
+                        Some(next) => {
+                            self.stage = Stage::Init(next);
+                            self.start_or_record_failure(next);
+                        }
+                        None => {
+                            let _ = self.start_apps(false);
+                        }
+                    }
+                }
+            }
+            Stage::Apps => {
+                let inits = self.status.init_container_statuses.len();
+                let apps_done = self.slots[inits..].iter().all(|s| s.done);
+                if apps_done {
+                    self.begin_stop();
+                }
+            }
+            Stage::Terminating { .. } => {
+                if self.slots.iter().all(|s| s.pid.is_none()) {
+                    self.stage = Stage::Done;
+                }
+            }
+            Stage::Done => {}
+        }
+        self.update_phase();
+    }
+
+    /// The pod has finished on its own (or lost its infra): stop what still runs.
+    fn begin_stop(&mut self) {
+        for slot in &self.slots {
+            if let Some(pid) = slot.pid {
+                let _ = kill(pid, Signal::SIGKILL);
+            }
+        }
+        self.stage = Stage::Terminating { deadline: Instant::now(), killed: true };
+    }
+
+    /// SIGTERM from `delete`: stop every container within the grace period.
+    fn begin_termination(&mut self) {
+        if matches!(self.stage, Stage::Terminating { .. } | Stage::Done) {
+            return;
+        }
+        let grace = requested_grace(&self.paths).unwrap_or_else(|| {
+            self.record
+                .pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds)
+                .unwrap_or(30)
+        });
+        self.status.deletion_timestamp = Some(time::now());
+        for slot in &mut self.slots {
+            slot.restart_at = None;
+        }
+        // App containers first, then sidecars (in reverse order), as kubelet does; a
+        // grace period of 0 means SIGKILL at once.
+        let order: Vec<usize> = {
+            let inits = self.status.init_container_statuses.len();
+            let apps = inits..self.slots.len();
+            apps.chain((0..inits).rev()).collect()
+        };
+        for i in order {
+            let Some(pid) = self.slots[i].pid else { continue };
+            let name = self.slots[i].container.name.clone();
+            let signal = if grace == 0 {
+                Signal::SIGKILL
+            } else {
+                self.stop_signal(&name)
+            };
+            let _ = kill(pid, signal);
+            narration::set_actor(&name);
+            step(format!("kill({pid}, {signal})"), "delete: the container's PID 1 is asked to stop");
+            events::record(&self.paths, "Normal", "Killing", format!("Stopping container {name}"));
+        }
+        narration::set_actor("pod");
+        self.stage = Stage::Terminating {
+            deadline: Instant::now() + Duration::from_secs(grace.max(0) as u64),
+            killed: grace == 0,
+        };
+    }
+
+    fn stop_signal(&self, name: &str) -> Signal {
+        self.record
+            .images
+            .get(name)
+            .and_then(|i| i.stop_signal.as_deref())
+            .and_then(parse_signal)
+            .unwrap_or(Signal::SIGTERM)
+    }
+
+    /// The pod lives exactly as long as its infra process.
+    fn infra_died(&mut self, pid: Pid) {
+        step(format!("infra process {pid} exited"), "the pod's namespaces are gone: every container dies with them");
+        events::record(&self.paths, "Warning", "SandboxChanged", format!("the infra process {pid} exited: pod sandbox gone"));
+        self.status.phase = "Failed".into();
+        self.status.reason = "SandboxDied".into();
+        self.status.message = format!("the infra process (PID {pid}) exited; the pod's namespaces are gone");
+        self.status.infra = None;
+        for slot in &mut self.slots {
+            slot.restart_at = None;
+            slot.done = true;
+        }
+        self.begin_stop();
+    }
+
+    /// Phase from the containers, as Kubernetes derives it.
+    fn update_phase(&mut self) {
+        if self.status.phase == "Failed" {
+            return;
+        }
+        let inits = self.status.init_container_statuses.len();
+        let apps = &self.status.container_statuses;
+        let init_done = matches!(self.stage, Stage::Apps | Stage::Terminating { .. } | Stage::Done)
+            && self.slots[..inits].iter().all(|s| s.done || !s.init);
+        self.status.phase = if !init_done {
+            "Pending"
+        } else if self.slots[inits..].iter().all(|s| s.done) {
+            let failed = apps.iter().any(|c| matches!(c.state, ContainerState::Terminated { exit_code, .. } if exit_code != 0));
+            if failed { "Failed" } else { "Succeeded" }
+        } else if apps.iter().any(|c| matches!(c.state, ContainerState::Running { .. }))
+            || self.slots[inits..].iter().any(|s| s.restart_at.is_some())
+        {
+            "Running"
+        } else {
+            "Pending"
+        }
+        .into();
+    }
+
+    fn unmount_rootfs(&mut self, i: usize) {
+        if let Some(rootfs) = self.slots[i].rootfs_mounted.take() {
+            let _ = umount2(&rootfs, MntFlags::MNT_DETACH);
+        }
+    }
+
+    /// Everything is stopped: the infra process goes last, then the pod's mounts.
+    fn teardown(&mut self) {
+        if let Some(infra) = self.infra.take() {
+            let _ = kill(infra, Signal::SIGTERM);
+            narration::set_actor("infra");
+            step(format!("kill({infra}, SIGTERM)"), "the last process of the pod: its namespaces go with it");
+            narration::set_actor("pod");
+            wait_or_kill(infra, Duration::from_secs(2));
+        }
+        for i in 0..self.slots.len() {
+            self.unmount_rootfs(i);
+        }
+        let _ = umount2(&self.paths.shm(), MntFlags::MNT_DETACH);
+        self.status.infra = None;
+        self.status.supervisor = None;
+        let _ = self.save_status();
+    }
+
+    /// Last resort after an error: no process of the pod survives its supervisor.
+    fn kill_everything(&mut self) {
+        for slot in &self.slots {
+            if let Some(pid) = slot.pid {
+                let _ = kill(pid, Signal::SIGKILL);
+                let _ = waitpid(pid, None);
+            }
+        }
+        if let Some(infra) = self.infra.take() {
+            let _ = kill(infra, Signal::SIGKILL);
+            let _ = waitpid(infra, None);
+        }
+        for i in 0..self.slots.len() {
+            self.unmount_rootfs(i);
+        }
+    }
+
+    fn save_status(&self) -> Result<()> {
+        record::save_status(&self.paths, &self.status)
+    }
+
+    fn notify(&mut self, readiness: Readiness) {
+        if let Some(mut pipe) = self.ready.take() {
+            if let Ok(mut line) = serde_json::to_vec(&readiness) {
+                line.push(b'\n');
+                let _ = pipe.write_all(&line);
+            }
+        }
+    }
+}
+
+fn wait_or_kill(pid: Pid, grace: Duration) {
+    let until = Instant::now() + grace;
+    while Instant::now() < until {
+        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
+            _ => return,
+        }
+    }
+    let _ = kill(pid, Signal::SIGKILL);
+    let _ = waitpid(pid, None);
+}
+
+/// The grace period `delete` asked for, if any.
+fn requested_grace(paths: &PodPaths) -> Option<i64> {
+    let text = std::fs::read_to_string(paths.delete_request()).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("gracePeriodSeconds")?.as_i64()
+}
+
+/// `SIGQUIT`, `QUIT` or `3`.
+pub fn parse_signal(s: &str) -> Option<Signal> {
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).ok();
+    }
+    let name = if s.starts_with("SIG") { s.to_string() } else { format!("SIG{s}") };
+    name.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_matches_kubelet() {
+        let b = Backoff { base: Duration::from_secs(10), max: Duration::from_secs(300) };
+        let delays: Vec<u64> = (1..=8).map(|n| b.delay(n).as_secs()).collect();
+        assert_eq!(delays, [0, 10, 20, 40, 80, 160, 300, 300]);
+    }
+
+    #[test]
+    fn stop_signals_parse() {
+        assert_eq!(parse_signal("SIGQUIT"), Some(Signal::SIGQUIT));
+        assert_eq!(parse_signal("TERM"), Some(Signal::SIGTERM));
+        assert_eq!(parse_signal("9"), Some(Signal::SIGKILL));
+    }
+}

@@ -1,0 +1,63 @@
+//! The channel between a runtime parent and the child processes that become a
+//! container: a `SOCK_SEQPACKET` socketpair (one message per `send`, never merged),
+//! both ends close-on-exec. The child sends narrated steps, the container's host PID,
+//! or an error with context; a successful `execve` closes the child's end, which the
+//! parent reads as end-of-file: "the container runs".
+
+use crate::narration::Step;
+use anyhow::{Context, Result};
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use serde::{Deserialize, Serialize};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ChildMessage {
+    Step(Step),
+    /// The host PID of the container's first process (sent by the intermediate).
+    Pid(i32),
+    Error(String),
+}
+
+/// Largest message; steps and errors are short lines.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
+    socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .context("socketpair(AF_UNIX, SOCK_SEQPACKET) for the container's setup channel")
+}
+
+/// Send one message; used in the child, where a failure has nowhere else to go.
+pub fn send(fd: &OwnedFd, message: &ChildMessage) {
+    if let Ok(bytes) = serde_json::to_vec(message) {
+        // SAFETY: write(2) on a valid fd from a valid buffer of the given length.
+        unsafe {
+            libc::write(
+                fd.as_raw_fd(),
+                bytes.as_ptr() as *const libc::c_void,
+                bytes.len(),
+            );
+        }
+    }
+}
+
+/// Receive one message; `None` at end-of-file (every child end closed).
+pub fn receive(fd: &OwnedFd) -> Result<Option<ChildMessage>> {
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    loop {
+        match nix::unistd::read(fd, &mut buf) {
+            Ok(0) => return Ok(None),
+            Ok(n) => {
+                let message = serde_json::from_slice(&buf[..n])
+                    .context("decode a message from the container's setup channel")?;
+                return Ok(Some(message));
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(err) => return Err(err).context("read the container's setup channel"),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Namespaces of a new container: some joined by path (the pod's, held by the infra
+//! process), the others created new.
+
+use crate::narration::step;
+use anyhow::{bail, Context, Result};
+use nix::fcntl::OFlag;
+use nix::sched::CloneFlags;
+use nix::sys::stat::Mode;
+use oci_spec::runtime::{LinuxNamespace, LinuxNamespaceType};
+use std::collections::HashSet;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+pub fn clone_flag(typ: LinuxNamespaceType) -> CloneFlags {
+    match typ {
+        LinuxNamespaceType::Mount => CloneFlags::CLONE_NEWNS,
+        LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+        LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
+        LinuxNamespaceType::Ipc => CloneFlags::CLONE_NEWIPC,
+        LinuxNamespaceType::User => CloneFlags::CLONE_NEWUSER,
+        LinuxNamespaceType::Pid => CloneFlags::CLONE_NEWPID,
+        LinuxNamespaceType::Network => CloneFlags::CLONE_NEWNET,
+        LinuxNamespaceType::Time => CloneFlags::from_bits_retain(libc::CLONE_NEWTIME),
+    }
+}
+
+/// The `/proc/PID/ns/<name>` file name of a namespace type.
+pub fn proc_name(typ: LinuxNamespaceType) -> &'static str {
+    match typ {
+        LinuxNamespaceType::Mount => "mnt",
+        LinuxNamespaceType::Cgroup => "cgroup",
+        LinuxNamespaceType::Uts => "uts",
+        LinuxNamespaceType::Ipc => "ipc",
+        LinuxNamespaceType::User => "user",
+        LinuxNamespaceType::Pid => "pid",
+        LinuxNamespaceType::Network => "net",
+        LinuxNamespaceType::Time => "time",
+    }
+}
+
+/// The spec's namespaces, split into those to join (with their paths) and the flags
+/// of those to create. Checks the OCI rules: a path is absolute, a type appears once.
+pub struct Plan {
+    pub join: Vec<(LinuxNamespaceType, PathBuf)>,
+    pub create: CloneFlags,
+}
+
+pub fn plan(namespaces: &[LinuxNamespace]) -> Result<Plan> {
+    let mut seen = HashSet::new();
+    let mut join = Vec::new();
+    let mut create = CloneFlags::empty();
+    for ns in namespaces {
+        let name = proc_name(ns.typ());
+        if !seen.insert(name) {
+            bail!("namespace {name} appears twice in the spec");
+        }
+        if ns.typ() == LinuxNamespaceType::User {
+            bail!("user namespaces are not supported by minipod yet");
+        }
+        match ns.path() {
+            Some(path) if !path.is_absolute() => {
+                bail!("namespace {name}: path {} is not absolute", path.display())
+            }
+            Some(path) => join.push((ns.typ(), path.clone())),
+            None => create |= clone_flag(ns.typ()),
+        }
+    }
+    Ok(Plan { join, create })
+}
+
+/// Join every namespace of the plan. All files are opened first: once a namespace is
+/// joined, a path may mean something else (and after joining a mount namespace the
+/// host's files may be gone).
+pub fn join_all(plan: &Plan) -> Result<()> {
+    let mut opened: Vec<(LinuxNamespaceType, PathBuf, OwnedFd)> = Vec::new();
+    for (typ, path) in &plan.join {
+        let fd = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
+            .with_context(|| format!("open namespace {}", path.display()))?;
+        opened.push((*typ, path.clone(), fd));
+    }
+    // A mount namespace, if any, is joined last.
+    opened.sort_by_key(|(typ, _, _)| *typ == LinuxNamespaceType::Mount);
+    for (typ, path, fd) in &opened {
+        nix::sched::setns(fd, clone_flag(*typ))
+            .with_context(|| format!("setns {}", path.display()))?;
+        step(
+            format!("setns({})", path.display()),
+            match typ {
+                LinuxNamespaceType::Network => "join the pod's network: same IP, same localhost",
+                LinuxNamespaceType::Ipc => "join the pod's IPC: SysV and POSIX queues shared",
+                LinuxNamespaceType::Uts => "join the pod's hostname",
+                LinuxNamespaceType::Pid => "shareProcessNamespace: see the pod's processes",
+                _ => "join a namespace of the pod",
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Words for a set of clone flags: `NEWNS|NEWPID`.
+pub fn describe(flags: CloneFlags) -> String {
+    let names = [
+        (CloneFlags::CLONE_NEWNS, "NEWNS"),
+        (CloneFlags::CLONE_NEWPID, "NEWPID"),
+        (CloneFlags::CLONE_NEWNET, "NEWNET"),
+        (CloneFlags::CLONE_NEWIPC, "NEWIPC"),
+        (CloneFlags::CLONE_NEWUTS, "NEWUTS"),
+        (CloneFlags::CLONE_NEWCGROUP, "NEWCGROUP"),
+        (CloneFlags::from_bits_retain(libc::CLONE_NEWTIME), "NEWTIME"),
+    ];
+    names
+        .iter()
+        .filter(|(flag, _)| flags.contains(*flag))
+        .map(|(_, name)| *name)
+        .collect::<Vec<_>>()
+        .join("|")
+}
