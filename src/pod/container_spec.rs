@@ -129,7 +129,7 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
         .build()
         .with_context(what)?;
 
-    SpecBuilder::default()
+    let mut spec = SpecBuilder::default()
         .version("1.0.2")
         .root(
             RootBuilder::default()
@@ -142,7 +142,10 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
         .mounts(mounts(inputs).with_context(what)?)
         .linux(linux)
         .build()
-        .with_context(what)
+        .with_context(what)?;
+    // The container joins the pod's UTS namespace: the infra process named it.
+    spec.set_hostname(None);
+    Ok(spec)
 }
 
 /// Kubernetes' rules for `command` and `args` against the image's Entrypoint and Cmd:

@@ -44,10 +44,11 @@ pub fn set_user_and_capabilities(process: &Process) -> Result<()> {
     let effective = to_caps(caps.effective().as_ref())?;
     let inheritable = to_caps(caps.inheritable().as_ref())?;
     let ambient = to_caps(caps.ambient().as_ref())?;
+    // The kernel keeps effective ⊆ permitted: shrink effective first.
+    caps::set(None, CapSet::Effective, &effective).context("set the effective capabilities")?;
     caps::set(None, CapSet::Permitted, &permitted).context("set the permitted capabilities")?;
     caps::set(None, CapSet::Inheritable, &inheritable)
         .context("set the inheritable capabilities")?;
-    caps::set(None, CapSet::Effective, &effective).context("set the effective capabilities")?;
     caps::clear(None, CapSet::Ambient).context("clear the ambient capabilities")?;
     for cap in ambient {
         caps::raise(None, CapSet::Ambient, cap).with_context(|| format!("raise ambient {cap}"))?;

@@ -105,7 +105,10 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
         .with_context(what)?;
         let extra = opts.flags - (MsFlags::MS_BIND | MsFlags::MS_REC);
         if !extra.is_empty() {
-            remount_bind(&target_path, &opts).with_context(what)?;
+            // Our descriptor still names the directory *under* the new mount: open the
+            // target again to reach the mount itself.
+            let mounted = safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).with_context(what)?;
+            remount_bind(&safe_path::fd_path(&mounted), &opts).with_context(what)?;
         }
         step(
             format!(
@@ -138,7 +141,8 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
         );
     }
     if !opts.propagation.is_empty() {
-        mount(NONE, &target_path, NONE, opts.propagation, NONE).with_context(what)?;
+        let mounted = safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).with_context(what)?;
+        mount(NONE, &safe_path::fd_path(&mounted), NONE, opts.propagation, NONE).with_context(what)?;
     }
     Ok(())
 }
