@@ -1,18 +1,25 @@
-//! The pod layer (the kubelet's job): manifests, the per-pod supervisor, status.
+//! The pod layer (the kubelet's job): manifests in, a running pod out.
+//!
+//! - `manifest`: YAML/JSON as kubectl reads it, strict validation, defaults.
+//! - `create`, `delete`, `exec`, `logs`: what the CLI verbs ask of a pod.
+//! - `supervisor`: the per-pod shim that starts the infra process and the containers,
+//!   captures logs, applies restartPolicy, records status, tears everything down.
+//! - `container_spec`: a pod's container → its OCI runtime spec (a pure function).
 
 pub mod container_spec;
+pub mod create;
+pub mod cri_log;
+pub mod delete;
+pub mod display;
+pub mod etc_files;
+pub mod events;
+pub mod exec;
+pub mod image_user;
+pub mod infra;
+pub mod logs;
+pub mod manifest;
 pub mod paths;
 pub mod record;
 pub mod status;
-pub mod etc_files;
-pub mod image_user;
-pub mod infra;
-pub mod volumes;
-pub mod cri_log;
-pub mod events;
 pub mod supervisor;
-pub mod display;
-pub mod create;
-pub mod delete;
-pub mod exec;
-pub mod logs;
+pub mod volumes;

@@ -1,0 +1,89 @@
+//! Pod manifests: the YAML or JSON a user hands to `minipod apply -f`, read the way
+//! kubectl reads it and checked the way the API server checks it.
+//!
+//! The steps, one file each:
+//! 1. `files`: which files to read (files, directories, `-` for stdin).
+//! 2. `yaml`: text → JSON values, one per YAML document, with YAML 1.1 scalars as
+//!    kubectl's YAML reader resolves them, and a line number for every field.
+//! 3. `kind`: only `v1` `Pod` (or a `List` of them) is accepted.
+//! 4. `strict_decode`: JSON → `k8s_openapi` `Pod`, every unknown field named.
+//! 5. `supported_fields`: every field Kubernetes has but minipod does not implement
+//!    yet is refused by name (one table of supported field paths).
+//! 6. `validate`: the API server's semantic checks (names, volumes, ports, ...).
+//! 7. `defaults`: the values the API server fills in.
+//!
+//! Every error of every document is collected and returned together.
+
+mod defaults;
+mod document;
+mod errors;
+mod field_path;
+mod files;
+mod kind;
+mod newer_fields;
+pub mod quantity;
+mod strict_decode;
+mod supported_fields;
+mod validate;
+mod yaml;
+
+#[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
+mod k8s_examples_tests;
+
+use std::path::PathBuf;
+
+pub use errors::ManifestErrors;
+
+/// One Pod read from a manifest, validated and with the API server's defaults filled in.
+#[allow(dead_code)] // used by the pod layer
+#[derive(Debug, Clone)]
+pub struct ManifestDoc {
+    /// Where it came from, for messages: `pod.yaml`, `pod.yaml (document 2)`,
+    /// `pods.yaml (item 1)`.
+    pub origin: String,
+    pub pod: k8s_openapi::api::core::v1::Pod,
+}
+
+/// Reads every Pod from `paths`: files, directories (every `*.yaml`, `*.yml` and
+/// `*.json` directly in it, sorted by name) or `-` for standard input.
+#[allow(dead_code)] // used by the pod layer
+pub fn load_manifests(paths: &[PathBuf]) -> Result<Vec<ManifestDoc>, ManifestErrors> {
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    for source in files::read_sources(paths, &mut errors) {
+        match parse_manifests(&source.text, &source.origin) {
+            Ok(mut parsed) => docs.append(&mut parsed),
+            Err(ManifestErrors(mut more)) => errors.append(&mut more),
+        }
+    }
+    ManifestErrors::result(docs, errors)
+}
+
+/// Reads every Pod from `text` (YAML with any number of documents, or JSON).
+/// `origin` names the text in error messages (a file name, or `-`).
+pub fn parse_manifests(text: &str, origin: &str) -> Result<Vec<ManifestDoc>, ManifestErrors> {
+    let yaml_documents = match yaml::read_documents(text) {
+        Ok(documents) => documents,
+        Err(yaml_errors) => {
+            let errors = yaml_errors
+                .into_iter()
+                .map(|message| format!("{origin}: error converting YAML to JSON: {message}"))
+                .collect();
+            return Err(ManifestErrors(errors));
+        }
+    };
+    let count = yaml_documents.len();
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    for (index, yaml_document) in yaml_documents.iter().enumerate() {
+        let document_origin = if count > 1 {
+            format!("{origin} (document {})", index + 1)
+        } else {
+            origin.to_string()
+        };
+        document::read_pods(yaml_document, &document_origin, &mut docs, &mut errors);
+    }
+    ManifestErrors::result(docs, errors)
+}
