@@ -228,7 +228,8 @@ impl Supervisor {
             mask.add(s);
         }
         mask.thread_block().context("block SIGCHLD/SIGTERM/SIGINT")?;
-        let signals = SignalFd::new(&mask).context("signalfd")?;
+        let signals = SignalFd::with_flags(&mask, nix::sys::signalfd::SfdFlags::SFD_NONBLOCK | nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
+            .context("signalfd")?;
         self.save_status()?;
 
         self.prepare_pod()?;
