@@ -100,22 +100,42 @@ fn oci_layout_whiteouts_work_under_overlayfs() {
     assert!(!m("etc/gone").exists(), "whited-out file is gone");
     assert_eq!(std::fs::read(m("etc/keep")).unwrap(), b"kept");
     assert_eq!(std::fs::read(m("etc/added")).unwrap(), b"new in layer 2");
-    assert_eq!(list_dir(&m("opaque")), ["new"], "opaque dir has only layer 2's files");
+    assert_eq!(
+        list_dir(&m("opaque")),
+        ["new"],
+        "opaque dir has only layer 2's files"
+    );
 
     let tool = std::fs::symlink_metadata(m("bin/tool")).unwrap();
     assert_eq!(tool.permissions().mode() & 0o7777, 0o4755, "setuid kept");
     assert_eq!((tool.uid(), tool.gid()), (1000, 1001));
     assert_eq!(tool.mtime(), 1_700_000_000);
-    assert_eq!(std::fs::read_link(m("bin/link")).unwrap(), Path::new("tool"));
-    assert_eq!(std::fs::read_link(m("bin/abs")).unwrap(), Path::new("/etc/keep"));
+    assert_eq!(
+        std::fs::read_link(m("bin/link")).unwrap(),
+        Path::new("tool")
+    );
+    assert_eq!(
+        std::fs::read_link(m("bin/abs")).unwrap(),
+        Path::new("/etc/keep")
+    );
     let hard = std::fs::symlink_metadata(layers[0].join("bin/hard")).unwrap();
     let tool_in_layer = std::fs::symlink_metadata(layers[0].join("bin/tool")).unwrap();
     assert_eq!(hard.ino(), tool_in_layer.ino(), "hardlink shares the inode");
-    assert!(std::fs::symlink_metadata(m("dev/fifo")).unwrap().file_type().is_fifo());
+    assert!(std::fs::symlink_metadata(m("dev/fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
     let ro = std::fs::symlink_metadata(m("ro")).unwrap();
     assert_eq!(ro.permissions().mode() & 0o7777, 0o555);
-    assert_eq!(ro.mtime(), 1_700_000_000, "dir mtime set after its contents");
-    assert_eq!(std::fs::read(m("ro/inside")).unwrap(), b"in a read-only dir");
+    assert_eq!(
+        ro.mtime(),
+        1_700_000_000,
+        "dir mtime set after its contents"
+    );
+    assert_eq!(
+        std::fs::read(m("ro/inside")).unwrap(),
+        b"in a read-only dir"
+    );
     let sticky = std::fs::symlink_metadata(m("sticky")).unwrap();
     assert_eq!(sticky.permissions().mode() & 0o7777, 0o1777);
 }
@@ -125,7 +145,10 @@ fn docker_archive_loads_and_lists() {
     let pod = Minipod::new("docker-archive");
     let layer1 = LayerBuilder::new().file("hello", b"hi", 0o644).finish();
     let layer2 = gzip(&LayerBuilder::new().file("world", b"there", 0o644).finish());
-    let image = TestImage::new(&["registry.k8s.io/busybox:1.27.2", "busybox:old"], vec![layer1, layer2]);
+    let image = TestImage::new(
+        &["registry.k8s.io/busybox:1.27.2", "busybox:old"],
+        vec![layer1, layer2],
+    );
     let archive = pod.write_file("docker.tar", &docker_archive(&[image]));
     let out = pod.ok(&["image", "load", "-i", &archive]);
     assert_eq!(
@@ -139,8 +162,14 @@ fn docker_archive_loads_and_lists() {
     for col in ["TAG", "IMAGE ID", "CREATED", "SIZE"] {
         assert!(lines[0].contains(col), "{ls}");
     }
-    assert!(ls.contains("registry.k8s.io/busybox") && ls.contains("1.27.2"), "{ls}");
-    assert!(lines[1].starts_with("busybox") && lines[1].contains("old"), "{ls}");
+    assert!(
+        ls.contains("registry.k8s.io/busybox") && ls.contains("1.27.2"),
+        "{ls}"
+    );
+    assert!(
+        lines[1].starts_with("busybox") && lines[1].contains("old"),
+        "{ls}"
+    );
     assert!(ls.contains("ago"), "{ls}");
     assert!(ls.contains("7B"), "size is the layers' content: {ls}");
     let details = pod.inspect("busybox:old");
@@ -153,7 +182,7 @@ fn docker_archive_loads_and_lists() {
     assert_eq!(pod2.inspect("busybox:old")["Id"], details["Id"]);
 }
 
-fn flip_first_content_byte(blob: &mut Vec<u8>) {
+fn flip_first_content_byte(blob: &mut [u8]) {
     // Byte 512 is the first byte of the first file's content in a plain tar; in a gzip
     // stream any byte past the header breaks it.
     let at = 512.min(blob.len() - 1);
@@ -164,23 +193,31 @@ fn flip_first_content_byte(blob: &mut Vec<u8>) {
 fn corrupt_blob_is_refused_and_nothing_is_written() {
     for compressed in [false, true] {
         let pod = Minipod::new("corrupt");
-        let mut layer = LayerBuilder::new()
-            .file("a", &[b'x'; 2048], 0o644)
-            .finish();
+        let mut layer = LayerBuilder::new().file("a", &[b'x'; 2048], 0o644).finish();
         if compressed {
             layer = gzip(&layer);
         }
         let layer_digest = format!("sha256:{}", sha256_hex(&layer));
         let image = TestImage::new(&["busybox:1.36"], vec![layer]);
-        let archive = pod.write_file("image.tar", &oci_layout(&[image], Some(flip_first_content_byte)));
+        let archive = pod.write_file(
+            "image.tar",
+            &oci_layout(&[image], Some(flip_first_content_byte)),
+        );
         let err = pod.fails(&["image", "load", "-i", &archive]);
         assert!(
             err.contains(&format!("blob {layer_digest} of image busybox:1.36 is corrupt: its content hashes to sha256:")),
             "{err}"
         );
-        assert_eq!(pod.ok(&["image", "ls"]).lines().count(), 1, "only the header");
+        assert_eq!(
+            pod.ok(&["image", "ls"]).lines().count(),
+            1,
+            "only the header"
+        );
         assert!(pod.layer_dirs().is_empty());
-        assert!(list_dir(&pod.store().join("tmp")).is_empty(), "no staging leftovers");
+        assert!(
+            list_dir(&pod.store().join("tmp")).is_empty(),
+            "no staging leftovers"
+        );
         assert!(list_dir(&pod.store().join("blobs/sha256")).is_empty());
     }
 }
@@ -203,7 +240,10 @@ fn wrong_diff_id_is_refused() {
     archive.add("manifest.json", &serde_json::to_vec(&manifest).unwrap());
     let path = pod.write_file("lies.tar", &archive.finish());
     let err = pod.fails(&["image", "load", "-i", &path]);
-    assert!(err.contains(&format!("hashes to sha256:{layer_hex}")), "{err}");
+    assert!(
+        err.contains(&format!("hashes to sha256:{layer_hex}")),
+        "{err}"
+    );
     assert!(err.contains("diff_id"), "{err}");
     assert!(pod.layer_dirs().is_empty());
 }
@@ -212,8 +252,20 @@ fn wrong_diff_id_is_refused() {
 fn shared_layer_is_stored_once() {
     let pod = Minipod::new("shared");
     let base = LayerBuilder::new().file("base", b"shared", 0o644).finish();
-    let a = TestImage::new(&["app-a:1"], vec![base.clone(), LayerBuilder::new().file("a", b"a", 0o644).finish()]);
-    let b = TestImage::new(&["app-b:1"], vec![base.clone(), LayerBuilder::new().file("b", b"b", 0o644).finish()]);
+    let a = TestImage::new(
+        &["app-a:1"],
+        vec![
+            base.clone(),
+            LayerBuilder::new().file("a", b"a", 0o644).finish(),
+        ],
+    );
+    let b = TestImage::new(
+        &["app-b:1"],
+        vec![
+            base.clone(),
+            LayerBuilder::new().file("b", b"b", 0o644).finish(),
+        ],
+    );
     let archive_a = pod.write_file("a.tar", &oci_layout(&[a], None));
     let archive_b = pod.write_file("b.tar", &docker_archive(&[b]));
     pod.ok(&["image", "load", "-i", &archive_a]);
@@ -221,7 +273,10 @@ fn shared_layer_is_stored_once() {
     assert_eq!(pod.layer_dirs().len(), 3, "base, a, b");
     let base_hex = sha256_hex(&base);
     assert!(pod.layer_dirs().contains(&base_hex));
-    assert_eq!(layer_dirs_of(&pod, "app-a:1")[0], layer_dirs_of(&pod, "app-b:1")[0]);
+    assert_eq!(
+        layer_dirs_of(&pod, "app-a:1")[0],
+        layer_dirs_of(&pod, "app-b:1")[0]
+    );
 
     // Loading again changes nothing.
     pod.ok(&["image", "load", "-i", &archive_a]);
@@ -243,8 +298,14 @@ fn oci_index_entries_one_per_tag_and_refusals() {
     let image = TestImage::new(&["busybox:1.36", "busybox:latest"], vec![layer.clone()]);
     let archive = pod.write_file("two-tags.tar", &oci_layout(&[image], None));
     let out = pod.ok(&["image", "load", "-i", &archive]);
-    assert_eq!(out, "Loaded image: busybox:1.36\nLoaded image: busybox:latest\n");
-    assert_eq!(pod.inspect("busybox")["Id"], pod.inspect("docker.io/library/busybox:1.36")["Id"]);
+    assert_eq!(
+        out,
+        "Loaded image: busybox:1.36\nLoaded image: busybox:latest\n"
+    );
+    assert_eq!(
+        pod.inspect("busybox")["Id"],
+        pod.inspect("docker.io/library/busybox:1.36")["Id"]
+    );
 
     // A nested index (multi-platform image) is refused by name.
     let mut tar = OuterTar::new();

@@ -430,11 +430,19 @@ fn remove_tree_at(dir: BorrowedFd<'_>, name: &OsStr) -> Result<()> {
 }
 
 fn device_major<R: Read>(entry: &tar::Entry<'_, R>) -> Result<u32> {
-    Ok(entry.header().device_major().context("device major")?.unwrap_or(0))
+    Ok(entry
+        .header()
+        .device_major()
+        .context("device major")?
+        .unwrap_or(0))
 }
 
 fn device_minor<R: Read>(entry: &tar::Entry<'_, R>) -> Result<u32> {
-    Ok(entry.header().device_minor().context("device minor")?.unwrap_or(0))
+    Ok(entry
+        .header()
+        .device_minor()
+        .context("device minor")?
+        .unwrap_or(0))
 }
 
 fn read_metadata<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Metadata> {

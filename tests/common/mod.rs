@@ -308,7 +308,7 @@ impl OuterTar {
 /// An OCI image layout tarball with one index.json entry per image name (containerd's
 /// annotation). `tamper` changes the archive's bytes of each layer blob after its digest
 /// was computed.
-pub fn oci_layout(images: &[TestImage], tamper: Option<fn(&mut Vec<u8>)>) -> Vec<u8> {
+pub fn oci_layout(images: &[TestImage], tamper: Option<fn(&mut [u8])>) -> Vec<u8> {
     let mut tar = OuterTar::new();
     tar.add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
     let mut index_entries = Vec::new();
