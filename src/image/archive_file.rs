@@ -64,8 +64,20 @@ impl ArchiveFile {
             .metadata()
             .with_context(|| format!("stat {}", path.display()))?
             .len();
-        let members =
-            index_members(&file).with_context(|| format!("read tarball {}", path.display()))?;
+        let members = index_members(&file).map_err(|err| {
+            // The tar crate quotes the bad header bytes; keep the message to one short line.
+            let reason: String = format!("{err:#}")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(80)
+                .collect();
+            anyhow::anyhow!(
+                "{} is not a readable tar archive ({reason}...)",
+                path.display()
+            )
+        })?;
         Ok(ArchiveFile {
             file,
             members,
