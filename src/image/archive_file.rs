@@ -8,7 +8,7 @@ use super::progress::Progress;
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -34,10 +34,13 @@ impl ArchiveFile {
     /// Open `path`, decompressing it into `scratch_dir` if it is gzip-compressed.
     pub fn open(path: &Path, scratch_dir: &Path) -> Result<ArchiveFile> {
         let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
-        let mut head = BufReader::new(&file);
-        let file = match compression::detect(&mut head)
-            .with_context(|| format!("read {}", path.display()))?
-        {
+        let compression = compression::detect(&mut BufReader::new(&file))
+            .with_context(|| format!("read {}", path.display()))?;
+        // Detection read ahead through the shared file offset; start again from byte 0.
+        (&file)
+            .rewind()
+            .with_context(|| format!("seek in {}", path.display()))?;
+        let file = match compression {
             Compression::None => file,
             Compression::Gzip => {
                 let scratch = scratch_dir.join("input.tar");
@@ -53,12 +56,28 @@ impl ArchiveFile {
                 out
             }
         };
+        // Decompression left the offset at the end; the index reads from the start.
+        (&file)
+            .rewind()
+            .with_context(|| format!("seek in {}", path.display()))?;
         let total = file
             .metadata()
             .with_context(|| format!("stat {}", path.display()))?
             .len();
-        let members =
-            index_members(&file).with_context(|| format!("read tarball {}", path.display()))?;
+        let members = index_members(&file).map_err(|err| {
+            // The tar crate quotes the bad header bytes; keep the message to one short line.
+            let reason: String = format!("{err:#}")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(80)
+                .collect();
+            anyhow::anyhow!(
+                "{} is not a readable tar archive ({reason}...)",
+                path.display()
+            )
+        })?;
         Ok(ArchiveFile {
             file,
             members,

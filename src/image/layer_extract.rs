@@ -281,13 +281,11 @@ fn create_entry<R: Read>(
         }
         EntryType::Char | EntryType::Block | EntryType::Fifo => {
             let metadata = read_metadata(entry)?;
-            let header = entry.header();
-            let major = header.device_major().context("device major")?.unwrap_or(0);
-            let minor = header.device_minor().context("device minor")?.unwrap_or(0);
-            let file_type = match kind {
-                EntryType::Char => SFlag::S_IFCHR,
-                EntryType::Block => SFlag::S_IFBLK,
-                _ => SFlag::S_IFIFO,
+            let (file_type, major, minor) = match kind {
+                EntryType::Char => (SFlag::S_IFCHR, device_major(entry)?, device_minor(entry)?),
+                EntryType::Block => (SFlag::S_IFBLK, device_major(entry)?, device_minor(entry)?),
+                // A fifo has no device numbers (tar writers often leave the fields empty).
+                _ => (SFlag::S_IFIFO, 0, 0),
             };
             remove_existing(parent, name)?;
             mknodat(
@@ -429,6 +427,22 @@ fn remove_tree_at(dir: BorrowedFd<'_>, name: &OsStr) -> Result<()> {
     }
     unlinkat(dir, name, UnlinkatFlags::RemoveDir)
         .with_context(|| format!("remove existing directory {name:?}"))
+}
+
+fn device_major<R: Read>(entry: &tar::Entry<'_, R>) -> Result<u32> {
+    Ok(entry
+        .header()
+        .device_major()
+        .context("device major")?
+        .unwrap_or(0))
+}
+
+fn device_minor<R: Read>(entry: &tar::Entry<'_, R>) -> Result<u32> {
+    Ok(entry
+        .header()
+        .device_minor()
+        .context("device minor")?
+        .unwrap_or(0))
 }
 
 fn read_metadata<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Metadata> {

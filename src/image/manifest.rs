@@ -36,7 +36,7 @@ pub fn parse_manifest(data: &[u8]) -> Result<ManifestBlobs> {
 
 pub fn blob_ref(descriptor: &Descriptor) -> Result<BlobRef> {
     Ok(BlobRef {
-        digest: Digest::parse(&descriptor.digest().to_string())?,
+        digest: Digest::parse(descriptor.digest().as_ref())?,
         size: descriptor.size(),
     })
 }

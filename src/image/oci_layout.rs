@@ -38,7 +38,7 @@ pub fn read_oci_layout(archive: &ArchiveFile) -> Result<Vec<ImageSource>> {
 
     let mut images: Vec<(Digest, u64, Vec<String>)> = Vec::new();
     for descriptor in index.manifests() {
-        let digest = Digest::parse(&descriptor.digest().to_string()).context("index.json entry")?;
+        let digest = Digest::parse(descriptor.digest().as_ref()).context("index.json entry")?;
         check_is_manifest(descriptor, &digest)?;
         let name = image_name(descriptor)
             .with_context(|| format!("index.json entry {digest}"))?
