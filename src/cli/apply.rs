@@ -67,23 +67,30 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
     let mut errors = Vec::new();
     for doc in docs {
         let name = doc.pod.metadata.name.clone().unwrap_or_default();
-        let ns = doc.pod.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let ns = doc
+            .pod
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
         let existing = record::find(&ctx.state, &ns, &name)?;
         match (existing, verb) {
-            (None, Verb::Replace { .. }) => {
-                errors.push(format!("Error from server (NotFound): pods \"{name}\" not found"))
-            }
+            (None, Verb::Replace { .. }) => errors.push(format!(
+                "Error from server (NotFound): pods \"{name}\" not found"
+            )),
             (None, _) => match create::plan(&ctx.state, &doc.pod, &doc.origin) {
                 Ok(plan) => actions.push(Action::Create(plan)),
                 Err(mut e) => errors.append(&mut e),
             },
-            (Some(_), Verb::Create) => {
-                errors.push(format!("Error from server (AlreadyExists): pods \"{name}\" already exists"))
+            (Some(_), Verb::Create) => errors.push(format!(
+                "Error from server (AlreadyExists): pods \"{name}\" already exists"
+            )),
+            (Some(existing), Verb::Replace { force: true }) => {
+                match create::plan(&ctx.state, &doc.pod, &doc.origin) {
+                    Ok(plan) => actions.push(Action::ForceReplace(Box::new(existing), plan)),
+                    Err(mut e) => errors.append(&mut e),
+                }
             }
-            (Some(existing), Verb::Replace { force: true }) => match create::plan(&ctx.state, &doc.pod, &doc.origin) {
-                Ok(plan) => actions.push(Action::ForceReplace(Box::new(existing), plan)),
-                Err(mut e) => errors.append(&mut e),
-            },
             (Some(existing), _) => match compare(&existing, &doc) {
                 Ok(true) => actions.push(Action::Unchanged(name)),
                 Ok(false) => actions.push(Action::Configure(Box::new(existing), doc)),
@@ -98,7 +105,10 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
         return Ok(1);
     }
 
-    let explain = args.explain;
+    // -v narrates like --explain.
+    let explain = args
+        .explain
+        .or((ctx.verbose > 0).then_some(ExplainFormat::Text));
     let mut print_step = |s: &Step| match explain {
         Some(ExplainFormat::Text) => println!("{}", s.to_line()),
         Some(ExplainFormat::Json) => {
@@ -121,7 +131,11 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                 updated.pod.metadata.labels = doc.pod.metadata.labels.clone();
                 updated.pod.metadata.annotations = doc.pod.metadata.annotations.clone();
                 record::save(&existing.paths, &updated)?;
-                let word = if verb == Verb::Apply { "configured" } else { "replaced" };
+                let word = if verb == Verb::Apply {
+                    "configured"
+                } else {
+                    "replaced"
+                };
                 println!("pod/{} {word}", updated.name());
             }
             Action::ForceReplace(existing, plan) => {

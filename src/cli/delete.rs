@@ -40,7 +40,12 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         match manifest::load_manifests(&args.files) {
             Ok(docs) => {
                 for d in docs {
-                    let ns = d.pod.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+                    let ns = d
+                        .pod
+                        .metadata
+                        .namespace
+                        .clone()
+                        .unwrap_or_else(|| "default".into());
                     targets.push((ns, d.pod.metadata.name.clone().unwrap_or_default()));
                 }
             }

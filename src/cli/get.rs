@@ -160,9 +160,20 @@ fn print_table(pods: &[StoredPod], args: &GetArgs) {
         if args.all_namespaces {
             r.push(p.record.namespace().to_string());
         }
-        r.extend([p.record.name().to_string(), row.ready, row.status, row.restarts, age]);
+        r.extend([
+            p.record.name().to_string(),
+            row.ready,
+            row.status,
+            row.restarts,
+            age,
+        ]);
         if wide {
-            r.extend(["<none>".to_string(), node_name(), "<none>".into(), "<none>".into()]);
+            r.extend([
+                "<none>".to_string(),
+                node_name(),
+                "<none>".into(),
+                "<none>".into(),
+            ]);
         }
         rows.push(r);
     }
@@ -181,7 +192,13 @@ pub fn node_name() -> String {
 pub fn print_columns(rows: &[Vec<String>]) {
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..n)
-        .map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     for r in rows {
         let mut line = String::new();
@@ -200,7 +217,8 @@ pub fn print_columns(rows: &[Vec<String>]) {
 /// without minipod's own bookkeeping (PIDs).
 pub fn pod_object(p: &StoredPod) -> serde_json::Value {
     let mut v = serde_json::to_value(&p.record.pod).unwrap_or_default();
-    let mut status = serde_json::to_value(p.status.clone().unwrap_or_else(|| truthful_status(p))).unwrap_or_default();
+    let mut status = serde_json::to_value(p.status.clone().unwrap_or_else(|| truthful_status(p)))
+        .unwrap_or_default();
     if let Some(obj) = status.as_object_mut() {
         obj.remove("supervisor");
         obj.remove("infra");

@@ -51,18 +51,29 @@ pub fn run(ctx: &Context, args: &LogsArgs) -> Result<i32> {
 pub fn pick_container(pod: &record::StoredPod, asked: Option<&str>, _verb: &str) -> Result<String> {
     let spec = pod.record.pod.spec.clone().unwrap_or_default();
     let apps: Vec<String> = spec.containers.iter().map(|c| c.name.clone()).collect();
-    let inits: Vec<String> = spec.init_containers.iter().flatten().map(|c| c.name.clone()).collect();
+    let inits: Vec<String> = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| c.name.clone())
+        .collect();
     if let Some(c) = asked {
         if apps.iter().chain(inits.iter()).any(|n| n == c) {
             return Ok(c.to_string());
         }
         let mut valid = apps.join(" ");
         if !inits.is_empty() {
-            valid = format!("[{valid}] or one of the init containers: [{}]", inits.join(" "));
+            valid = format!(
+                "[{valid}] or one of the init containers: [{}]",
+                inits.join(" ")
+            );
         } else {
             valid = format!("[{valid}]");
         }
-        bail!("container {c} is not valid for pod {}, choose one of: {valid}", pod.record.name());
+        bail!(
+            "container {c} is not valid for pod {}, choose one of: {valid}",
+            pod.record.name()
+        );
     }
     let annotated = pod
         .record
@@ -73,9 +84,15 @@ pub fn pick_container(pod: &record::StoredPod, asked: Option<&str>, _verb: &str)
         .and_then(|a| a.get("kubectl.kubernetes.io/default-container"))
         .filter(|c| apps.contains(c))
         .cloned();
-    let chosen = annotated.clone().or_else(|| apps.first().cloned()).unwrap_or_default();
+    let chosen = annotated
+        .clone()
+        .or_else(|| apps.first().cloned())
+        .unwrap_or_default();
     if annotated.is_none() && apps.len() > 1 {
-        eprintln!("Defaulted container \"{chosen}\" out of: {}", apps.join(", "));
+        eprintln!(
+            "Defaulted container \"{chosen}\" out of: {}",
+            apps.join(", ")
+        );
     }
     Ok(chosen)
 }

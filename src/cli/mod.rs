@@ -54,7 +54,9 @@ pub enum Command {
     Replace(apply::ReplaceArgs),
 
     /// List pods as kubectl does.
-    #[command(after_help = "Example:\n  minipod get pods -o wide\n  minipod get pod sidecar-pod -o jsonpath")]
+    #[command(
+        after_help = "Example:\n  minipod get pods -o wide\n  minipod get pod sidecar-pod -o jsonpath"
+    )]
     Get(get::GetArgs),
 
     /// Delete pods: SIGTERM, the grace period, SIGKILL, then every file of the pod.
@@ -66,7 +68,9 @@ pub enum Command {
     Logs(logs::LogsArgs),
 
     /// Run a command in a running container: it joins all of the container's namespaces.
-    #[command(after_help = "Example:\n  minipod exec sidecar-pod -c log-reader -- wget -qO- http://localhost/")]
+    #[command(
+        after_help = "Example:\n  minipod exec sidecar-pod -c log-reader -- wget -qO- http://localhost/"
+    )]
     Exec(exec::ExecArgs),
 
     /// The per-pod supervisor (started by apply).
@@ -91,7 +95,11 @@ pub fn run() -> Result<i32> {
         Command::Image(cmd) => image::run(&ctx, cmd),
         Command::Apply(args) => apply::run(&ctx, &args, apply::Verb::Apply),
         Command::Create(args) => apply::run(&ctx, &args, apply::Verb::Create),
-        Command::Replace(args) => apply::run(&ctx, &args.apply, apply::Verb::Replace { force: args.force }),
+        Command::Replace(args) => apply::run(
+            &ctx,
+            &args.apply,
+            apply::Verb::Replace { force: args.force },
+        ),
         Command::Get(args) => get::run(&ctx, &args),
         Command::Delete(args) => delete::run(&ctx, &args),
         Command::Logs(args) => logs::run(&ctx, &args),

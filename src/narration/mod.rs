@@ -71,7 +71,13 @@ pub fn set_actor(who: &str) {
 pub fn step(what: impl Into<String>, why: &str) {
     let who = WHO
         .lock()
-        .map(|w| if w.is_empty() { "pod".to_string() } else { w.clone() })
+        .map(|w| {
+            if w.is_empty() {
+                "pod".to_string()
+            } else {
+                w.clone()
+            }
+        })
         .unwrap_or_else(|_| "pod".to_string());
     record(Step {
         who,

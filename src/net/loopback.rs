@@ -20,7 +20,10 @@ pub fn bring_up() -> Result<()> {
     }
     // SAFETY: SIOCGIFFLAGS reads the interface named in req and fills its flags.
     if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) } < 0 {
-        bail!("ioctl(SIOCGIFFLAGS, lo): {}", std::io::Error::last_os_error());
+        bail!(
+            "ioctl(SIOCGIFFLAGS, lo): {}",
+            std::io::Error::last_os_error()
+        );
     }
     // SAFETY: the flags member of the union is the one SIOCGIFFLAGS filled.
     unsafe {
@@ -28,7 +31,10 @@ pub fn bring_up() -> Result<()> {
     }
     // SAFETY: SIOCSIFFLAGS reads req, which names lo and holds the new flags.
     if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) } < 0 {
-        bail!("ioctl(SIOCSIFFLAGS, lo up): {}", std::io::Error::last_os_error());
+        bail!(
+            "ioctl(SIOCSIFFLAGS, lo up): {}",
+            std::io::Error::last_os_error()
+        );
     }
     Ok(())
 }

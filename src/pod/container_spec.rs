@@ -124,8 +124,18 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
     let linux = LinuxBuilder::default()
         .namespaces(namespaces(inputs).with_context(what)?)
         .devices(devices().with_context(what)?)
-        .masked_paths(MASKED_PATHS.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-        .readonly_paths(READONLY_PATHS.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .masked_paths(
+            MASKED_PATHS
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .readonly_paths(
+            READONLY_PATHS
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        )
         .build()
         .with_context(what)?;
 
@@ -206,11 +216,12 @@ pub fn expand(input: &str, vars: &BTreeMap<&str, &str>) -> String {
 /// (later entries win, and may refer to earlier ones with `$(VAR)`).
 pub fn environment(inputs: &SpecInputs) -> Vec<String> {
     let mut vars: Vec<(String, String)> = Vec::new();
-    let mut set = |vars: &mut Vec<(String, String)>, k: &str, v: String| {
-        match vars.iter_mut().find(|(name, _)| name == k) {
-            Some(entry) => entry.1 = v,
-            None => vars.push((k.to_string(), v)),
-        }
+    let set = |vars: &mut Vec<(String, String)>, k: &str, v: String| match vars
+        .iter_mut()
+        .find(|(name, _)| name == k)
+    {
+        Some(entry) => entry.1 = v,
+        None => vars.push((k.to_string(), v)),
     };
     for e in &inputs.image.env {
         if let Some((k, v)) = e.split_once('=') {
@@ -313,7 +324,12 @@ fn mount(dest: &str, typ: &str, source: &Path, options: &[&str]) -> Result<Mount
 fn mounts(inputs: &SpecInputs) -> Result<Vec<Mount>> {
     let p = inputs.paths;
     let mut out = vec![
-        mount("/proc", "proc", Path::new("proc"), &["nosuid", "noexec", "nodev"])?,
+        mount(
+            "/proc",
+            "proc",
+            Path::new("proc"),
+            &["nosuid", "noexec", "nodev"],
+        )?,
         mount(
             "/dev",
             "tmpfs",
@@ -324,14 +340,51 @@ fn mounts(inputs: &SpecInputs) -> Result<Vec<Mount>> {
             "/dev/pts",
             "devpts",
             Path::new("devpts"),
-            &["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5",
+            ],
         )?,
-        mount("/dev/shm", "bind", &p.shm(), &["rbind", "nosuid", "nodev", "noexec"])?,
-        mount("/dev/mqueue", "mqueue", Path::new("mqueue"), &["nosuid", "noexec", "nodev"])?,
-        mount("/sys", "sysfs", Path::new("sysfs"), &["nosuid", "noexec", "nodev", "ro"])?,
-        mount("/etc/hosts", "bind", &p.etc_file("etc-hosts"), &["rbind", "rprivate"])?,
-        mount("/etc/hostname", "bind", &p.etc_file("hostname"), &["rbind", "rprivate"])?,
-        mount("/etc/resolv.conf", "bind", &p.etc_file("resolv.conf"), &["rbind", "rprivate"])?,
+        mount(
+            "/dev/shm",
+            "bind",
+            &p.shm(),
+            &["rbind", "nosuid", "nodev", "noexec"],
+        )?,
+        mount(
+            "/dev/mqueue",
+            "mqueue",
+            Path::new("mqueue"),
+            &["nosuid", "noexec", "nodev"],
+        )?,
+        mount(
+            "/sys",
+            "sysfs",
+            Path::new("sysfs"),
+            &["nosuid", "noexec", "nodev", "ro"],
+        )?,
+        mount(
+            "/etc/hosts",
+            "bind",
+            &p.etc_file("etc-hosts"),
+            &["rbind", "rprivate"],
+        )?,
+        mount(
+            "/etc/hostname",
+            "bind",
+            &p.etc_file("hostname"),
+            &["rbind", "rprivate"],
+        )?,
+        mount(
+            "/etc/resolv.conf",
+            "bind",
+            &p.etc_file("resolv.conf"),
+            &["rbind", "rprivate"],
+        )?,
     ];
     let mut volume_mounts: Vec<_> = inputs.container.volume_mounts.iter().flatten().collect();
     volume_mounts.sort_by_key(|m| Path::new(&m.mount_path).components().count());
@@ -384,9 +437,18 @@ mod tests {
     #[test]
     fn command_and_args_follow_kubernetes_rules() {
         let img = image(&["/entry"], &["cmd-arg"]);
-        assert_eq!(command_line(&container(None, None), &img, &[]), ["/entry", "cmd-arg"]);
-        assert_eq!(command_line(&container(None, Some(&["a"])), &img, &[]), ["/entry", "a"]);
-        assert_eq!(command_line(&container(Some(&["sh"]), None), &img, &[]), ["sh"]);
+        assert_eq!(
+            command_line(&container(None, None), &img, &[]),
+            ["/entry", "cmd-arg"]
+        );
+        assert_eq!(
+            command_line(&container(None, Some(&["a"])), &img, &[]),
+            ["/entry", "a"]
+        );
+        assert_eq!(
+            command_line(&container(Some(&["sh"]), None), &img, &[]),
+            ["sh"]
+        );
         assert_eq!(
             command_line(&container(Some(&["sh"]), Some(&["-c", "x"])), &img, &[]),
             ["sh", "-c", "x"]

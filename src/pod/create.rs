@@ -39,7 +39,11 @@ pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<Stri
     };
     let spec = pod.spec.clone().unwrap_or_default();
     let mut images = BTreeMap::new();
-    let containers = spec.init_containers.iter().flatten().chain(spec.containers.iter());
+    let containers = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter());
     for c in containers {
         let reference = c.image.clone().unwrap_or_default();
         let Some(store) = &store else { break };
@@ -70,7 +74,10 @@ pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<Stri
         errors.push(format!("{origin}: pod \"{name}\": {e}"));
     }
     if errors.is_empty() {
-        Ok(Plan { pod: pod.clone(), images })
+        Ok(Plan {
+            pod: pod.clone(),
+            images,
+        })
     } else {
         Err(errors)
     }
@@ -86,7 +93,9 @@ pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> 
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    pod.metadata.creation_timestamp = k8s_openapi::jiff::Timestamp::from_second(now).ok().map(Time);
+    pod.metadata.creation_timestamp = k8s_openapi::jiff::Timestamp::from_second(now)
+        .ok()
+        .map(Time);
     let record = PodRecord {
         pod,
         images: plan.images,
@@ -140,7 +149,9 @@ fn start_supervisor(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().context("start the pod's supervisor (minipod shim)")?;
+    let mut child = cmd
+        .spawn()
+        .context("start the pod's supervisor (minipod shim)")?;
     drop(ready_w);
     let readiness = wait_for_readiness(ready_r, paths, on_step)?;
     // The supervisor lives on; reap it only if it already gave up.
@@ -155,7 +166,10 @@ fn start_supervisor(
             let log = std::fs::read_to_string(paths.supervisor_log()).unwrap_or_default();
             bail!(
                 "the pod's supervisor exited without starting the pod{}",
-                log.lines().last().map(|l| format!(": {l}")).unwrap_or_default()
+                log.lines()
+                    .last()
+                    .map(|l| format!(": {l}"))
+                    .unwrap_or_default()
             )
         }
     }
@@ -210,7 +224,9 @@ impl StepFollower {
     }
 
     pub fn follow(&mut self, on_step: &mut dyn FnMut(&Step)) {
-        let Ok(mut file) = std::fs::File::open(&self.path) else { return };
+        let Ok(mut file) = std::fs::File::open(&self.path) else {
+            return;
+        };
         if file.seek(std::io::SeekFrom::Start(self.offset)).is_err() {
             return;
         }
@@ -244,7 +260,14 @@ fn new_uid() -> Result<String> {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
 }
 
 /// Wait for a condition, polling, up to `limit`.

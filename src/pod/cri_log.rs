@@ -131,9 +131,20 @@ mod tests {
         w.write(Stream::Stdout, b"ld\n").unwrap();
         w.finish(Stream::Stdout).unwrap();
         let text = std::fs::read(&path).unwrap();
-        let records: Vec<_> = text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| parse_line(l).unwrap()).collect();
+        let records: Vec<_> = text
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| parse_line(l).unwrap())
+            .collect();
         let texts: Vec<_> = records.iter().map(|r| (r.stream, r.text)).collect();
-        assert_eq!(texts, [("stdout", &b"hello"[..]), ("stderr", b"oops"), ("stdout", b"world")]);
+        assert_eq!(
+            texts,
+            [
+                ("stdout", &b"hello"[..]),
+                ("stderr", b"oops"),
+                ("stdout", b"world")
+            ]
+        );
         std::fs::remove_file(&path).unwrap();
     }
 }

@@ -28,7 +28,10 @@ pub fn delete(pod: &StoredPod, grace: Option<i64>, on_step: &mut dyn FnMut(&Step
     let status = pod.status.as_ref();
     let supervisor = status.and_then(|s| s.supervisor).filter(|p| p.is_alive());
     if let Some(sup) = supervisor {
-        atomic::write_json(&paths.delete_request(), &serde_json::json!({ "gracePeriodSeconds": grace }))?;
+        atomic::write_json(
+            &paths.delete_request(),
+            &serde_json::json!({ "gracePeriodSeconds": grace }),
+        )?;
         kill(Pid::from_raw(sup.pid), Signal::SIGTERM).ok();
         let limit = Duration::from_secs(grace as u64 + 30);
         let gone = wait_until(limit, || {

@@ -24,7 +24,11 @@ pub fn row(pod: &Pod, status: &PodStatus) -> Row {
     } else {
         status.reason.clone()
     };
-    let total = spec.containers.len() + inits.iter().filter(|c| c.restart_policy.as_deref() == Some("Always")).count();
+    let total = spec.containers.len()
+        + inits
+            .iter()
+            .filter(|c| c.restart_policy.as_deref() == Some("Always"))
+            .count();
     let mut ready = 0;
     let mut restarts = 0;
     let mut last_restart: Option<String> = None;
@@ -50,7 +54,12 @@ pub fn row(pod: &Pod, status: &PodStatus) -> Row {
         }
         match &c.state {
             ContainerState::Terminated { exit_code: 0, .. } => continue,
-            ContainerState::Terminated { exit_code, signal, reason: r, .. } => {
+            ContainerState::Terminated {
+                exit_code,
+                signal,
+                reason: r,
+                ..
+            } => {
                 reason = if r.is_empty() {
                     match signal {
                         Some(s) => format!("Init:Signal:{s}"),
@@ -60,7 +69,9 @@ pub fn row(pod: &Pod, status: &PodStatus) -> Row {
                     format!("Init:{r}")
                 };
             }
-            ContainerState::Waiting { reason: r, .. } if !r.is_empty() && r != "PodInitializing" => {
+            ContainerState::Waiting { reason: r, .. }
+                if !r.is_empty() && r != "PodInitializing" =>
+            {
                 reason = format!("Init:{r}");
             }
             _ => reason = format!("Init:{i}/{n_init}"),
@@ -76,7 +87,9 @@ pub fn row(pod: &Pod, status: &PodStatus) -> Row {
             match &c.state {
                 ContainerState::Waiting { reason: r, .. } if !r.is_empty() => reason = r.clone(),
                 ContainerState::Terminated { reason: r, .. } if !r.is_empty() => reason = r.clone(),
-                ContainerState::Terminated { exit_code, signal, .. } => {
+                ContainerState::Terminated {
+                    exit_code, signal, ..
+                } => {
                     reason = match signal {
                         Some(s) => format!("Signal:{s}"),
                         None => format!("ExitCode:{exit_code}"),
@@ -90,7 +103,11 @@ pub fn row(pod: &Pod, status: &PodStatus) -> Row {
             }
         }
         if reason == "Completed" && has_running {
-            reason = if ready == total { "Running".into() } else { "NotReady".into() };
+            reason = if ready == total {
+                "Running".into()
+            } else {
+                "NotReady".into()
+            };
         }
     }
     if status.deletion_timestamp.is_some() {

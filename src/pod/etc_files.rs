@@ -9,12 +9,17 @@ use k8s_openapi::api::core::v1::Pod;
 
 pub fn write(pod: &Pod, paths: &PodPaths) -> Result<()> {
     let hostname = pod_hostname(pod);
-    write_atomic(&paths.etc_file("etc-hosts"), hosts(pod, &hostname).as_bytes())?;
-    write_atomic(&paths.etc_file("hostname"), format!("{hostname}\n").as_bytes())?;
+    write_atomic(
+        &paths.etc_file("etc-hosts"),
+        hosts(pod, &hostname).as_bytes(),
+    )?;
+    write_atomic(
+        &paths.etc_file("hostname"),
+        format!("{hostname}\n").as_bytes(),
+    )?;
     // dnsPolicy Default (and ClusterFirst without a cluster DNS): the host's resolver.
     let resolv = std::fs::read("/etc/resolv.conf").unwrap_or_default();
-    write_atomic(&paths.etc_file("resolv.conf"), &resolv)
-        .context("write the pod's resolv.conf")?;
+    write_atomic(&paths.etc_file("resolv.conf"), &resolv).context("write the pod's resolv.conf")?;
     Ok(())
 }
 

@@ -23,18 +23,16 @@ pub fn record(paths: &PodPaths, kind: &str, reason: &str, message: impl Into<Str
         reason: reason.to_string(),
         message: message.into(),
     };
-    let Ok(mut line) = serde_json::to_vec(&event) else { return };
+    let Ok(mut line) = serde_json::to_vec(&event) else {
+        return;
+    };
     line.push(b'\n');
     // An event that cannot be written is lost; it must not stop the pod.
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(paths.events()) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(paths.events())
+    {
         let _ = f.write_all(&line);
     }
-}
-
-pub fn load(paths: &PodPaths) -> Vec<Event> {
-    std::fs::read_to_string(paths.events())
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }

@@ -19,13 +19,24 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String]) -> Result<i32> {
     let cs = status
         .all_containers()
         .find(|c| c.name == container)
-        .with_context(|| format!("container {container} not found in pod {}", pod.record.name()))?;
+        .with_context(|| {
+            format!(
+                "container {container} not found in pod {}",
+                pod.record.name()
+            )
+        })?;
     let Some(process) = cs.process.filter(|p| p.is_alive()) else {
-        bail!("cannot exec in a container that is not running: container {container} of pod {}", pod.record.name());
+        bail!(
+            "cannot exec in a container that is not running: container {container} of pod {}",
+            pod.record.name()
+        );
     };
     let config = pod.paths.bundle(container).join("config.json");
     let spec = Spec::load(&config).with_context(|| format!("read {}", config.display()))?;
-    let proc_spec = spec.process().clone().context("the container's spec has no process")?;
+    let proc_spec = spec
+        .process()
+        .clone()
+        .context("the container's spec has no process")?;
 
     // Open every namespace first, then join: mnt last.
     let mut opened = Vec::new();
@@ -58,9 +69,8 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String]) -> Result<i32> {
                 let env = proc_spec.env().clone().unwrap_or_default();
                 runtime::process::exec(argv, &env)
             })();
-            if let Err(err) = result {
-                eprintln!("error: exec in container {container}: {err:#}");
-            }
+            let Err(err) = result;
+            eprintln!("error: exec in container {container}: {err:#}");
             // SAFETY: end the forked child without the parent's exit handlers.
             unsafe { libc::_exit(126) }
         }

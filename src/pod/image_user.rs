@@ -21,7 +21,11 @@ pub fn resolve(user: &str, rootfs: &Path) -> Result<ResolvedUser> {
         (0, 0, "root".to_string())
     } else if let Ok(uid) = name.parse::<u32>() {
         let entry = passwd_entries(&passwd).find(|e| e.1 == uid);
-        (uid, entry.as_ref().map(|e| e.2).unwrap_or(0), entry.map(|e| e.0).unwrap_or_default())
+        (
+            uid,
+            entry.as_ref().map(|e| e.2).unwrap_or(0),
+            entry.map(|e| e.0).unwrap_or_default(),
+        )
     } else {
         match passwd_entries(&passwd).find(|e| e.0 == name) {
             Some((n, uid, gid)) => (uid, gid, n),
@@ -35,11 +39,13 @@ pub fn resolve(user: &str, rootfs: &Path) -> Result<ResolvedUser> {
             Err(_) => group_entries(&groups)
                 .find(|e| e.0 == g)
                 .map(|e| e.1)
-                .with_context(|| format!("unable to find group {g}: no matching entries in group file"))?,
+                .with_context(|| {
+                    format!("unable to find group {g}: no matching entries in group file")
+                })?,
         },
     };
     let additional_gids = group_entries(&groups)
-        .filter(|(_, gid, members)| *gid != primary_gid && members.iter().any(|m| *m == user_name))
+        .filter(|(_, gid, members)| *gid != primary_gid && members.contains(&user_name))
         .map(|(_, gid, _)| gid)
         .collect();
     Ok(ResolvedUser {
@@ -50,7 +56,11 @@ pub fn resolve(user: &str, rootfs: &Path) -> Result<ResolvedUser> {
 }
 
 fn read_in_root(rootfs: &Path, path: &str) -> String {
-    let Ok(root) = nix::fcntl::open(rootfs, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()) else {
+    let Ok(root) = nix::fcntl::open(
+        rootfs,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) else {
         return String::new();
     };
     let Ok(fd) = safe_path::open_in_root(&root, Path::new(path), OFlag::O_RDONLY) else {
@@ -65,7 +75,11 @@ fn read_in_root(rootfs: &Path, path: &str) -> String {
 fn passwd_entries(text: &str) -> impl Iterator<Item = (String, u32, u32)> + '_ {
     text.lines().filter_map(|line| {
         let f: Vec<&str> = line.split(':').collect();
-        Some((f.first()?.to_string(), f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
+        Some((
+            f.first()?.to_string(),
+            f.get(2)?.parse().ok()?,
+            f.get(3)?.parse().ok()?,
+        ))
     })
 }
 
@@ -75,7 +89,12 @@ fn group_entries(text: &str) -> impl Iterator<Item = (String, u32, Vec<String>)>
         let f: Vec<&str> = line.split(':').collect();
         let members = f
             .get(3)
-            .map(|m| m.split(',').filter(|s| !s.is_empty()).map(String::from).collect())
+            .map(|m| {
+                m.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default();
         Some((f.first()?.to_string(), f.get(2)?.parse().ok()?, members))
     })
@@ -89,11 +108,40 @@ mod tests {
     fn names_and_numbers_resolve_from_the_image_files() {
         let dir = std::env::temp_dir().join(format!("minipod-user-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("etc")).unwrap();
-        std::fs::write(dir.join("etc/passwd"), "root:x:0:0::/root:/bin/sh\nnginx:x:101:102::/:/bin/false\n").unwrap();
-        std::fs::write(dir.join("etc/group"), "root:x:0:\nnginx:x:102:\nadm:x:4:nginx\n").unwrap();
-        assert_eq!(resolve("", &dir).unwrap(), ResolvedUser { uid: 0, gid: 0, additional_gids: vec![] });
-        assert_eq!(resolve("nginx", &dir).unwrap(), ResolvedUser { uid: 101, gid: 102, additional_gids: vec![4] });
-        assert_eq!(resolve("1000:5", &dir).unwrap(), ResolvedUser { uid: 1000, gid: 5, additional_gids: vec![] });
+        std::fs::write(
+            dir.join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nnginx:x:101:102::/:/bin/false\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("etc/group"),
+            "root:x:0:\nnginx:x:102:\nadm:x:4:nginx\n",
+        )
+        .unwrap();
+        assert_eq!(
+            resolve("", &dir).unwrap(),
+            ResolvedUser {
+                uid: 0,
+                gid: 0,
+                additional_gids: vec![]
+            }
+        );
+        assert_eq!(
+            resolve("nginx", &dir).unwrap(),
+            ResolvedUser {
+                uid: 101,
+                gid: 102,
+                additional_gids: vec![4]
+            }
+        );
+        assert_eq!(
+            resolve("1000:5", &dir).unwrap(),
+            ResolvedUser {
+                uid: 1000,
+                gid: 5,
+                additional_gids: vec![]
+            }
+        );
         assert!(resolve("nobody-here", &dir).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -73,13 +73,19 @@ pub fn start(hostname: &str, share_pid: bool, pause: &Path) -> Result<Pid> {
     }
 }
 
-fn become_infra(hostname: &str, share_pid: bool, pause: &Path, channel_end: &OwnedFd) -> Result<()> {
+fn become_infra(
+    hostname: &str,
+    share_pid: bool,
+    pause: &Path,
+    channel_end: &OwnedFd,
+) -> Result<()> {
     runtime::set_process_name("minipod-infra");
     let mut flags = CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS;
     if share_pid {
         flags |= CloneFlags::CLONE_NEWPID;
     }
-    nix::sched::unshare(flags).with_context(|| format!("unshare({})", namespaces::describe(flags)))?;
+    nix::sched::unshare(flags)
+        .with_context(|| format!("unshare({})", namespaces::describe(flags)))?;
     step(
         format!("unshare({})", namespaces::describe(flags)),
         "the pod's network, IPC and hostname are born here",
@@ -113,6 +119,7 @@ fn become_infra(hostname: &str, share_pid: bool, pause: &Path, channel_end: &Own
         CString::new(hostname).context("argv")?,
     ];
     let env: [CString; 0] = [];
-    nix::unistd::execve(&program, &argv, &env).with_context(|| format!("exec {}", pause.display()))?;
+    nix::unistd::execve(&program, &argv, &env)
+        .with_context(|| format!("exec {}", pause.display()))?;
     Ok(())
 }

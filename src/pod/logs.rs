@@ -25,7 +25,13 @@ fn log_file(pod: &StoredPod, req: &LogRequest) -> Result<(PathBuf, u32)> {
     let cs = status
         .all_containers()
         .find(|c| c.name == req.container)
-        .with_context(|| format!("container {} is not valid for pod {}", req.container, pod.record.name()))?;
+        .with_context(|| {
+            format!(
+                "container {} is not valid for pod {}",
+                req.container,
+                pod.record.name()
+            )
+        })?;
     let restart = if req.previous {
         if cs.restart_count == 0 {
             bail!(
@@ -64,8 +70,12 @@ pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<(
         Err(e) => return Err(e).with_context(|| format!("open {}", path.display())),
     };
     let mut data = Vec::new();
-    file.read_to_end(&mut data).with_context(|| format!("read {}", path.display()))?;
-    let mut lines: Vec<&[u8]> = data.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    file.read_to_end(&mut data)
+        .with_context(|| format!("read {}", path.display()))?;
+    let mut lines: Vec<&[u8]> = data
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     if let Some(n) = req.tail {
         let skip = lines.len().saturating_sub(n);
         lines.drain(..skip);
@@ -82,7 +92,8 @@ pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<(
     let mut offset = data.len() as u64;
     loop {
         let ended = !instance_running(pod, &req.container, restart);
-        file.seek(std::io::SeekFrom::Start(offset)).context("seek the log")?;
+        file.seek(std::io::SeekFrom::Start(offset))
+            .context("seek the log")?;
         let mut more = Vec::new();
         file.read_to_end(&mut more).context("read the log")?;
         offset += more.len() as u64;
@@ -100,7 +111,9 @@ pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<(
 }
 
 fn write_record(line: &[u8], timestamps: bool, out: &mut dyn Write) -> Result<()> {
-    let Some(rec) = cri_log::parse_line(line) else { return Ok(()) };
+    let Some(rec) = cri_log::parse_line(line) else {
+        return Ok(());
+    };
     if timestamps {
         write!(out, "{} ", rec.time)?;
     }
@@ -119,6 +132,8 @@ fn instance_running(pod: &StoredPod, container: &str, restart: u32) -> bool {
     let running = status
         .all_containers()
         .find(|c| c.name == container)
-        .is_some_and(|c| c.restart_count == restart && matches!(c.state, ContainerState::Running { .. }));
+        .is_some_and(|c| {
+            c.restart_count == restart && matches!(c.state, ContainerState::Running { .. })
+        });
     running
 }

@@ -93,7 +93,10 @@ enum Stage {
     Init(usize),
     Apps,
     /// Stopping the containers: SIGKILL at the deadline.
-    Terminating { deadline: Instant, killed: bool },
+    Terminating {
+        deadline: Instant,
+        killed: bool,
+    },
     Done,
 }
 
@@ -227,9 +230,13 @@ impl Supervisor {
         for s in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT] {
             mask.add(s);
         }
-        mask.thread_block().context("block SIGCHLD/SIGTERM/SIGINT")?;
-        let signals = SignalFd::with_flags(&mask, nix::sys::signalfd::SfdFlags::SFD_NONBLOCK | nix::sys::signalfd::SfdFlags::SFD_CLOEXEC)
-            .context("signalfd")?;
+        mask.thread_block()
+            .context("block SIGCHLD/SIGTERM/SIGINT")?;
+        let signals = SignalFd::with_flags(
+            &mask,
+            nix::sys::signalfd::SfdFlags::SFD_NONBLOCK | nix::sys::signalfd::SfdFlags::SFD_CLOEXEC,
+        )
+        .context("signalfd")?;
         self.save_status()?;
 
         self.prepare_pod()?;
@@ -244,7 +251,12 @@ impl Supervisor {
         let infra = infra::start(&hostname, share_pid, &infra::pause_program()?)?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
-        events::record(&self.paths, "Normal", "SandboxReady", format!("infra process {infra} holds the pod's namespaces"));
+        events::record(
+            &self.paths,
+            "Normal",
+            "SandboxReady",
+            format!("infra process {infra} holds the pod's namespaces"),
+        );
         self.save_status()?;
 
         // The first containers: a failure here is the apply's error.
@@ -333,25 +345,50 @@ impl Supervisor {
             std::fs::create_dir_all(d).with_context(|| format!("create {}", d.display()))?;
         }
         // overlayfs lists lower layers top first; the image lists them base first.
-        let lower: Vec<String> = image.layers.iter().rev().map(|l| l.display().to_string()).collect();
+        let lower: Vec<String> = image
+            .layers
+            .iter()
+            .rev()
+            .map(|l| l.display().to_string())
+            .collect();
         let data = format!(
             "lowerdir={},upperdir={},workdir={}",
             lower.join(":"),
             upper.display(),
             work.display()
         );
-        mount(Some("overlay"), &rootfs, Some("overlay"), MsFlags::empty(), Some(data.as_str()))
-            .with_context(|| format!("mount the overlay rootfs of container {name} on {}", rootfs.display()))?;
+        mount(
+            Some("overlay"),
+            &rootfs,
+            Some("overlay"),
+            MsFlags::empty(),
+            Some(data.as_str()),
+        )
+        .with_context(|| {
+            format!(
+                "mount the overlay rootfs of container {name} on {}",
+                rootfs.display()
+            )
+        })?;
         self.slots[i].rootfs_mounted = Some(rootfs.clone());
         narration::set_actor(&name);
         step(
-            format!("mount -t overlay ({} layers of {}) {}", lower.len(), image.reference, rootfs.display()),
+            format!(
+                "mount -t overlay ({} layers of {}) {}",
+                lower.len(),
+                image.reference,
+                rootfs.display()
+            ),
             "the image's read-only layers under a fresh writable layer",
         );
         narration::set_actor("pod");
 
-        let user = image_user::resolve(&image.user, &rootfs)
-            .with_context(|| format!("container {name}: resolve the image's user {:?}", image.user))?;
+        let user = image_user::resolve(&image.user, &rootfs).with_context(|| {
+            format!(
+                "container {name}: resolve the image's user {:?}",
+                image.user
+            )
+        })?;
         let infra = self.infra.context("the infra process is not running")?;
         let spec = container_spec::build(&SpecInputs {
             pod: &self.record.pod,
@@ -365,8 +402,10 @@ impl Supervisor {
         spec.save(bundle.join("config.json"))
             .with_context(|| format!("write {}", bundle.join("config.json").display()))?;
 
-        let (out_r, out_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdout")?;
-        let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stderr")?;
+        let (out_r, out_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdout")?;
+        let (err_r, err_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stderr")?;
         let stdin: OwnedFd = File::open("/dev/null").context("open /dev/null")?.into();
         let log = LogWriter::create(&self.paths.log_file(&name, restart))?;
         let stdio = runtime::Stdio {
@@ -390,7 +429,12 @@ impl Supervisor {
         st.process = ProcessId::of(pid.as_raw());
         st.container_id = format!("minipod://{uid}/{name}/{restart}");
         st.ready = true;
-        events::record(&self.paths, "Normal", "Started", format!("Started container {name}"));
+        events::record(
+            &self.paths,
+            "Normal",
+            "Started",
+            format!("Started container {name}"),
+        );
         Ok(())
     }
 
@@ -417,9 +461,12 @@ impl Supervisor {
     fn event_loop(&mut self, signals: &SignalFd) -> Result<()> {
         let mut buf = vec![0u8; 64 * 1024];
         while self.stage != Stage::Done {
-            let timeout = self.next_timer().map(|at| at.saturating_duration_since(Instant::now()));
+            let timeout = self
+                .next_timer()
+                .map(|at| at.saturating_duration_since(Instant::now()));
             let timeout = match timeout {
-                Some(d) => PollTimeout::try_from(d.as_millis().min(60_000) as u64 + 1).unwrap_or(PollTimeout::MAX),
+                Some(d) => PollTimeout::try_from(d.as_millis().min(60_000) as u64 + 1)
+                    .unwrap_or(PollTimeout::MAX),
                 None => PollTimeout::NONE,
             };
             let mut ready_outputs = Vec::new();
@@ -467,7 +514,10 @@ impl Supervisor {
     fn next_timer(&self) -> Option<Instant> {
         let restarts = self.slots.iter().filter_map(|s| s.restart_at);
         let deadline = match self.stage {
-            Stage::Terminating { deadline, killed: false } => Some(deadline),
+            Stage::Terminating {
+                deadline,
+                killed: false,
+            } => Some(deadline),
             _ => None,
         };
         restarts.chain(deadline).min()
@@ -543,7 +593,12 @@ impl Supervisor {
         };
         st.ready = false;
         st.process = None;
-        events::record(&self.paths, if code == 0 { "Normal" } else { "Warning" }, "Exited", format!("container {name} exited with code {code}"));
+        events::record(
+            &self.paths,
+            if code == 0 { "Normal" } else { "Warning" },
+            "Exited",
+            format!("container {name} exited with code {code}"),
+        );
         if !matches!(self.stage, Stage::Terminating { .. } | Stage::Done) {
             self.after_exit(i, code);
         }
@@ -580,7 +635,10 @@ impl Supervisor {
             return;
         }
         // Running ten minutes resets the back-off, as kubelet does.
-        let ran = self.slots[i].started.map(|s| s.elapsed()).unwrap_or_default();
+        let ran = self.slots[i]
+            .started
+            .map(|s| s.elapsed())
+            .unwrap_or_default();
         let st = self.status_mut(i);
         if ran > Duration::from_secs(600) {
             st.restart_count = 0;
@@ -588,26 +646,43 @@ impl Supervisor {
         let n = st.restart_count + 1;
         let delay = self.backoff.delay(n);
         let name = self.slots[i].container.name.clone();
-        let pod = format!("{}_{}({})", self.record.name(), self.record.namespace(), self.record.uid());
+        let pod = format!(
+            "{}_{}({})",
+            self.record.name(),
+            self.record.namespace(),
+            self.record.uid()
+        );
         let st = self.status_mut(i);
         let last = std::mem::replace(
             &mut st.state,
             ContainerState::Waiting {
                 reason: "CrashLoopBackOff".into(),
-                message: format!("back-off {}s restarting failed container={name} pod={pod}", delay.as_secs()),
+                message: format!(
+                    "back-off {}s restarting failed container={name} pod={pod}",
+                    delay.as_secs()
+                ),
             },
         );
         st.last_state = Some(last);
         st.restart_count = n;
         if delay > Duration::ZERO {
-            events::record(&self.paths, "Warning", "BackOff", format!("Back-off restarting failed container {name} in pod {pod}"));
+            events::record(
+                &self.paths,
+                "Warning",
+                "BackOff",
+                format!("Back-off restarting failed container {name} in pod {pod}"),
+            );
         }
         self.slots[i].restart_at = Some(Instant::now() + delay);
     }
 
     fn run_timers(&mut self) {
         let now = Instant::now();
-        if let Stage::Terminating { deadline, killed: false } = self.stage {
+        if let Stage::Terminating {
+            deadline,
+            killed: false,
+        } = self.stage
+        {
             if now >= deadline {
                 for slot in &self.slots {
                     if let Some(pid) = slot.pid {
@@ -617,7 +692,10 @@ impl Supervisor {
                     }
                 }
                 narration::set_actor("pod");
-                self.stage = Stage::Terminating { deadline, killed: true };
+                self.stage = Stage::Terminating {
+                    deadline,
+                    killed: true,
+                };
             }
             return;
         }
@@ -634,7 +712,10 @@ impl Supervisor {
         match self.stage {
             Stage::Init(i) => {
                 let done_ok = self.slots[i].done
-                    && matches!(self.status_mut(i).state, ContainerState::Terminated { exit_code: 0, .. });
+                    && matches!(
+                        self.status_mut(i).state,
+                        ContainerState::Terminated { exit_code: 0, .. }
+                    );
                 let sidecar_up = !self.slots[i].init && self.slots[i].pid.is_some();
                 if self.status.phase == "Failed" {
                     self.begin_stop();
@@ -675,7 +756,10 @@ impl Supervisor {
                 let _ = kill(pid, Signal::SIGKILL);
             }
         }
-        self.stage = Stage::Terminating { deadline: Instant::now(), killed: true };
+        self.stage = Stage::Terminating {
+            deadline: Instant::now(),
+            killed: true,
+        };
     }
 
     /// SIGTERM from `delete`: stop every container within the grace period.
@@ -703,7 +787,9 @@ impl Supervisor {
             apps.chain((0..inits).rev()).collect()
         };
         for i in order {
-            let Some(pid) = self.slots[i].pid else { continue };
+            let Some(pid) = self.slots[i].pid else {
+                continue;
+            };
             let name = self.slots[i].container.name.clone();
             let signal = if grace == 0 {
                 Signal::SIGKILL
@@ -712,8 +798,16 @@ impl Supervisor {
             };
             let _ = kill(pid, signal);
             narration::set_actor(&name);
-            step(format!("kill({pid}, {signal})"), "delete: the container's PID 1 is asked to stop");
-            events::record(&self.paths, "Normal", "Killing", format!("Stopping container {name}"));
+            step(
+                format!("kill({pid}, {signal})"),
+                "delete: the container's PID 1 is asked to stop",
+            );
+            events::record(
+                &self.paths,
+                "Normal",
+                "Killing",
+                format!("Stopping container {name}"),
+            );
         }
         narration::set_actor("pod");
         self.stage = Stage::Terminating {
@@ -733,11 +827,20 @@ impl Supervisor {
 
     /// The pod lives exactly as long as its infra process.
     fn infra_died(&mut self, pid: Pid) {
-        step(format!("infra process {pid} exited"), "the pod's namespaces are gone: every container dies with them");
-        events::record(&self.paths, "Warning", "SandboxChanged", format!("the infra process {pid} exited: pod sandbox gone"));
+        step(
+            format!("infra process {pid} exited"),
+            "the pod's namespaces are gone: every container dies with them",
+        );
+        events::record(
+            &self.paths,
+            "Warning",
+            "SandboxChanged",
+            format!("the infra process {pid} exited: pod sandbox gone"),
+        );
         self.status.phase = "Failed".into();
         self.status.reason = "SandboxDied".into();
-        self.status.message = format!("the infra process (PID {pid}) exited; the pod's namespaces are gone");
+        self.status.message =
+            format!("the infra process (PID {pid}) exited; the pod's namespaces are gone");
         self.status.infra = None;
         for slot in &mut self.slots {
             slot.restart_at = None;
@@ -753,8 +856,10 @@ impl Supervisor {
         }
         let inits = self.status.init_container_statuses.len();
         let apps = &self.status.container_statuses;
-        let init_done = matches!(self.stage, Stage::Apps | Stage::Terminating { .. } | Stage::Done)
-            && self.slots[..inits].iter().all(|s| s.done || !s.init);
+        let init_done = matches!(
+            self.stage,
+            Stage::Apps | Stage::Terminating { .. } | Stage::Done
+        ) && self.slots[..inits].iter().all(|s| s.done || !s.init);
         self.status.phase = if !init_done {
             "Pending"
         } else if self.slots[inits..].iter().all(|s| s.done) {
@@ -781,7 +886,10 @@ impl Supervisor {
         if let Some(infra) = self.infra.take() {
             let _ = kill(infra, Signal::SIGTERM);
             narration::set_actor("infra");
-            step(format!("kill({infra}, SIGTERM)"), "the last process of the pod: its namespaces go with it");
+            step(
+                format!("kill({infra}, SIGTERM)"),
+                "the last process of the pod: its namespaces go with it",
+            );
             narration::set_actor("pod");
             wait_or_kill(infra, Duration::from_secs(2));
         }
@@ -849,7 +957,11 @@ pub fn parse_signal(s: &str) -> Option<Signal> {
     if let Ok(n) = s.parse::<i32>() {
         return Signal::try_from(n).ok();
     }
-    let name = if s.starts_with("SIG") { s.to_string() } else { format!("SIG{s}") };
+    let name = if s.starts_with("SIG") {
+        s.to_string()
+    } else {
+        format!("SIG{s}")
+    };
     name.parse().ok()
 }
 
@@ -859,7 +971,10 @@ mod tests {
 
     #[test]
     fn backoff_matches_kubelet() {
-        let b = Backoff { base: Duration::from_secs(10), max: Duration::from_secs(300) };
+        let b = Backoff {
+            base: Duration::from_secs(10),
+            max: Duration::from_secs(300),
+        };
         let delays: Vec<u64> = (1..=8).map(|n| b.delay(n).as_secs()).collect();
         assert_eq!(delays, [0, 10, 20, 40, 80, 160, 300, 300]);
     }

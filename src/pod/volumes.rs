@@ -32,8 +32,12 @@ pub fn check_host_paths(pod: &Pod) -> Vec<String> {
             "Directory" => meta.as_ref().is_some_and(|m| m.is_dir()),
             "File" => meta.as_ref().is_some_and(|m| m.is_file()),
             "Socket" => meta.as_ref().is_some_and(|m| m.file_type().is_socket()),
-            "CharDevice" => meta.as_ref().is_some_and(|m| m.file_type().is_char_device()),
-            "BlockDevice" => meta.as_ref().is_some_and(|m| m.file_type().is_block_device()),
+            "CharDevice" => meta
+                .as_ref()
+                .is_some_and(|m| m.file_type().is_char_device()),
+            "BlockDevice" => meta
+                .as_ref()
+                .is_some_and(|m| m.file_type().is_block_device()),
             _ => true, // validation already refused unknown types
         };
         if !ok {
@@ -44,7 +48,11 @@ pub fn check_host_paths(pod: &Pod) -> Vec<String> {
                 "CharDevice" => "a character device",
                 _ => "a block device",
             };
-            let found = if meta.is_none() { "does not exist" } else { "is something else" };
+            let found = if meta.is_none() {
+                "does not exist"
+            } else {
+                "is something else"
+            };
             errors.push(format!(
                 "spec.volumes[{i}].hostPath: hostPath type check failed: {} is not {what} ({found})",
                 hp.path
@@ -81,7 +89,9 @@ pub fn prepare(pod: &Pod, paths: &PodPaths) -> Result<BTreeMap<String, PathBuf>>
                     nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
                     Some(data.as_str()),
                 )
-                .with_context(|| format!("mount tmpfs for emptyDir {} on {}", v.name, dir.display()))?;
+                .with_context(|| {
+                    format!("mount tmpfs for emptyDir {} on {}", v.name, dir.display())
+                })?;
                 step(
                     format!("mount -t tmpfs -o {data} tmpfs {}", dir.display()),
                     "emptyDir medium Memory: one tmpfs for the whole pod",
@@ -118,7 +128,10 @@ pub fn prepare(pod: &Pod, paths: &PodPaths) -> Result<BTreeMap<String, PathBuf>>
             }
             sources.insert(v.name.clone(), path);
         } else {
-            bail!("volume {}: only emptyDir and hostPath are supported by minipod yet", v.name);
+            bail!(
+                "volume {}: only emptyDir and hostPath are supported by minipod yet",
+                v.name
+            );
         }
     }
     Ok(sources)
@@ -128,13 +141,22 @@ pub fn prepare(pod: &Pod, paths: &PodPaths) -> Result<BTreeMap<String, PathBuf>>
 pub fn prepare_sub_paths(pod: &Pod, sources: &BTreeMap<String, PathBuf>) -> Result<()> {
     let spec = pod.spec.as_ref();
     let containers = spec
-        .map(|s| s.init_containers.iter().flatten().chain(s.containers.iter()))
+        .map(|s| {
+            s.init_containers
+                .iter()
+                .flatten()
+                .chain(s.containers.iter())
+        })
         .into_iter()
         .flatten();
     for c in containers {
         for vm in c.volume_mounts.iter().flatten() {
-            let Some(sub) = vm.sub_path.as_deref().filter(|s| !s.is_empty()) else { continue };
-            let Some(base) = sources.get(&vm.name) else { continue };
+            let Some(sub) = vm.sub_path.as_deref().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            let Some(base) = sources.get(&vm.name) else {
+                continue;
+            };
             let dir = base.join(sub);
             if !dir.exists() {
                 std::fs::DirBuilder::new()

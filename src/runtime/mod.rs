@@ -38,10 +38,7 @@ pub struct Stdio {
 /// Create and start the container described by `spec` in `bundle`; returns the host
 /// PID of its first process once `execve` succeeded, or the error that stopped it.
 pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid> {
-    let process = spec
-        .process()
-        .as_ref()
-        .context("the spec has no process")?;
+    let process = spec.process().as_ref().context("the spec has no process")?;
     let namespaces = spec
         .linux()
         .as_ref()
@@ -163,7 +160,10 @@ fn init(
     rootfs::prepare(spec, rootfs)?;
     if let Some(hostname) = spec.hostname() {
         nix::unistd::sethostname(hostname).with_context(|| format!("sethostname {hostname}"))?;
-        step(format!("sethostname({hostname:?})"), "the container's own UTS namespace");
+        step(
+            format!("sethostname({hostname:?})"),
+            "the container's own UTS namespace",
+        );
     }
     process::set_user_and_capabilities(process)?;
     process::enter_cwd(process.cwd())?;

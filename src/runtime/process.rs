@@ -28,7 +28,10 @@ pub fn set_user_and_capabilities(process: &Process) -> Result<()> {
     let gid = Gid::from_raw(user.gid());
     // SAFETY: prctl(PR_SET_KEEPCAPS) takes plain integers and touches no memory.
     if unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) } != 0 {
-        bail!("prctl(PR_SET_KEEPCAPS): {}", std::io::Error::last_os_error());
+        bail!(
+            "prctl(PR_SET_KEEPCAPS): {}",
+            std::io::Error::last_os_error()
+        );
     }
     let groups: Vec<Gid> = user
         .additional_gids()
@@ -59,14 +62,20 @@ pub fn set_user_and_capabilities(process: &Process) -> Result<()> {
         .collect();
     names.sort();
     step(
-        format!("setresuid({uid}); setresgid({gid}); capabilities {}", names.join(",")),
+        format!(
+            "setresuid({uid}); setresgid({gid}); capabilities {}",
+            names.join(",")
+        ),
         "root in a container is not root on the host: only the runtime default capabilities",
     );
 
     if process.no_new_privileges() == Some(true) {
         // SAFETY: prctl(PR_SET_NO_NEW_PRIVS) takes plain integers and touches no memory.
         if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-            bail!("prctl(PR_SET_NO_NEW_PRIVS): {}", std::io::Error::last_os_error());
+            bail!(
+                "prctl(PR_SET_NO_NEW_PRIVS): {}",
+                std::io::Error::last_os_error()
+            );
         }
     }
     Ok(())
@@ -76,7 +85,9 @@ fn to_caps(set: Option<&Capabilities>) -> Result<CapsHashSet> {
     let mut out = CapsHashSet::new();
     for cap in set.into_iter().flatten() {
         let name = format!("CAP_{cap}");
-        out.insert(Capability::from_str(&name).with_context(|| format!("unknown capability {name}"))?);
+        out.insert(
+            Capability::from_str(&name).with_context(|| format!("unknown capability {name}"))?,
+        );
     }
     Ok(out)
 }
@@ -95,7 +106,10 @@ pub fn close_fds_on_exec() -> Result<()> {
         )
     };
     if rc != 0 {
-        bail!("close_range(3, ~0, CLOSE_RANGE_CLOEXEC): {}", std::io::Error::last_os_error());
+        bail!(
+            "close_range(3, ~0, CLOSE_RANGE_CLOEXEC): {}",
+            std::io::Error::last_os_error()
+        );
     }
     Ok(())
 }
@@ -103,10 +117,14 @@ pub fn close_fds_on_exec() -> Result<()> {
 /// The working directory, checked to be inside the container (it is: we are past
 /// pivot_root and hold no host directory descriptor).
 pub fn enter_cwd(cwd: &Path) -> Result<()> {
-    nix::unistd::chdir(cwd).with_context(|| format!("chdir to the working directory {}", cwd.display()))?;
+    nix::unistd::chdir(cwd)
+        .with_context(|| format!("chdir to the working directory {}", cwd.display()))?;
     let now = std::env::current_dir().context("getcwd")?;
     if !now.is_absolute() {
-        bail!("working directory {} is outside the container", cwd.display());
+        bail!(
+            "working directory {} is outside the container",
+            cwd.display()
+        );
     }
     Ok(())
 }

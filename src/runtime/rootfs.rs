@@ -21,7 +21,10 @@ pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<()> {
     // if `/` is shared as systemd makes it, pivot_root would fail with EINVAL).
     mount(NONE, "/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)
         .context("make / rprivate in the container's mount namespace")?;
-    step("mount(/, MS_REC|MS_PRIVATE)", "nothing mounted here reaches the host");
+    step(
+        "mount(/, MS_REC|MS_PRIVATE)",
+        "nothing mounted here reaches the host",
+    );
 
     // pivot_root needs the new root to be a mount point: bind it onto itself.
     mount(
@@ -107,7 +110,8 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
         if !extra.is_empty() {
             // Our descriptor still names the directory *under* the new mount: open the
             // target again to reach the mount itself.
-            let mounted = safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).with_context(what)?;
+            let mounted =
+                safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).with_context(what)?;
             remount_bind(&safe_path::fd_path(&mounted), &opts).with_context(what)?;
         }
         step(
@@ -142,7 +146,14 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
     }
     if !opts.propagation.is_empty() {
         let mounted = safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).with_context(what)?;
-        mount(NONE, &safe_path::fd_path(&mounted), NONE, opts.propagation, NONE).with_context(what)?;
+        mount(
+            NONE,
+            &safe_path::fd_path(&mounted),
+            NONE,
+            opts.propagation,
+            NONE,
+        )
+        .with_context(what)?;
     }
     Ok(())
 }
@@ -150,7 +161,8 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
 fn remount_bind(target: &Path, opts: &MountOptions) -> nix::Result<()> {
     let flags = MsFlags::MS_BIND
         | MsFlags::MS_REMOUNT
-        | (opts.flags & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC));
+        | (opts.flags
+            & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC));
     mount(NONE, target, NONE, flags, NONE)
 }
 
@@ -181,7 +193,10 @@ fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
             .strip_prefix("/dev")
             .with_context(|| format!("device {} is not under /dev", path.display()))?;
         if name.components().count() != 1 {
-            bail!("device {}: only nodes directly in /dev are supported", path.display());
+            bail!(
+                "device {}: only nodes directly in /dev are supported",
+                path.display()
+            );
         }
         let kind = match device.typ() {
             LinuxDeviceType::C | LinuxDeviceType::U => SFlag::S_IFCHR,
@@ -190,8 +205,14 @@ fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
             LinuxDeviceType::A => bail!("device {}: type \"a\" is not a node", path.display()),
         };
         let mode = Mode::from_bits_truncate(device.file_mode().unwrap_or(0o666));
-        mknodat(&dev, name, kind, mode, makedev(device.major() as u64, device.minor() as u64))
-            .with_context(|| format!("mknod {}", path.display()))?;
+        mknodat(
+            &dev,
+            name,
+            kind,
+            mode,
+            makedev(device.major() as u64, device.minor() as u64),
+        )
+        .with_context(|| format!("mknod {}", path.display()))?;
         // mknod's mode is filtered by the umask: set it exactly.
         nix::sys::stat::fchmodat(
             &dev,
@@ -231,7 +252,10 @@ fn pivot_root(rootfs: &Path) -> Result<()> {
     umount2(".", MntFlags::MNT_DETACH).context("detach the old root after pivot_root")?;
     nix::unistd::chdir("/").context("chdir / after pivot_root")?;
     step(
-        format!("pivot_root({}); umount2(old root, MNT_DETACH)", rootfs.display()),
+        format!(
+            "pivot_root({}); umount2(old root, MNT_DETACH)",
+            rootfs.display()
+        ),
         "the image becomes /; the host's tree is gone from view",
     );
     Ok(())
@@ -243,18 +267,15 @@ fn mask_path(path: &Path) -> Result<()> {
         return Ok(()); // nothing to hide
     };
     if meta.is_dir() {
-        mount(
-            Some("tmpfs"),
-            path,
-            Some("tmpfs"),
-            MsFlags::MS_RDONLY,
-            NONE,
-        )
+        mount(Some("tmpfs"), path, Some("tmpfs"), MsFlags::MS_RDONLY, NONE)
     } else {
         mount(Some("/dev/null"), path, NONE, MsFlags::MS_BIND, NONE)
     }
     .with_context(|| format!("mask {}", path.display()))?;
-    step(format!("mask {}", path.display()), "kernel details a container must not read");
+    step(
+        format!("mask {}", path.display()),
+        "kernel details a container must not read",
+    );
     Ok(())
 }
 
@@ -280,6 +301,9 @@ fn readonly_path(path: &Path) -> Result<()> {
         )
     })
     .with_context(|| format!("make {} read-only", path.display()))?;
-    step(format!("mount -o remount,ro {}", path.display()), "kernel knobs a container must not write");
+    step(
+        format!("mount -o remount,ro {}", path.display()),
+        "kernel knobs a container must not write",
+    );
     Ok(())
 }

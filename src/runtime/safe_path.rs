@@ -43,8 +43,9 @@ pub fn open_or_create(root_fd: &OwnedFd, path: &Path, kind: Kind) -> Result<Owne
             Ok(_) => continue,
             Err(Errno::ENOENT) => {
                 let parent = so_far.parent().unwrap_or(Path::new(""));
-                let parent_fd = open_in_root(root_fd, parent, OFlag::O_PATH | OFlag::O_DIRECTORY)
-                    .with_context(|| format!("open {} inside the rootfs", show(parent)))?;
+                let parent_fd =
+                    open_in_root(root_fd, parent, OFlag::O_PATH | OFlag::O_DIRECTORY)
+                        .with_context(|| format!("open {} inside the rootfs", show(parent)))?;
                 let name = so_far.file_name().unwrap_or_default();
                 if last && kind == Kind::File {
                     // O_CREAT through the parent's descriptor: the file lands in the
@@ -57,7 +58,8 @@ pub fn open_or_create(root_fd: &OwnedFd, path: &Path, kind: Kind) -> Result<Owne
                     )
                     .with_context(|| format!("create {} inside the rootfs", show(&so_far)))?;
                 } else {
-                    match nix::sys::stat::mkdirat(&parent_fd, name, Mode::from_bits_truncate(0o755)) {
+                    match nix::sys::stat::mkdirat(&parent_fd, name, Mode::from_bits_truncate(0o755))
+                    {
                         Ok(()) | Err(Errno::EEXIST) => {}
                         Err(err) => {
                             return Err(err).with_context(|| {
@@ -72,7 +74,8 @@ pub fn open_or_create(root_fd: &OwnedFd, path: &Path, kind: Kind) -> Result<Owne
                 }
             }
             Err(err) => {
-                return Err(err).with_context(|| format!("open {} inside the rootfs", show(&so_far)))
+                return Err(err)
+                    .with_context(|| format!("open {} inside the rootfs", show(&so_far)))
             }
         }
     }

@@ -2,5 +2,5 @@
 
 pub mod atomic;
 pub mod lock;
-pub mod time;
 pub mod paths;
+pub mod time;

@@ -50,7 +50,7 @@ pub fn human_duration(secs: u64) -> String {
     match secs {
         0..=119 => format!("{secs}s"),
         120..=599 => {
-            if secs % 60 == 0 {
+            if secs.is_multiple_of(60) {
                 format!("{}m", secs / 60)
             } else {
                 format!("{}m{}s", secs / 60, secs % 60)

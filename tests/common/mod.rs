@@ -398,3 +398,4 @@ pub fn docker_archive(images: &[TestImage]) -> Vec<u8> {
     tar.add("manifest.json", &serde_json::to_vec(&manifest).unwrap());
     tar.finish()
 }
+pub mod pods;

@@ -1,0 +1,123 @@
+//! Leaving nothing behind: apply/delete cycles of the sidecar pod leave no mount,
+//! process, directory, namespace or veth; and after a supervisor crash, `get` tells the
+//! truth and `delete` still cleans everything.
+
+mod common;
+use common::pods::{seed, PodEnv};
+use std::collections::BTreeSet;
+
+/// Everything of the host a pod could leave behind.
+fn host_snapshot() -> (usize, BTreeSet<String>, usize) {
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .count();
+    // Namespaces in use by any process.
+    let mut namespaces = BTreeSet::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().parse::<i32>().is_err() {
+            continue;
+        }
+        for n in ["net", "ipc", "uts", "mnt", "pid"] {
+            if let Ok(l) = std::fs::read_link(entry.path().join("ns").join(n)) {
+                namespaces.insert(l.display().to_string());
+            }
+        }
+    }
+    let links = std::fs::read_dir("/sys/class/net")
+        .map(|d| d.count())
+        .unwrap_or(0);
+    (mounts, namespaces, links)
+}
+
+fn minipod_processes() -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().parse::<i32>().is_err() {
+            continue;
+        }
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|s| s.trim_start().starts_with('Z'));
+        if comm.starts_with("minipod-") && !zombie {
+            out.push(format!(
+                "{} {}",
+                entry.file_name().to_string_lossy(),
+                comm.trim()
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn fifty_apply_delete_cycles_leave_nothing_behind() {
+    let env = PodEnv::new("cycles");
+    let before = host_snapshot();
+    let procs_before = minipod_processes();
+    for i in 0..50 {
+        env.ok(&["apply", "-f", &seed("sidecar-pod.yaml")]);
+        if i == 0 {
+            assert_eq!(env.row("sidecar-pod")[1..3], ["2/2", "Running"]);
+        }
+        env.ok(&[
+            "delete",
+            "pod",
+            "sidecar-pod",
+            "--grace-period=0",
+            "--force",
+        ]);
+    }
+    let after = host_snapshot();
+    assert_eq!(before.0, after.0, "mounts in the host's table");
+    let new_ns: Vec<_> = after.1.difference(&before.1).collect();
+    assert!(new_ns.is_empty(), "namespaces left: {new_ns:?}");
+    assert_eq!(before.2, after.2, "network interfaces");
+    assert_eq!(minipod_processes(), procs_before, "minipod processes");
+    for dir in ["run/pods", "pods", "log/pods"] {
+        let left: Vec<_> = std::fs::read_dir(env.root().join(dir))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{dir} holds {left:?}");
+    }
+}
+
+#[test]
+fn after_a_supervisor_crash_get_tells_the_truth_and_delete_cleans_up() {
+    let env = PodEnv::new("crash");
+    env.ok(&["apply", "-f", &seed("sidecar-pod.yaml")]);
+    let status = env.status("sidecar-pod");
+    let shim = status["supervisor"]["pid"]
+        .as_i64()
+        .expect("supervisor pid") as i32;
+    let infra = env.infra_pid("sidecar-pod");
+    let nginx = env.container_pid("sidecar-pod", "nginx");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(shim),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the supervisor");
+    env.wait_for(5, "get shows the pod Unknown", || {
+        env.row("sidecar-pod").get(2).map(String::as_str) == Some("Unknown")
+    });
+    env.ok(&["delete", "pod", "sidecar-pod"]);
+    for pid in [infra, nginx] {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let alive = !stat.is_empty()
+            && !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z');
+        assert!(!alive, "process {pid} survived the delete");
+    }
+    assert!(env.pods().is_empty());
+    let left: Vec<_> = std::fs::read_dir(env.root().join("pods"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "pods/ holds {left:?}");
+}

@@ -1,0 +1,126 @@
+//! A pod is a group of processes sharing namespaces around an infra process: the
+//! kernel's own view (`/proc/PID/ns/*`) must say so.
+
+mod common;
+use common::pods::{ns, PodEnv};
+
+const POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: shared-ns
+spec:
+  containers:
+  - name: one
+    image: busybox:1.36
+    command: ["sh", "-c", "echo written-by-one > /dev/shm/note; ipcmk -Q > /tmp/q; sleep 3600"]
+  - name: two
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+"#;
+
+#[test]
+fn containers_share_net_ipc_uts_with_the_infra_and_own_mnt_and_pid() {
+    let env = PodEnv::new("ns");
+    let file = env.manifest("pod.yaml", POD);
+    env.ok(&["apply", "-f", &file]);
+    let infra = env.infra_pid("shared-ns");
+    let one = env.container_pid("shared-ns", "one");
+    let two = env.container_pid("shared-ns", "two");
+    for name in ["net", "ipc", "uts"] {
+        assert_eq!(
+            ns(one, name),
+            ns(infra, name),
+            "{name} of container one is the infra's"
+        );
+        assert_eq!(
+            ns(two, name),
+            ns(infra, name),
+            "{name} of container two is the infra's"
+        );
+        assert_ne!(
+            ns(infra, name),
+            ns(1, name),
+            "{name} of the pod is not the host's"
+        );
+    }
+    for name in ["mnt", "pid"] {
+        assert_ne!(
+            ns(one, name),
+            ns(two, name),
+            "each container has its own {name}"
+        );
+        assert_ne!(ns(one, name), ns(1, name));
+    }
+
+    // Both report the pod's name as their hostname.
+    for c in ["one", "two"] {
+        assert_eq!(
+            env.ok(&["exec", "shared-ns", "-c", c, "--", "hostname"])
+                .trim(),
+            "shared-ns"
+        );
+    }
+
+    // POSIX shm (/dev/shm) and a SysV message queue made in one are seen in the other.
+    env.wait_for(10, "container one wrote its note", || {
+        env.run(&[
+            "exec",
+            "shared-ns",
+            "-c",
+            "two",
+            "--",
+            "cat",
+            "/dev/shm/note",
+        ])
+        .stdout
+            == b"written-by-one\n"
+    });
+    let queues = env.ok(&["exec", "shared-ns", "-c", "two", "--", "ipcs", "-q"]);
+    let made = env.ok(&["exec", "shared-ns", "-c", "one", "--", "cat", "/tmp/q"]);
+    let id = made
+        .split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !id.is_empty() && queues.contains(&id),
+        "queue {id} from one is listed in two: {queues}"
+    );
+    // Each container is PID 1 of its own PID namespace.
+    let ps = env.ok(&[
+        "exec",
+        "shared-ns",
+        "-c",
+        "two",
+        "--",
+        "cat",
+        "/proc/1/cmdline",
+    ]);
+    assert!(ps.starts_with("sleep"), "PID 1 of two: {ps:?}");
+}
+
+#[test]
+fn killing_the_infra_process_kills_the_pod() {
+    let env = PodEnv::new("infra-kill");
+    let file = env.manifest("pod.yaml", &POD.replace("shared-ns", "doomed"));
+    env.ok(&["apply", "-f", &file]);
+    let infra = env.infra_pid("doomed");
+    let one = env.container_pid("doomed", "one");
+    let two = env.container_pid("doomed", "two");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(infra),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the infra process");
+    env.wait_for(10, "the pod turns Failed", || {
+        env.row("doomed").get(2).map(String::as_str) == Some("Failed")
+    });
+    for pid in [one, two] {
+        env.wait_for(5, "the containers are gone", || {
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        });
+    }
+    let pod = env.pod_json("doomed");
+    assert_eq!(pod["status"]["phase"], "Failed");
+}
