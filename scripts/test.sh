@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The test command (README): on a fresh Debian/Ubuntu machine, as root, install what
+# the tests need, build minipod and the images, then run every check and test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+    echo "scripts/test.sh: run as root (the tests create namespaces, mounts and device nodes)" >&2
+    exit 1
+fi
+
+# Debian tools the tests call beside minipod (ipcs for the IPC test).
+need=()
+command -v ipcs >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+
+echo "== format and lints"
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+
+echo "== build"
+cargo build
+
+echo "== images (busybox, debian, nginx) into the shared test store"
+export MINIPOD_TEST_IMAGES="${MINIPOD_TEST_IMAGES:-/var/lib/minipod}"
+MINIPOD="$PWD/target/debug/minipod" scripts/build-images.sh --root "$MINIPOD_TEST_IMAGES"
+
+echo "== tests"
+cargo test -- --test-threads="${MINIPOD_TEST_THREADS:-4}"
