@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# Build minipod's local images (busybox, debian, nginx) from Debian packages as
+# OCI image layout tarballs, then load them with `minipod image load`.
+#
+#   scripts/build-images.sh [--root DIR] [--out DIR] [--no-load]
+#
+#   --root DIR   minipod state root passed to `minipod --root DIR image load`
+#                (default: $MINIPOD_ROOT if set, else minipod's own default)
+#   --out DIR    build cache: rootfs trees, layers, <image>.oci.tar
+#                (default: ${MINIPOD_BUILD_CACHE:-/var/lib/minipod/build})
+#   --no-load    only build and verify the tarballs
+#
+# Environment: MINIPOD (binary; default target/release/minipod, else minipod on
+# PATH), DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR.
+#
+# Each image has a recipe in rootfs/<image>/recipe.sh (see rootfs/README.md).
+# Everything is cached under --out and keyed by a hash of the recipe files, so a
+# second run with nothing changed does no apt work and rebuilds nothing.
+# Needs root (mmdebstrap --mode=root, chown). Host packages it apt-installs if
+# missing: mmdebstrap. busybox-static is only downloaded, never installed.
+set -euo pipefail
+
+SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$SCRIPTS")
+RECIPES=$REPO/rootfs
+OCI=$SCRIPTS/oci_image.py
+IMAGES=(busybox debian nginx)          # bases before the images built FROM them
+PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+CACHE=${MINIPOD_BUILD_CACHE:-/var/lib/minipod/build}
+STATE_ROOT=${MINIPOD_ROOT:-}
+LOAD=1
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --root) STATE_ROOT=${2:?--root needs a directory}; shift 2 ;;
+        --root=*) STATE_ROOT=${1#*=}; shift ;;
+        --out) CACHE=${2:?--out needs a directory}; shift 2 ;;
+        --out=*) CACHE=${1#*=}; shift ;;
+        --no-load) LOAD=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "build-images.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+msg()  { printf '==> %s\n' "$*" >&2; }
+step() { printf '    %s\n' "$*" >&2; }
+die()  { printf 'build-images.sh: error: %s\n' "$*" >&2; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (mmdebstrap --mode=root, numeric owners)"
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+
+if [[ $LOAD -eq 1 ]]; then
+    if [[ -n ${MINIPOD:-} ]]; then :
+    elif [[ -x $REPO/target/release/minipod ]]; then MINIPOD=$REPO/target/release/minipod
+    elif command -v minipod >/dev/null; then MINIPOD=$(command -v minipod)
+    else die "no minipod binary (build it with cargo build --release, set MINIPOD=, or pass --no-load)"
+    fi
+fi
+
+# ---------------------------------------------------------------- helpers for recipes
+
+APT_UPDATED=0
+apt_update_once() {
+    if [[ $APT_UPDATED -eq 0 ]]; then
+        step "apt-get update"
+        DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+        APT_UPDATED=1
+    fi
+}
+
+# need_host_packages PKG...: apt-get install on the host, only those missing.
+need_host_packages() {
+    local p missing=()
+    for p in "$@"; do
+        dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    apt_update_once
+    step "installing on the host: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# fetch_deb PKG: download PKG's .deb (not installed), print its path.
+fetch_deb() {
+    local dir=$WORK/debs
+    apt_update_once
+    mkdir -p "$dir"
+    step "apt-get download $1"
+    (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$1" >/dev/null)
+    ls "$dir"/"$1"_*.deb
+}
+
+# label KEY VALUE: record an image config label (from inside build_rootfs).
+label() { printf '%s=%s\n' "$1" "$2" >>"$LABELS_FILE"; }
+
+# read_list FILE: the words of FILE without # comments.
+read_list() { sed 's/#.*//' "$1" | tr -s ' \t' '\n\n' | sed '/^$/d'; }
+
+sha256() { sha256sum | cut -d' ' -f1; }
+
+# recipe_key IMAGE: hash of the recipe directory (+ its base image's key).
+recipe_key() {
+    local img=$1 base
+    base=$( (IMAGE_BASE=""; source_recipe_vars "$img"; echo "$IMAGE_BASE") )
+    {
+        (cd "$RECIPES/$img" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+        [[ -z $base ]] || recipe_key "$base"
+    } | sha256
+}
+
+source_recipe_vars() {
+    RECIPE_DIR=$RECIPES/$1
+    # shellcheck disable=SC1090
+    source "$RECIPE_DIR/recipe.sh"
+}
+
+rm_tree() { [[ ! -e $1 ]] || rm -rf --one-file-system "$1"; }
+
+# ---------------------------------------------------------------- one image
+
+build_image() (
+    local img=$1
+    local c=$CACHE/$img
+    local IMAGE_BASE="" IMAGE_CMD="" IMAGE_ENTRYPOINT="" IMAGE_WORKDIR="" IMAGE_USER=""
+    local IMAGE_STOP_SIGNAL="" IMAGE_COMMENT="" IMAGE_TAGS=() IMAGE_EXPOSE=() IMAGE_ENV=("$PATH_ENV")
+    source_recipe_vars "$img"
+    mkdir -p "$c"
+
+    # 1. root filesystem tree: $c/rootfs, valid when $c/rootfs.key matches
+    local rkey lkey ikey base_lkey=""
+    rkey=$(recipe_key "$img")
+    if [[ $(cat "$c/rootfs.key" 2>/dev/null) == "$rkey" && -d $c/rootfs ]]; then
+        step "rootfs: cached"
+    else
+        msg "$img: building rootfs (recipe rootfs/$img changed or not built yet)"
+        rm -f "$c/rootfs.key" "$c/layer.key" "$c/image.key"
+        rm_tree "$c/rootfs.new"
+        WORK=$(mktemp -d "$CACHE/.work-$img.XXXXXX")
+        trap 'rm_tree "$WORK"' EXIT
+        LABELS_FILE=$c/labels.new
+        : >"$LABELS_FILE"
+        build_rootfs "$c/rootfs.new"
+        rm_tree "$c/rootfs"
+        mv "$c/rootfs.new" "$c/rootfs"
+        mv "$c/labels.new" "$c/labels"
+        echo "$rkey" >"$c/rootfs.key"
+        step "rootfs: $(du -sh "$c/rootfs" | cut -f1)"
+    fi
+
+    # 2. this image's own layer: the whole tree, or the diff against the base tree
+    if [[ -n $IMAGE_BASE ]]; then
+        base_lkey=$(cat "$CACHE/$IMAGE_BASE/layer.key")
+    fi
+    lkey=$({ echo "$rkey $base_lkey"; sha256 <"$OCI"; } | sha256)
+    if [[ $(cat "$c/layer.key" 2>/dev/null) == "$lkey" && -f $c/layer.tar.gz ]]; then
+        step "layer: cached"
+    else
+        rm -f "$c/layer.key" "$c/image.key"
+        if [[ -n $IMAGE_BASE ]]; then
+            msg "$img: layer = diff of rootfs against $IMAGE_BASE's rootfs"
+            python3 "$OCI" layer --tree "$c/rootfs" --base "$CACHE/$IMAGE_BASE/rootfs" \
+                --out "$c/layer.tar.gz" --comment "$IMAGE_COMMENT"
+        else
+            msg "$img: layer = whole rootfs"
+            python3 "$OCI" layer --tree "$c/rootfs" --out "$c/layer.tar.gz" --comment "$IMAGE_COMMENT"
+        fi
+        echo "$lkey" >"$c/layer.key"
+    fi
+
+    # 3. the OCI image layout tarball
+    local out=$CACHE/$img.oci.tar
+    ikey=$(echo "$lkey" | sha256)
+    if [[ $(cat "$c/image.key" 2>/dev/null) == "$ikey" && -f $out ]]; then
+        step "image: cached ($out)"
+    else
+        msg "$img: writing OCI image layout $out"
+        local args=(--name "$img" --out "$out") x
+        [[ -z $IMAGE_BASE ]] || args+=(--layer "$CACHE/$IMAGE_BASE/layer.tar.gz")
+        args+=(--layer "$c/layer.tar.gz")
+        for x in "${IMAGE_TAGS[@]}"; do args+=(--tag "$x"); done
+        for x in "${IMAGE_ENV[@]}"; do args+=(--env "$x"); done
+        for x in "${IMAGE_EXPOSE[@]}"; do args+=(--expose "$x"); done
+        [[ -z $IMAGE_CMD ]] || args+=(--cmd "$IMAGE_CMD")
+        [[ -z $IMAGE_ENTRYPOINT ]] || args+=(--entrypoint "$IMAGE_ENTRYPOINT")
+        [[ -z $IMAGE_WORKDIR ]] || args+=(--workdir "$IMAGE_WORKDIR")
+        [[ -z $IMAGE_USER ]] || args+=(--user "$IMAGE_USER")
+        [[ -z $IMAGE_STOP_SIGNAL ]] || args+=(--stop-signal "$IMAGE_STOP_SIGNAL")
+        while IFS= read -r x; do args+=(--label "$x"); done <"$c/labels"
+        python3 "$OCI" image "${args[@]}"
+        python3 "$OCI" verify "$out" >/dev/null
+        echo "$ikey" >"$c/image.key"
+    fi
+)
+
+START=$SECONDS
+for img in "${IMAGES[@]}"; do
+    msg "image $img (rootfs/$img)"
+    build_image "$img"
+done
+
+if [[ $LOAD -eq 1 ]]; then
+    ROOT_ARGS=()
+    [[ -z $STATE_ROOT ]] || ROOT_ARGS=(--root "$STATE_ROOT")
+    for img in "${IMAGES[@]}"; do
+        msg "loading $img: $MINIPOD ${ROOT_ARGS[*]} image load -i $CACHE/$img.oci.tar"
+        "$MINIPOD" "${ROOT_ARGS[@]}" image load -i "$CACHE/$img.oci.tar"
+    done
+fi
+
+msg "done in $((SECONDS - START))s:"
+for img in "${IMAGES[@]}"; do
+    printf '    %-40s %s\n' "$CACHE/$img.oci.tar" "$(du -h "$CACHE/$img.oci.tar" | cut -f1)" >&2
+done
