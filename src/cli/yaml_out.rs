@@ -128,7 +128,7 @@ mod tests {
         let y = to_yaml(&v);
         assert_eq!(
             y,
-            "metadata:\n  name: p\n  labels:\n    app: x\nspec:\n  containers:\n  - name: c\n    args:\n    - '-c'\n    - echo hi\n  n: 30\n  e: {}\ns: '01777'\n"
+            "metadata:\n  labels:\n    app: x\n  name: p\ns: '01777'\nspec:\n  containers:\n  - args:\n    - '-c'\n    - echo hi\n    name: c\n  e: {}\n  'n': 30\n"
         );
     }
 }
