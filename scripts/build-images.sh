@@ -140,7 +140,8 @@ build_image() (
         rm -f "$c/rootfs.key" "$c/layer.key" "$c/image.key"
         rm_tree "$c/rootfs.new"
         WORK=$(mktemp -d "$CACHE/.work-$img.XXXXXX")
-        trap 'rm_tree "$WORK"' EXIT
+        # on failure nothing half-built is left looking complete (no key file is written)
+        trap 'rm_tree "$WORK"; rm_tree "$c/rootfs.new"; rm -f "$c/labels.new"' EXIT
         LABELS_FILE=$c/labels.new
         : >"$LABELS_FILE"
         build_rootfs "$c/rootfs.new"
