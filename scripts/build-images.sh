@@ -128,6 +128,7 @@ build_image() (
     local IMAGE_STOP_SIGNAL="" IMAGE_COMMENT="" IMAGE_TAGS=() IMAGE_EXPOSE=() IMAGE_ENV=("$PATH_ENV")
     source_recipe_vars "$img"
     mkdir -p "$c"
+    local t0=$SECONDS
 
     # 1. root filesystem tree: $c/rootfs, valid when $c/rootfs.key matches
     local rkey lkey ikey base_lkey=""
@@ -139,7 +140,8 @@ build_image() (
         rm -f "$c/rootfs.key" "$c/layer.key" "$c/image.key"
         rm_tree "$c/rootfs.new"
         WORK=$(mktemp -d "$CACHE/.work-$img.XXXXXX")
-        trap 'rm_tree "$WORK"' EXIT
+        # on failure nothing half-built is left looking complete (no key file is written)
+        trap 'rm_tree "$WORK"; rm_tree "$c/rootfs.new"; rm -f "$c/labels.new"' EXIT
         LABELS_FILE=$c/labels.new
         : >"$LABELS_FILE"
         build_rootfs "$c/rootfs.new"
@@ -162,10 +164,10 @@ build_image() (
         if [[ -n $IMAGE_BASE ]]; then
             msg "$img: layer = diff of rootfs against $IMAGE_BASE's rootfs"
             python3 "$OCI" layer --tree "$c/rootfs" --base "$CACHE/$IMAGE_BASE/rootfs" \
-                --out "$c/layer.tar.gz" --comment "$IMAGE_COMMENT"
+                --out "$c/layer.tar.gz" --comment "$IMAGE_COMMENT" >&2
         else
             msg "$img: layer = whole rootfs"
-            python3 "$OCI" layer --tree "$c/rootfs" --out "$c/layer.tar.gz" --comment "$IMAGE_COMMENT"
+            python3 "$OCI" layer --tree "$c/rootfs" --out "$c/layer.tar.gz" --comment "$IMAGE_COMMENT" >&2
         fi
         echo "$lkey" >"$c/layer.key"
     fi
@@ -189,10 +191,11 @@ build_image() (
         [[ -z $IMAGE_USER ]] || args+=(--user "$IMAGE_USER")
         [[ -z $IMAGE_STOP_SIGNAL ]] || args+=(--stop-signal "$IMAGE_STOP_SIGNAL")
         while IFS= read -r x; do args+=(--label "$x"); done <"$c/labels"
-        python3 "$OCI" image "${args[@]}"
+        python3 "$OCI" image "${args[@]}" >&2
         python3 "$OCI" verify "$out" >/dev/null
         echo "$ikey" >"$c/image.key"
     fi
+    step "$img: ok ($((SECONDS - t0))s)"
 )
 
 START=$SECONDS

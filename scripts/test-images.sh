@@ -85,6 +85,7 @@ run_in "$T/nginx" /bin/sh -c '
     nginx
     sleep 0.5
     curl -fsS http://127.0.0.1/ | grep -o "<h1>.*</h1>"
+    ps -o user=,args= -C nginx
     nginx -s quit; sleep 0.3'
 msg "nginx: with a tmpfs on /var/log/nginx (like the sidecar emptyDir) logs land in a file"
 run_in "$T/nginx" /bin/sh -c '
