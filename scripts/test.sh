@@ -9,14 +9,6 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-# Debian tools the tests call beside minipod (ipcs for the IPC test).
-need=()
-command -v ipcs >/dev/null || need+=(util-linux)
-if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
-
 echo "== format and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
