@@ -129,8 +129,13 @@ pub fn truthful_status(p: &StoredPod) -> PodStatus {
     if let Some(sup) = status.supervisor {
         if !finished && !sup.is_alive() {
             status.phase = "Unknown".into();
-            status.reason = "SupervisorLost".into();
-            status.message = format!("the pod's supervisor (PID {}) is gone", sup.pid);
+            status.message = format!(
+                "the pod's supervisor (PID {}) is gone: nobody watches its containers",
+                sup.pid
+            );
+            for c in status.container_statuses.iter_mut() {
+                c.ready = false;
+            }
         }
     }
     status
