@@ -27,7 +27,8 @@ for _ in $(seq 1 50); do
 done
 show "$M" get pods
 for i in 1 2 3; do
-    show "$M" exec sidecar-pod -c log-reader -- wget -qO- http://localhost/ | grep -o '<title>.*</title>'
+    printf '\n$ %s\n' "$M exec sidecar-pod -c log-reader -- wget -qO- http://localhost/  (title only)"
+    "$M" exec sidecar-pod -c log-reader -- wget -qO- http://localhost/ | grep -o '<title>.*</title>'
 done
 sleep 1
 show "$M" logs sidecar-pod -c log-reader
