@@ -170,7 +170,14 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
 fn compare(existing: &record::StoredPod, doc: &ManifestDoc) -> Result<bool, String> {
     let name = existing.record.name();
     let old = serde_json::to_value(&existing.record.pod.spec).unwrap_or_default();
-    let new = serde_json::to_value(&doc.pod.spec).unwrap_or_default();
+    // The node was chosen at creation (the scheduler's field): compare the rest.
+    let mut new_spec = doc.pod.spec.clone();
+    if let (Some(new), Some(old)) = (new_spec.as_mut(), existing.record.pod.spec.as_ref()) {
+        if new.node_name.is_none() {
+            new.node_name = old.node_name.clone();
+        }
+    }
+    let new = serde_json::to_value(&new_spec).unwrap_or_default();
     if old != new {
         let images_only = {
             let strip = |mut v: serde_json::Value| {

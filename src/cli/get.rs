@@ -173,9 +173,10 @@ fn print_table(pods: &[StoredPod], args: &GetArgs) {
             age,
         ]);
         if wide {
+            let node = p.record.pod.spec.as_ref().and_then(|s| s.node_name.clone());
             r.extend([
                 "<none>".to_string(),
-                node_name(),
+                node.unwrap_or_else(|| "<none>".into()),
                 "<none>".into(),
                 "<none>".into(),
             ]);
@@ -183,14 +184,6 @@ fn print_table(pods: &[StoredPod], args: &GetArgs) {
         rows.push(r);
     }
     print_columns(&rows);
-}
-
-/// The node is this host.
-pub fn node_name() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "localhost".into())
 }
 
 /// Columns padded to their widest cell plus three spaces, as kubectl prints them.

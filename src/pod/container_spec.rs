@@ -234,10 +234,14 @@ pub fn environment(inputs: &SpecInputs) -> Vec<String> {
     }
     set(&mut vars, "HOSTNAME", pod_hostname(inputs.pod));
     for e in inputs.container.env.iter().flatten() {
-        let value = {
-            let known: BTreeMap<&str, &str> =
-                vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            expand(e.value.as_deref().unwrap_or(""), &known)
+        let field_ref = e.value_from.as_ref().and_then(|v| v.field_ref.as_ref());
+        let value = match field_ref {
+            Some(f) => super::downward_api::value(inputs.pod, &f.field_path),
+            None => {
+                let known: BTreeMap<&str, &str> =
+                    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                expand(e.value.as_deref().unwrap_or(""), &known)
+            }
         };
         set(&mut vars, &e.name, value);
     }
@@ -386,6 +390,19 @@ fn mounts(inputs: &SpecInputs) -> Result<Vec<Mount>> {
             &["rbind", "rprivate"],
         )?,
     ];
+    // The container's last words: a host file bound on terminationMessagePath.
+    let message_path = inputs
+        .container
+        .termination_message_path
+        .clone()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "/dev/termination-log".into());
+    out.push(mount(
+        &message_path,
+        "bind",
+        &super::termination_message::host_file(p, &inputs.container.name),
+        &["rbind", "rprivate"],
+    )?);
     let mut volume_mounts: Vec<_> = inputs.container.volume_mounts.iter().flatten().collect();
     volume_mounts.sort_by_key(|m| Path::new(&m.mount_path).components().count());
     for vm in volume_mounts {

@@ -88,6 +88,10 @@ pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<Stri
 pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> Result<PodRecord> {
     let mut pod = plan.pod;
     pod.metadata.uid = Some(new_uid()?);
+    // The scheduler's one decision, on a one-node cluster: this host.
+    if let Some(spec) = pod.spec.as_mut() {
+        spec.node_name.get_or_insert_with(node_name);
+    }
     // metav1.Time has a precision of one second.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -249,6 +253,14 @@ pub fn remove_files(paths: &PodPaths) {
     for dir in [&paths.run, &paths.lib, &paths.logs] {
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+/// The node a pod runs on: this host, by its hostname.
+pub fn node_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// A random (version 4) UUID, as the API server gives every object.

@@ -56,6 +56,8 @@ pub enum ContainerState {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         signal: Option<i32>,
         reason: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        message: String,
         started_at: String,
         finished_at: String,
     },

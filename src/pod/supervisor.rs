@@ -10,9 +10,12 @@
 use super::container_spec::{self, SpecInputs};
 use super::cri_log::{LogWriter, Stream};
 use super::paths::PodPaths;
+use super::probes::{self, Prober, Verdict};
 use super::record::{self, PodRecord};
 use super::status::{ContainerState, ContainerStatus, PodStatus, ProcessId};
-use super::{etc_files, events, image_user, infra, volumes};
+use super::{
+    etc_files, events, hooks, image_user, infra, probe_actions, termination_message, volumes,
+};
 use crate::narration::{self, step};
 use crate::runtime;
 use crate::state::paths::StateRoot;
@@ -25,6 +28,7 @@ use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
+use oci_spec::runtime::Process;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
@@ -85,6 +89,17 @@ struct Slot {
     /// Terminated and will not run again.
     done: bool,
     rootfs_mounted: Option<PathBuf>,
+    /// A native sidecar: an init container with `restartPolicy: Always`.
+    sidecar: bool,
+    /// The running instance's process settings (for exec probes and hooks).
+    process_spec: Option<Process>,
+    probers: Vec<Prober>,
+    /// No startup probe, or it has passed.
+    startup_done: bool,
+    /// No readiness probe, or it says ready.
+    ready: bool,
+    /// When a container asked to stop (probe failure) gets SIGKILL.
+    kill_at: Option<Instant>,
 }
 
 #[derive(PartialEq, Debug)]
@@ -96,6 +111,8 @@ enum Stage {
     Terminating {
         deadline: Instant,
         killed: bool,
+        /// Sidecars are stopped once the app containers have exited.
+        sidecars_signaled: bool,
     },
     Done,
 }
@@ -110,6 +127,8 @@ pub struct Supervisor {
     stage: Stage,
     backoff: Backoff,
     ready: Option<File>,
+    /// `activeDeadlineSeconds`: when the pod is failed, counted from its start.
+    deadline: Option<Instant>,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -132,10 +151,10 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
     let mut slots = Vec::new();
     for c in spec.init_containers.iter().flatten() {
         let sidecar = c.restart_policy.as_deref() == Some("Always");
-        slots.push(Slot::new(c.clone(), !sidecar));
+        slots.push(Slot::new(c.clone(), !sidecar, sidecar));
     }
     for c in &spec.containers {
-        slots.push(Slot::new(c.clone(), false));
+        slots.push(Slot::new(c.clone(), false, false));
     }
     let status = initial_status(&record);
     let mut sup = Supervisor {
@@ -148,6 +167,9 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         stage: Stage::Apps,
         backoff: Backoff::from_env(),
         ready,
+        deadline: spec
+            .active_deadline_seconds
+            .map(|s| Instant::now() + Duration::from_secs(s.max(0) as u64)),
     };
     let result = sup.run();
     if let Err(err) = &result {
@@ -161,8 +183,14 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
 }
 
 impl Slot {
-    fn new(container: Container, init: bool) -> Slot {
+    fn new(container: Container, init: bool, sidecar: bool) -> Slot {
         Slot {
+            sidecar,
+            process_spec: None,
+            probers: Vec::new(),
+            startup_done: true,
+            ready: false,
+            kill_at: None,
             container,
             init,
             pid: None,
@@ -299,11 +327,8 @@ impl Supervisor {
 
     fn start_apps(&mut self, fail_fast: bool) -> Result<()> {
         self.stage = Stage::Apps;
-        for i in 0..self.slots.len() {
-            let sidecar_running = self.slots[i].pid.is_some();
-            if self.slots[i].init || sidecar_running {
-                continue;
-            }
+        let inits = self.status.init_container_statuses.len();
+        for i in inits..self.slots.len() {
             if fail_fast {
                 self.start(i)?;
             } else {
@@ -406,6 +431,14 @@ impl Supervisor {
             nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdout")?;
         let (err_r, err_w) =
             nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stderr")?;
+        for fd in [&out_r, &err_r] {
+            // The supervisor's loop must never block on one container's output.
+            nix::fcntl::fcntl(
+                fd,
+                nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+            )
+            .context("make the output pipe non-blocking")?;
+        }
         let stdin: OwnedFd = File::open("/dev/null").context("open /dev/null")?.into();
         let log = LogWriter::create(&self.paths.log_file(&name, restart))?;
         let stdio = runtime::Stdio {
@@ -413,29 +446,89 @@ impl Supervisor {
             stdout: out_w,
             stderr: err_w,
         };
+        termination_message::prepare(&self.paths, &name)?;
+        events::record(
+            &self.paths,
+            "Normal",
+            "Created",
+            format!("Created container: {name}"),
+        );
         let started_at = time::now();
         let pid = runtime::run(&name, &bundle, &spec, &stdio)
             .with_context(|| format!("start container {name}"))?;
         drop(stdio); // our copies of the write ends: EOF comes when the container's close
+        let now = Instant::now();
         let slot = &mut self.slots[i];
         slot.pid = Some(pid);
         slot.outputs = vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)];
         slot.log = Some(log);
-        slot.started = Some(Instant::now());
+        slot.started = Some(now);
         slot.restart_at = None;
+        slot.kill_at = None;
+        slot.process_spec = spec.process().clone();
+        slot.probers = Prober::for_container(&slot.container, now);
+        slot.startup_done = slot.container.startup_probe.is_none();
+        slot.ready = slot.container.readiness_probe.is_none();
+        let ready = slot.ready && slot.startup_done;
         let uid = self.record.uid().to_string();
         let st = self.status_mut(i);
         st.state = ContainerState::Running { started_at };
         st.process = ProcessId::of(pid.as_raw());
         st.container_id = format!("minipod://{uid}/{name}/{restart}");
-        st.ready = true;
+        st.ready = ready;
         events::record(
             &self.paths,
             "Normal",
             "Started",
             format!("Started container {name}"),
         );
+        self.post_start(i);
         Ok(())
+    }
+
+    /// `lifecycle.postStart`: run right after the container started; if it fails, the
+    /// container is killed (kubelet's FailedPostStartHook).
+    fn post_start(&mut self, i: usize) {
+        let Some(handler) = self.slots[i]
+            .container
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.post_start.clone())
+        else {
+            return;
+        };
+        let name = self.slots[i].container.name.clone();
+        let result = self.with_target(i, |target| {
+            hooks::run(&handler, target, Duration::from_secs(30))
+        });
+        if let Some(Err(message)) = result {
+            events::record(
+                &self.paths,
+                "Warning",
+                "FailedPostStartHook",
+                format!("PostStartHook failed: {message}"),
+            );
+            if let Some(pid) = self.slots[i].pid {
+                let _ = kill(pid, Signal::SIGKILL);
+                narration::set_actor(&name);
+                step(format!("kill({pid}, SIGKILL)"), "its postStart hook failed");
+                narration::set_actor("pod");
+            }
+        }
+    }
+
+    /// Run `f` against the running container of slot i (its PID, process settings, the
+    /// pod's network namespace); `None` when it is not running.
+    fn with_target<T>(&self, i: usize, f: impl FnOnce(&probe_actions::Target) -> T) -> Option<T> {
+        let slot = &self.slots[i];
+        let (pid, process, infra) = (slot.pid?, slot.process_spec.as_ref()?, self.infra?);
+        let ports = slot.container.ports.clone().unwrap_or_default();
+        Some(f(&probe_actions::Target {
+            pid,
+            process,
+            infra,
+            ports: &ports,
+        }))
     }
 
     /// Start slot i after the pod is up: a failure is the container's state, not ours.
@@ -449,6 +542,7 @@ impl Supervisor {
                 exit_code: 128,
                 signal: None,
                 reason: "StartError".into(),
+                message: format!("{err:#}"),
                 started_at: now.clone(),
                 finished_at: now,
             };
@@ -512,15 +606,23 @@ impl Supervisor {
     }
 
     fn next_timer(&self) -> Option<Instant> {
-        let restarts = self.slots.iter().filter_map(|s| s.restart_at);
-        let deadline = match self.stage {
-            Stage::Terminating {
-                deadline,
-                killed: false,
-            } => Some(deadline),
-            _ => None,
-        };
-        restarts.chain(deadline).min()
+        if let Stage::Terminating {
+            deadline,
+            killed: false,
+            ..
+        } = self.stage
+        {
+            return Some(deadline);
+        }
+        let per_slot = self.slots.iter().flat_map(|s| {
+            let probes = s
+                .probers
+                .iter()
+                .filter(|_| s.pid.is_some())
+                .map(|p| p.next_at);
+            s.restart_at.into_iter().chain(s.kill_at).chain(probes)
+        });
+        per_slot.chain(self.deadline).min()
     }
 
     fn read_output(&mut self, si: usize, oi: usize, buf: &mut [u8]) {
@@ -528,6 +630,7 @@ impl Supervisor {
         let (fd, stream) = &slot.outputs[oi];
         let stream = *stream;
         match nix::unistd::read(fd, buf) {
+            Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {}
             Ok(0) | Err(_) => {
                 if let Some(log) = slot.log.as_mut() {
                     let _ = log.finish(stream);
@@ -583,11 +686,25 @@ impl Supervisor {
             _ => time::now(),
         };
         let reason = if code == 0 { "Completed" } else { "Error" };
+        let policy = self.slots[i].container.termination_message_policy.clone();
+        let restart = self.status_mut(i).restart_count;
+        let message = termination_message::read(
+            &self.paths,
+            &name,
+            policy.as_deref(),
+            code,
+            &self.paths.log_file(&name, restart),
+        );
+        let slot = &mut self.slots[i];
+        slot.probers.clear();
+        slot.kill_at = None;
+        slot.process_spec = None;
         let st = self.status_mut(i);
         st.state = ContainerState::Terminated {
             exit_code: code,
             signal,
             reason: reason.into(),
+            message,
             started_at,
             finished_at: time::now(),
         };
@@ -681,6 +798,7 @@ impl Supervisor {
         if let Stage::Terminating {
             deadline,
             killed: false,
+            sidecars_signaled,
         } = self.stage
         {
             if now >= deadline {
@@ -695,16 +813,139 @@ impl Supervisor {
                 self.stage = Stage::Terminating {
                     deadline,
                     killed: true,
+                    sidecars_signaled,
                 };
             }
             return;
         }
+        if self.deadline.is_some_and(|d| now >= d) && !matches!(self.stage, Stage::Done) {
+            self.deadline = None;
+            self.status.phase = "Failed".into();
+            self.status.reason = "DeadlineExceeded".into();
+            self.status.message =
+                "Pod was active on the node longer than the specified deadline".into();
+            events::record(
+                &self.paths,
+                "Normal",
+                "DeadlineExceeded",
+                self.status.message.clone(),
+            );
+            for slot in &mut self.slots {
+                slot.restart_at = None;
+                slot.done = true;
+            }
+            let grace = self.spec_grace();
+            self.stop_pod(grace);
+            return;
+        }
         for i in 0..self.slots.len() {
+            let slot = &self.slots[i];
+            if let (Some(pid), Some(at)) = (slot.pid, slot.kill_at) {
+                if at <= now {
+                    let _ = kill(pid, Signal::SIGKILL);
+                    self.slots[i].kill_at = None;
+                }
+            }
             if self.slots[i].restart_at.is_some_and(|at| at <= now) {
                 self.slots[i].restart_at = None;
                 self.start_or_record_failure(i);
             }
+            self.run_probes(i, now);
         }
+    }
+
+    /// The container's due probes; liveness and readiness only after startup passed.
+    fn run_probes(&mut self, i: usize, now: Instant) {
+        if self.slots[i].pid.is_none() || self.slots[i].kill_at.is_some() {
+            return;
+        }
+        let name = self.slots[i].container.name.clone();
+        let mut probers = std::mem::take(&mut self.slots[i].probers);
+        for prober in probers.iter_mut() {
+            let gated = prober.kind != probes::Kind::Startup && !self.slots[i].startup_done;
+            if gated || prober.next_at > now || self.slots[i].kill_at.is_some() {
+                continue;
+            }
+            let Some(verdict) = self.with_target(i, |target| prober.run(target)) else {
+                continue;
+            };
+            match verdict {
+                Verdict::Unchanged => {}
+                Verdict::Failed(message) => {
+                    events::record(&self.paths, "Warning", "Unhealthy", message);
+                }
+                Verdict::Started => self.slots[i].startup_done = true,
+                Verdict::Ready(ready) => self.slots[i].ready = ready,
+                Verdict::Restart(message) => {
+                    events::record(&self.paths, "Warning", "Unhealthy", message);
+                    let kind = prober.kind.name().to_lowercase();
+                    events::record(
+                        &self.paths,
+                        "Normal",
+                        "Killing",
+                        format!("Container {name} failed {kind} probe, will be restarted"),
+                    );
+                    self.stop_container(i, self.spec_grace());
+                }
+            }
+        }
+        self.slots[i].probers = probers;
+        let ready =
+            self.slots[i].ready && self.slots[i].startup_done && self.slots[i].pid.is_some();
+        self.status_mut(i).ready = ready;
+    }
+
+    /// Ask one container to stop: preStop hook, its stop signal, SIGKILL after `grace`.
+    fn stop_container(&mut self, i: usize, grace: i64) {
+        let Some(pid) = self.slots[i].pid else { return };
+        let name = self.slots[i].container.name.clone();
+        if grace > 0 {
+            let pre_stop = self.slots[i]
+                .container
+                .lifecycle
+                .as_ref()
+                .and_then(|l| l.pre_stop.clone());
+            if let Some(handler) = pre_stop {
+                narration::set_actor(&name);
+                step(
+                    "preStop hook",
+                    "the container's last words before its stop signal",
+                );
+                narration::set_actor("pod");
+                let limit = Duration::from_secs(grace as u64);
+                if let Some(Err(message)) = self.with_target(i, |t| hooks::run(&handler, t, limit))
+                {
+                    events::record(
+                        &self.paths,
+                        "Warning",
+                        "FailedPreStopHook",
+                        format!("PreStopHook failed: {message}"),
+                    );
+                }
+            }
+        }
+        let signal = if grace == 0 {
+            Signal::SIGKILL
+        } else {
+            self.stop_signal(&name)
+        };
+        let _ = kill(pid, signal);
+        narration::set_actor(&name);
+        step(
+            format!("kill({pid}, {signal})"),
+            "the container's PID 1 is asked to stop",
+        );
+        narration::set_actor("pod");
+        self.slots[i].kill_at = Some(Instant::now() + Duration::from_secs(grace.max(0) as u64));
+    }
+
+    fn spec_grace(&self) -> i64 {
+        self.record
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.termination_grace_period_seconds)
+            .unwrap_or(30)
     }
 
     /// Move the pod on: next init container, app containers, or the end.
@@ -716,9 +957,14 @@ impl Supervisor {
                         self.status_mut(i).state,
                         ContainerState::Terminated { exit_code: 0, .. }
                     );
-                let sidecar_up = !self.slots[i].init && self.slots[i].pid.is_some();
+                // A sidecar lets the next init container start once it runs and its
+                // startup probe (if any) passed.
+                let sidecar_up = self.slots[i].sidecar
+                    && self.slots[i].pid.is_some()
+                    && self.slots[i].startup_done;
                 if self.status.phase == "Failed" {
-                    self.begin_stop();
+                    let grace = self.spec_grace();
+                    self.stop_pod(grace);
                 } else if done_ok || sidecar_up {
                     let inits = self.status.init_container_statuses.len();
                     match (i + 1..inits).next() {
@@ -736,10 +982,29 @@ impl Supervisor {
                 let inits = self.status.init_container_statuses.len();
                 let apps_done = self.slots[inits..].iter().all(|s| s.done);
                 if apps_done {
-                    self.begin_stop();
+                    let grace = self.spec_grace();
+                    self.stop_pod(grace);
                 }
             }
-            Stage::Terminating { .. } => {
+            Stage::Terminating {
+                deadline,
+                killed,
+                sidecars_signaled,
+            } => {
+                let inits = self.status.init_container_statuses.len();
+                let apps_running = self.slots[inits..].iter().any(|s| s.pid.is_some());
+                if !sidecars_signaled && !apps_running {
+                    // Sidecars last, in reverse order, within what is left of the grace.
+                    let left = deadline.saturating_duration_since(Instant::now()).as_secs() as i64;
+                    for i in (0..inits).rev() {
+                        self.stop_container(i, if killed { 0 } else { left });
+                    }
+                    self.stage = Stage::Terminating {
+                        deadline,
+                        killed,
+                        sidecars_signaled: true,
+                    };
+                }
                 if self.slots.iter().all(|s| s.pid.is_none()) {
                     self.stage = Stage::Done;
                 }
@@ -749,7 +1014,43 @@ impl Supervisor {
         self.update_phase();
     }
 
-    /// The pod has finished on its own (or lost its infra): stop what still runs.
+    /// Stop the pod's containers: app containers first, sidecars once they are gone
+    /// (see `advance`), SIGKILL for all at the deadline.
+    fn stop_pod(&mut self, grace: i64) {
+        if matches!(self.stage, Stage::Terminating { .. } | Stage::Done) {
+            return;
+        }
+        let grace = grace.max(0);
+        for slot in &mut self.slots {
+            slot.restart_at = None;
+        }
+        let inits = self.status.init_container_statuses.len();
+        for i in inits..self.slots.len() {
+            if self.slots[i].pid.is_some() {
+                let name = self.slots[i].container.name.clone();
+                events::record(
+                    &self.paths,
+                    "Normal",
+                    "Killing",
+                    format!("Stopping container {name}"),
+                );
+                self.stop_container(i, grace);
+            }
+        }
+        // A classic init container still running is stopped with the apps.
+        for i in 0..inits {
+            if !self.slots[i].sidecar && self.slots[i].pid.is_some() {
+                self.stop_container(i, grace);
+            }
+        }
+        self.stage = Stage::Terminating {
+            deadline: Instant::now() + Duration::from_secs(grace as u64),
+            killed: grace == 0,
+            sidecars_signaled: false,
+        };
+    }
+
+    /// The pod has lost its infra process: kill what still runs, at once.
     fn begin_stop(&mut self) {
         for slot in &self.slots {
             if let Some(pid) = slot.pid {
@@ -759,6 +1060,7 @@ impl Supervisor {
         self.stage = Stage::Terminating {
             deadline: Instant::now(),
             killed: true,
+            sidecars_signaled: true,
         };
     }
 
@@ -767,53 +1069,9 @@ impl Supervisor {
         if matches!(self.stage, Stage::Terminating { .. } | Stage::Done) {
             return;
         }
-        let grace = requested_grace(&self.paths).unwrap_or_else(|| {
-            self.record
-                .pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.termination_grace_period_seconds)
-                .unwrap_or(30)
-        });
+        let grace = requested_grace(&self.paths).unwrap_or_else(|| self.spec_grace());
         self.status.deletion_timestamp = Some(time::now());
-        for slot in &mut self.slots {
-            slot.restart_at = None;
-        }
-        // App containers first, then sidecars (in reverse order), as kubelet does; a
-        // grace period of 0 means SIGKILL at once.
-        let order: Vec<usize> = {
-            let inits = self.status.init_container_statuses.len();
-            let apps = inits..self.slots.len();
-            apps.chain((0..inits).rev()).collect()
-        };
-        for i in order {
-            let Some(pid) = self.slots[i].pid else {
-                continue;
-            };
-            let name = self.slots[i].container.name.clone();
-            let signal = if grace == 0 {
-                Signal::SIGKILL
-            } else {
-                self.stop_signal(&name)
-            };
-            let _ = kill(pid, signal);
-            narration::set_actor(&name);
-            step(
-                format!("kill({pid}, {signal})"),
-                "delete: the container's PID 1 is asked to stop",
-            );
-            events::record(
-                &self.paths,
-                "Normal",
-                "Killing",
-                format!("Stopping container {name}"),
-            );
-        }
-        narration::set_actor("pod");
-        self.stage = Stage::Terminating {
-            deadline: Instant::now() + Duration::from_secs(grace.max(0) as u64),
-            killed: grace == 0,
-        };
+        self.stop_pod(grace);
     }
 
     fn stop_signal(&self, name: &str) -> Signal {

@@ -19,6 +19,7 @@ const POD_FIELDS: &[&str] = &[
     "metadata.annotations.*",
     "spec.restartPolicy",
     "spec.terminationGracePeriodSeconds",
+    "spec.activeDeadlineSeconds",
     "spec.shareProcessNamespace",
     "spec.hostname",
     "spec.subdomain",
@@ -63,6 +64,44 @@ const CONTAINER_FIELDS: &[&str] = &[
     "tty",
     "terminationMessagePath",
     "terminationMessagePolicy",
+    "env[].valueFrom.fieldRef.fieldPath",
+    "env[].valueFrom.fieldRef.apiVersion",
+    "livenessProbe.*",
+    "readinessProbe.*",
+    "startupProbe.*",
+    "lifecycle.postStart.*",
+    "lifecycle.preStop.*",
+];
+
+/// What a probe (`livenessProbe`, `readinessProbe`, `startupProbe`) may hold; `grpc`
+/// is refused.
+const PROBE_FIELDS: &[&str] = &[
+    "exec.command[]",
+    "httpGet.path",
+    "httpGet.port",
+    "httpGet.host",
+    "httpGet.scheme",
+    "httpGet.httpHeaders[].name",
+    "httpGet.httpHeaders[].value",
+    "tcpSocket.port",
+    "tcpSocket.host",
+    "initialDelaySeconds",
+    "periodSeconds",
+    "timeoutSeconds",
+    "successThreshold",
+    "failureThreshold",
+];
+
+/// What a lifecycle hook (`postStart`, `preStop`) may hold.
+const HOOK_FIELDS: &[&str] = &[
+    "exec.command[]",
+    "httpGet.path",
+    "httpGet.port",
+    "httpGet.host",
+    "httpGet.scheme",
+    "httpGet.httpHeaders[].name",
+    "httpGet.httpHeaders[].value",
+    "sleep.seconds",
 ];
 
 /// Supported fields of init containers only: `restartPolicy: Always` makes a
@@ -92,7 +131,20 @@ fn supported_patterns() -> HashSet<String> {
     let mut full_paths: Vec<String> = POD_FIELDS.iter().map(|path| path.to_string()).collect();
     for containers in ["spec.containers[]", "spec.initContainers[]"] {
         for field in CONTAINER_FIELDS {
-            full_paths.push(format!("{containers}.{field}"));
+            // `x.*` entries stand for a probe or hook: expand them to their fields.
+            match field.strip_suffix(".*") {
+                Some(probe) if probe.ends_with("Probe") => {
+                    for sub in PROBE_FIELDS {
+                        full_paths.push(format!("{containers}.{probe}.{sub}"));
+                    }
+                }
+                Some(hook) => {
+                    for sub in HOOK_FIELDS {
+                        full_paths.push(format!("{containers}.{hook}.{sub}"));
+                    }
+                }
+                None => full_paths.push(format!("{containers}.{field}")),
+            }
         }
     }
     for field in INIT_CONTAINER_ONLY_FIELDS {

@@ -1,7 +1,9 @@
 //! `spec.containers` and `spec.initContainers`: names, images, ports, mounts,
 //! policies.
 
-use super::field_error::{duplicate, invalid, not_found, required, unsupported, FieldError};
+use super::field_error::{
+    duplicate, invalid, not_found, not_supported, required, unsupported, FieldError,
+};
 use super::{image_ref, names};
 use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec, VolumeMount};
 use std::collections::HashSet;
@@ -138,6 +140,35 @@ fn validate_env(container: &Container, path: &str, errors: &mut Vec<FieldError>)
                 &variable.name,
                 "a valid environment variable name must consist only of printable ASCII characters other than '='",
             ));
+        }
+        let field_ref = variable
+            .value_from
+            .as_ref()
+            .and_then(|v| v.field_ref.as_ref());
+        if let Some(field_ref) = field_ref {
+            let fp_path = format!("{path}.env[{index}].valueFrom.fieldRef.fieldPath");
+            if !crate::pod::downward_api::is_known(&field_ref.field_path) {
+                errors.push(unsupported(
+                    &fp_path,
+                    &field_ref.field_path,
+                    crate::pod::downward_api::KUBERNETES_FIELDS,
+                ));
+            } else if !crate::pod::downward_api::is_supported(&field_ref.field_path) {
+                errors.push(not_supported(
+                    &fp_path,
+                    &format!(
+                        "{} needs a pod network (an IP), which minipod does not give pods yet",
+                        field_ref.field_path
+                    ),
+                ));
+            }
+            if variable.value.as_deref().is_some_and(|v| !v.is_empty()) {
+                errors.push(invalid(
+                    &format!("{path}.env[{index}].valueFrom"),
+                    "",
+                    "may not be specified when `value` is not empty",
+                ));
+            }
         }
     }
 }
