@@ -100,6 +100,8 @@ struct Slot {
     ready: bool,
     /// When a container asked to stop (probe failure) gets SIGKILL.
     kill_at: Option<Instant>,
+    /// Crashes counted for the back-off (reset after ten minutes of running).
+    crashes: u32,
 }
 
 #[derive(PartialEq, Debug)]
@@ -191,6 +193,7 @@ impl Slot {
             startup_done: true,
             ready: false,
             kill_at: None,
+            crashes: 0,
             container,
             init,
             pid: None,
@@ -288,12 +291,12 @@ impl Supervisor {
         self.save_status()?;
 
         // The first containers: a failure here is the apply's error.
-        match self.slots.iter().position(|s| s.init) {
-            Some(first) => {
-                self.stage = Stage::Init(first);
-                self.start(first)?;
-            }
-            None => self.start_apps(true)?,
+        // Init containers (classic and sidecars) first, in order; else the apps.
+        if self.status.init_container_statuses.is_empty() {
+            self.start_apps(true)?;
+        } else {
+            self.stage = Stage::Init(0);
+            self.start(0)?;
         }
         self.update_phase();
         self.save_status()?;
@@ -350,6 +353,15 @@ impl Supervisor {
     /// Start slot i: its rootfs, its spec, its process.
     fn start(&mut self, i: usize) -> Result<()> {
         let name = self.slots[i].container.name.clone();
+        if self.slots[i].started.is_some() {
+            // A restart: the count goes up when the new instance starts, and the
+            // instance that ended becomes the last state.
+            let st = self.status_mut(i);
+            st.restart_count += 1;
+            if let ContainerState::Terminated { .. } = st.state {
+                st.last_state = Some(st.state.clone());
+            }
+        }
         let restart = self.status_mut(i).restart_count;
         let image = self
             .record
@@ -751,17 +763,17 @@ impl Supervisor {
             }
             return;
         }
-        // Running ten minutes resets the back-off, as kubelet does.
+        // Running ten minutes resets the back-off (not the restart count), as
+        // kubelet does.
         let ran = self.slots[i]
             .started
             .map(|s| s.elapsed())
             .unwrap_or_default();
-        let st = self.status_mut(i);
         if ran > Duration::from_secs(600) {
-            st.restart_count = 0;
+            self.slots[i].crashes = 0;
         }
-        let n = st.restart_count + 1;
-        let delay = self.backoff.delay(n);
+        self.slots[i].crashes += 1;
+        let delay = self.backoff.delay(self.slots[i].crashes);
         let name = self.slots[i].container.name.clone();
         let pod = format!(
             "{}_{}({})",
@@ -769,20 +781,19 @@ impl Supervisor {
             self.record.namespace(),
             self.record.uid()
         );
-        let st = self.status_mut(i);
-        let last = std::mem::replace(
-            &mut st.state,
-            ContainerState::Waiting {
-                reason: "CrashLoopBackOff".into(),
-                message: format!(
-                    "back-off {}s restarting failed container={name} pod={pod}",
-                    delay.as_secs()
-                ),
-            },
-        );
-        st.last_state = Some(last);
-        st.restart_count = n;
         if delay > Duration::ZERO {
+            let st = self.status_mut(i);
+            let last = std::mem::replace(
+                &mut st.state,
+                ContainerState::Waiting {
+                    reason: "CrashLoopBackOff".into(),
+                    message: format!(
+                        "back-off {}s restarting failed container={name} pod={pod}",
+                        delay.as_secs()
+                    ),
+                },
+            );
+            st.last_state = Some(last);
             events::record(
                 &self.paths,
                 "Warning",

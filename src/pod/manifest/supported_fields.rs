@@ -271,7 +271,7 @@ mod tests {
             "metadata": {"generateName": "x-"},
             "spec": {
                 "nodeSelector": {"disktype": "ssd"},
-                "containers": [{"name": "a", "livenessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 5},
+                "containers": [{"name": "a", "livenessProbe": {"grpc": {"port": 2379}, "periodSeconds": 5},
                                 "restartPolicy": "Always",
                                 "env": [{"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}],
                 "volumes": [{"name": "c", "configMap": {}}]
@@ -282,7 +282,7 @@ mod tests {
             [
                 "metadata.generateName",
                 "spec.containers[0].env[0].valueFrom.secretKeyRef",
-                "spec.containers[0].livenessProbe",
+                "spec.containers[0].livenessProbe.grpc",
                 "spec.containers[0].restartPolicy",
                 "spec.nodeSelector",
                 "spec.volumes[0].configMap",
