@@ -77,6 +77,12 @@ fn fifty_apply_delete_cycles_leave_nothing_behind() {
     assert!(new_ns.is_empty(), "namespaces left: {new_ns:?}");
     assert_eq!(before.2, after.2, "network interfaces");
     assert_eq!(minipod_processes(), procs_before, "minipod processes");
+    for controller in ["memory", "cpu", "pids", ""] {
+        let dir = std::path::Path::new("/sys/fs/cgroup")
+            .join(controller)
+            .join("minipod");
+        assert!(!dir.exists(), "cgroup {} left behind", dir.display());
+    }
     for dir in ["run/pods", "pods", "log/pods"] {
         let left: Vec<_> = std::fs::read_dir(env.root().join(dir))
             .map(|d| d.flatten().map(|e| e.path()).collect())

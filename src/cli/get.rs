@@ -121,6 +121,7 @@ pub fn truthful_status(p: &StoredPod) -> PodStatus {
             deletion_timestamp: None,
             supervisor: None,
             infra: None,
+            qos_class: String::new(),
             init_container_statuses: vec![],
             container_statuses: vec![],
         };

@@ -121,7 +121,10 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
         .build()
         .with_context(what)?;
 
+    let uid = inputs.pod.metadata.uid.as_deref().unwrap_or_default();
     let linux = LinuxBuilder::default()
+        .cgroups_path(super::resources::pod_cgroup(uid).join(name))
+        .resources(super::resources::of(c).to_oci().with_context(what)?)
         .namespaces(namespaces(inputs).with_context(what)?)
         .devices(devices().with_context(what)?)
         .masked_paths(

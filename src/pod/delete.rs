@@ -58,6 +58,8 @@ pub fn delete(pod: &StoredPod, grace: Option<i64>, on_step: &mut dyn FnMut(&Step
             wait_until(Duration::from_secs(5), || !p.is_alive());
         }
     }
+    // A supervisor that crashed left its pod's cgroups behind.
+    super::resources::remove_pod_cgroup(pod.record.uid());
     remove_files(paths);
     Ok(())
 }

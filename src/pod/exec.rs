@@ -14,7 +14,7 @@ use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
 use oci_spec::runtime::{Process, Spec};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Standard streams for the new process; `None` keeps the caller's.
@@ -25,18 +25,27 @@ pub struct ExecStdio {
     pub stderr: Option<OwnedFd>,
 }
 
-/// The container's process settings, from its bundle's `config.json`.
-pub fn container_process(bundle: &Path) -> Result<Process> {
+/// The container's process settings and cgroup, from its bundle's `config.json`.
+pub fn container_process(bundle: &Path) -> Result<(Process, Option<PathBuf>)> {
     let config = bundle.join("config.json");
     let spec = Spec::load(&config).with_context(|| format!("read {}", config.display()))?;
-    spec.process()
+    let process = spec
+        .process()
         .clone()
-        .context("the container's spec has no process")
+        .context("the container's spec has no process")?;
+    let cgroup = spec.linux().as_ref().and_then(|l| l.cgroups_path().clone());
+    Ok((process, cgroup))
 }
 
 /// Start `argv` inside the container whose first process is `target`; returns the
 /// PID of a child that exits with the command's exit status.
-pub fn spawn(target: Pid, process: &Process, argv: &[String], stdio: ExecStdio) -> Result<Pid> {
+pub fn spawn(
+    target: Pid,
+    process: &Process,
+    cgroup: Option<&Path>,
+    argv: &[String],
+    stdio: ExecStdio,
+) -> Result<Pid> {
     // Open every namespace first, then join: mnt last.
     let mut opened = Vec::new();
     for (name, flag) in [
@@ -56,7 +65,7 @@ pub fn spawn(target: Pid, process: &Process, argv: &[String], stdio: ExecStdio) 
         ForkResult::Parent { child } => Ok(child),
         ForkResult::Child => {
             runtime::unblock_signals();
-            let code = match join_and_run(&opened, process, argv, &stdio) {
+            let code = match join_and_run(&opened, process, cgroup, argv, &stdio) {
                 Ok(code) => code,
                 Err(err) => {
                     eprintln!("error: {err:#}");
@@ -72,6 +81,7 @@ pub fn spawn(target: Pid, process: &Process, argv: &[String], stdio: ExecStdio) 
 fn join_and_run(
     opened: &[(String, std::fs::File, CloneFlags)],
     process: &Process,
+    cgroup: Option<&Path>,
     argv: &[String],
     stdio: &ExecStdio,
 ) -> Result<i32> {
@@ -80,6 +90,10 @@ fn join_and_run(
             // SAFETY: dup2 of a valid descriptor onto a standard stream.
             unsafe { libc::dup2(fd.as_raw_fd(), target) };
         }
+    }
+    // The container's cgroup first, while the host's cgroup tree is still in view.
+    if let Some(cgroup) = cgroup {
+        runtime::cgroups::join(cgroup)?;
     }
     for (path, fd, flag) in opened {
         nix::sched::setns(fd, *flag).with_context(|| format!("setns {path}"))?;
@@ -154,10 +168,11 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String]) -> Result<i32> {
             pod.record.name()
         );
     };
-    let spec = container_process(&pod.paths.bundle(container))?;
+    let (spec, cgroup) = container_process(&pod.paths.bundle(container))?;
     let child = spawn(
         Pid::from_raw(process.pid),
         &spec,
+        cgroup.as_deref(),
         argv,
         ExecStdio::default(),
     )?;

@@ -24,6 +24,7 @@ pub mod paths;
 pub mod probe_actions;
 pub mod probes;
 pub mod record;
+pub mod resources;
 pub mod status;
 pub mod supervisor;
 pub mod termination_message;

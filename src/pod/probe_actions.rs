@@ -21,6 +21,8 @@ pub struct Target<'a> {
     pub pid: Pid,
     /// The container's process settings (user, env, cwd) for commands.
     pub process: &'a Process,
+    /// The container's cgroup, which commands join.
+    pub cgroup: Option<&'a std::path::Path>,
     /// The infra process, holder of the pod's network namespace.
     pub infra: Pid,
     /// The container's ports, to resolve named ports.
@@ -37,8 +39,8 @@ pub fn run_exec(action: &ExecAction, target: &Target, timeout: Duration) -> Resu
         stdout: out_w.try_clone().ok(),
         stderr: Some(out_w),
     };
-    let child =
-        exec::spawn(target.pid, target.process, &argv, stdio).map_err(|e| format!("{e:#}"))?;
+    let child = exec::spawn(target.pid, target.process, target.cgroup, &argv, stdio)
+        .map_err(|e| format!("{e:#}"))?;
     let code = exec::wait_with_timeout(child, timeout);
     let mut output = String::new();
     nix::fcntl::fcntl(

@@ -101,6 +101,9 @@ pub struct PodStatus {
     pub supervisor: Option<ProcessId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub infra: Option<ProcessId>,
+    /// Guaranteed, Burstable or BestEffort, from the containers' resources.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub qos_class: String,
     #[serde(default)]
     pub init_container_statuses: Vec<ContainerStatus>,
     #[serde(default)]

@@ -14,10 +14,11 @@ use super::probes::{self, Prober, Verdict};
 use super::record::{self, PodRecord};
 use super::status::{ContainerState, ContainerStatus, PodStatus, ProcessId};
 use super::{
-    etc_files, events, hooks, image_user, infra, probe_actions, termination_message, volumes,
+    etc_files, events, hooks, image_user, infra, probe_actions, resources, termination_message,
+    volumes,
 };
 use crate::narration::{self, step};
-use crate::runtime;
+use crate::runtime::{self, cgroups};
 use crate::state::paths::StateRoot;
 use crate::state::time;
 use anyhow::{Context, Result};
@@ -239,6 +240,7 @@ fn initial_status(record: &PodRecord) -> PodStatus {
         deletion_timestamp: None,
         supervisor: ProcessId::of(std::process::id() as i32),
         infra: None,
+        qos_class: super::resources::qos_class(&record.pod).to_string(),
         init_container_statuses: spec.init_containers.iter().flatten().map(waiting).collect(),
         container_statuses: spec.containers.iter().map(waiting).collect(),
     }
@@ -535,9 +537,11 @@ impl Supervisor {
         let slot = &self.slots[i];
         let (pid, process, infra) = (slot.pid?, slot.process_spec.as_ref()?, self.infra?);
         let ports = slot.container.ports.clone().unwrap_or_default();
+        let cgroup = resources::pod_cgroup(self.record.uid()).join(&slot.container.name);
         Some(f(&probe_actions::Target {
             pid,
             process,
+            cgroup: Some(&cgroup),
             infra,
             ports: &ports,
         }))
@@ -697,7 +701,16 @@ impl Supervisor {
             ContainerState::Running { started_at } => started_at.clone(),
             _ => time::now(),
         };
-        let reason = if code == 0 { "Completed" } else { "Error" };
+        // The kernel counts OOM kills per cgroup: that is how kubelet tells OOMKilled.
+        let cgroup = resources::pod_cgroup(self.record.uid()).join(&name);
+        let reason = if cgroups::oom_killed(&cgroup) {
+            "OOMKilled"
+        } else if code == 0 {
+            "Completed"
+        } else {
+            "Error"
+        };
+        cgroups::remove(&cgroup);
         let policy = self.slots[i].container.termination_message_policy.clone();
         let restart = self.status_mut(i).restart_count;
         let message = termination_message::read(
@@ -1166,6 +1179,7 @@ impl Supervisor {
             self.unmount_rootfs(i);
         }
         let _ = umount2(&self.paths.shm(), MntFlags::MNT_DETACH);
+        resources::remove_pod_cgroup(self.record.uid());
         self.status.infra = None;
         self.status.supervisor = None;
         let _ = self.save_status();
@@ -1186,6 +1200,7 @@ impl Supervisor {
         for i in 0..self.slots.len() {
             self.unmount_rootfs(i);
         }
+        resources::remove_pod_cgroup(self.record.uid());
     }
 
     fn save_status(&self) -> Result<()> {

@@ -12,6 +12,7 @@
 //! namespace, hence the intermediate process; it exits once it has reported the
 //! init's host PID, and the init is re-parented to the supervisor (a subreaper).
 
+pub mod cgroups;
 pub mod channel;
 mod mount_options;
 pub mod namespaces;
@@ -56,7 +57,7 @@ pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid>
             drop(parent_end);
             unblock_signals();
             forward_steps_to(&child_end, name);
-            let result = intermediate(&plan, &child_end, || {
+            let result = intermediate(&plan, spec.linux().as_ref(), &child_end, || {
                 init(spec, process, &rootfs, stdio).map(|_| ())
             });
             if let Err(err) = result {
@@ -111,6 +112,7 @@ fn forward_steps_to(channel_end: &OwnedFd, actor: &str) {
 /// The intermediate: join, unshare, fork the init, report its PID, exit.
 fn intermediate(
     plan: &namespaces::Plan,
+    linux: Option<&oci_spec::runtime::Linux>,
     channel_end: &OwnedFd,
     init: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
@@ -120,6 +122,11 @@ fn intermediate(
     // SAFETY: PR_SET_DUMPABLE takes plain integers.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     namespaces::join_all(plan)?;
+    // Into the container's cgroup before the cgroup namespace is made, so that the
+    // container sees its own cgroup as its root.
+    if let Some(path) = linux.and_then(|l| l.cgroups_path().clone()) {
+        cgroups::enter(&path, linux.and_then(|l| l.resources().as_ref()))?;
+    }
     if !plan.create.is_empty() {
         nix::sched::unshare(plan.create)
             .with_context(|| format!("unshare({})", namespaces::describe(plan.create)))?;

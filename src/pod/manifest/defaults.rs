@@ -61,6 +61,15 @@ fn default_container(container: &mut Container) {
     for port in container.ports.iter_mut().flatten() {
         port.protocol.get_or_insert_with(|| "TCP".to_string());
     }
+    // A limit without a request requests the limit (the API server's defaulting).
+    if let Some(resources) = container.resources.as_mut() {
+        if let Some(limits) = resources.limits.clone() {
+            let requests = resources.requests.get_or_insert_with(Default::default);
+            for (name, value) in limits {
+                requests.entry(name).or_insert(value);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -64,6 +64,10 @@ const CONTAINER_FIELDS: &[&str] = &[
     "tty",
     "terminationMessagePath",
     "terminationMessagePolicy",
+    "resources.limits.cpu",
+    "resources.limits.memory",
+    "resources.requests.cpu",
+    "resources.requests.memory",
     "env[].valueFrom.fieldRef.fieldPath",
     "env[].valueFrom.fieldRef.apiVersion",
     "livenessProbe.*",
@@ -172,7 +176,13 @@ impl Walker<'_> {
         match value {
             Value::Object(fields) => {
                 for (key, child) in fields {
-                    let child_path = field_path::field(path, key);
+                    // A free-form key with dots or slashes is printed as kubectl does:
+                    // `resources.requests[example.com/dongle]`.
+                    let child_path = if key.contains(['.', '/']) {
+                        format!("{path}[{key}]")
+                    } else {
+                        field_path::field(path, key)
+                    };
                     let named_pattern = field_path::field(pattern, key);
                     let any_key_pattern = field_path::field(pattern, "*");
                     if path.is_empty() && IGNORED_TOP_LEVEL_FIELDS.contains(&key.as_str()) {

@@ -39,6 +39,7 @@ pub fn validate_containers(
                 errors,
             );
             validate_env(container, &path, errors);
+            validate_resources(container, &path, errors);
             validate_ports(
                 container.ports.as_deref().unwrap_or(&[]),
                 &path,
@@ -120,6 +121,61 @@ fn validate_policies(
                 policy,
                 &["Always"],
             ));
+        }
+    }
+}
+
+/// cpu and memory quantities, each request at most its limit (Kubernetes' messages).
+fn validate_resources(container: &Container, path: &str, errors: &mut Vec<FieldError>) {
+    let Some(r) = &container.resources else {
+        return;
+    };
+    let parse = |which: &str,
+                 map: &Option<
+        std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
+    >,
+                 errors: &mut Vec<FieldError>| {
+        let mut out = std::collections::BTreeMap::new();
+        for (name, q) in map.iter().flatten() {
+            let p = format!("{path}.resources.{which}[{name}]");
+            match crate::pod::manifest::quantity::parse_quantity(&q.0) {
+                Ok(v) if v.value >= 0.0 => {
+                    out.insert(name.clone(), v.value);
+                }
+                Ok(_) => errors.push(invalid(&p, &q.0, "must be greater than or equal to 0")),
+                Err(_) => errors.push(invalid(
+                    &p,
+                    &q.0,
+                    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+                )),
+            }
+        }
+        out
+    };
+    let limits = parse("limits", &r.limits, errors);
+    let requests = parse("requests", &r.requests, errors);
+    for (name, request) in &requests {
+        if let Some(limit) = limits.get(name) {
+            if request > limit {
+                let q = r
+                    .requests
+                    .as_ref()
+                    .and_then(|m| m.get(name))
+                    .map(|q| q.0.clone())
+                    .unwrap_or_default();
+                errors.push(invalid(
+                    &format!("{path}.resources.requests"),
+                    &q,
+                    &format!(
+                        "must be less than or equal to {name} limit of {}",
+                        r.limits
+                            .as_ref()
+                            .and_then(|m| m.get(name))
+                            .map(|q| q.0.clone())
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
         }
     }
 }

@@ -1,0 +1,152 @@
+//! `resources.requests` and `resources.limits` (cpu, memory) as kubelet turns them into
+//! cgroup settings, and the pod's QoS class.
+
+use super::manifest::quantity::parse_quantity;
+use anyhow::Result;
+use k8s_openapi::api::core::v1::{Container, Pod};
+use oci_spec::runtime::{
+    LinuxCpuBuilder, LinuxMemoryBuilder, LinuxResources, LinuxResourcesBuilder,
+};
+
+/// CFS period kubelet uses: 100 ms.
+const CPU_PERIOD: u64 = 100_000;
+/// cpu.shares of a container that requests no CPU (kubelet's minimum).
+const MIN_SHARES: u64 = 2;
+
+#[derive(Debug, Default, PartialEq)]
+pub struct ContainerResources {
+    pub memory_limit: Option<i64>,
+    pub memory_request: Option<i64>,
+    pub cpu_limit_millis: Option<u64>,
+    pub cpu_request_millis: Option<u64>,
+}
+
+fn get(c: &Container, which: &str, name: &str) -> Option<f64> {
+    let r = c.resources.as_ref()?;
+    let map = if which == "limits" {
+        r.limits.as_ref()?
+    } else {
+        r.requests.as_ref()?
+    };
+    parse_quantity(&map.get(name)?.0).ok().map(|q| q.value)
+}
+
+/// Cores to millicores, rounded up as Kubernetes does (0.7 is 700m, not 701m).
+fn millis(cores: f64) -> u64 {
+    (cores * 1000.0 - 1e-6).ceil().max(0.0) as u64
+}
+
+pub fn of(c: &Container) -> ContainerResources {
+    ContainerResources {
+        memory_limit: get(c, "limits", "memory").map(|v| v.ceil() as i64),
+        memory_request: get(c, "requests", "memory").map(|v| v.ceil() as i64),
+        cpu_limit_millis: get(c, "limits", "cpu").map(millis),
+        cpu_request_millis: get(c, "requests", "cpu").map(millis),
+    }
+}
+
+impl ContainerResources {
+    /// The OCI resources: memory limit, CFS quota from the CPU limit, shares from the
+    /// CPU request (the same arithmetic as kubelet's).
+    pub fn to_oci(&self) -> Result<LinuxResources> {
+        let mut memory = LinuxMemoryBuilder::default();
+        if let Some(limit) = self.memory_limit {
+            memory = memory.limit(limit);
+        }
+        let shares = self
+            .cpu_request_millis
+            .map(|m| (m * 1024 / 1000).max(MIN_SHARES))
+            .unwrap_or(MIN_SHARES);
+        let mut cpu = LinuxCpuBuilder::default().shares(shares).period(CPU_PERIOD);
+        if let Some(limit) = self.cpu_limit_millis {
+            // At least 1 ms of quota, as kubelet does.
+            let quota = (limit * CPU_PERIOD / 1000).max(1000);
+            cpu = cpu.quota(quota as i64);
+        }
+        Ok(LinuxResourcesBuilder::default()
+            .memory(memory.build()?)
+            .cpu(cpu.build()?)
+            .build()?)
+    }
+}
+
+/// The pod's cgroup (relative to the hierarchy root); its containers' are inside.
+pub fn pod_cgroup(uid: &str) -> std::path::PathBuf {
+    std::path::Path::new(PODS_CGROUP).join(format!("pod{uid}"))
+}
+
+/// The parent of every pod's cgroup.
+pub const PODS_CGROUP: &str = "/minipod";
+
+/// Remove a pod's cgroups, and the shared parent when it was the last pod.
+pub fn remove_pod_cgroup(uid: &str) {
+    crate::runtime::cgroups::remove(&pod_cgroup(uid));
+    crate::runtime::cgroups::remove_if_unused(std::path::Path::new(PODS_CGROUP));
+}
+
+/// Guaranteed (every container has equal cpu and memory requests and limits),
+/// BestEffort (no container asks for anything), else Burstable.
+pub fn qos_class(pod: &Pod) -> &'static str {
+    let spec = pod.spec.clone().unwrap_or_default();
+    let all: Vec<ContainerResources> = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter())
+        .map(of)
+        .collect();
+    if all.iter().all(|r| *r == ContainerResources::default()) {
+        return "BestEffort";
+    }
+    let guaranteed = all.iter().all(|r| {
+        r.memory_limit.is_some()
+            && r.cpu_limit_millis.is_some()
+            && r.memory_request.unwrap_or(0) == r.memory_limit.unwrap_or(-1)
+            && r.cpu_request_millis.unwrap_or(0) == r.cpu_limit_millis.unwrap_or(u64::MAX)
+    });
+    if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ResourceRequirements;
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+    fn container(req: &[(&str, &str)], lim: &[(&str, &str)]) -> Container {
+        let map = |kv: &[(&str, &str)]| {
+            Some(
+                kv.iter()
+                    .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                    .collect(),
+            )
+        };
+        Container {
+            name: "c".into(),
+            resources: Some(ResourceRequirements {
+                requests: map(req),
+                limits: map(lim),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn cgroup_values_follow_kubelet() {
+        let r = of(&container(
+            &[("cpu", "250m"), ("memory", "64Mi")],
+            &[("cpu", "700m"), ("memory", "200Mi")],
+        ));
+        let oci = r.to_oci().unwrap();
+        assert_eq!(oci.memory().as_ref().unwrap().limit(), Some(209_715_200));
+        let cpu = oci.cpu().as_ref().unwrap();
+        assert_eq!(cpu.quota(), Some(70_000));
+        assert_eq!(cpu.period(), Some(100_000));
+        assert_eq!(cpu.shares(), Some(256));
+    }
+}

@@ -1,0 +1,220 @@
+//! Control groups: each container gets its own, with its limits, under its pod's.
+//!
+//! Both kinds of host are handled: a pure cgroup v2 host (`/sys/fs/cgroup` is the
+//! unified hierarchy: `memory.max`, `cpu.max`, `cpu.weight`, `pids.max`) and a v1 or
+//! hybrid host (one hierarchy per controller under `/sys/fs/cgroup/<controller>`:
+//! `memory.limit_in_bytes`, `cpu.cfs_quota_us`, `cpu.shares`, `pids.max`). Paths in the
+//! spec (`linux.cgroupsPath`) are relative to the hierarchy roots.
+
+use crate::narration::step;
+use anyhow::{Context, Result};
+use oci_spec::runtime::LinuxResources;
+use std::path::{Path, PathBuf};
+
+const ROOT: &str = "/sys/fs/cgroup";
+/// The v1 controllers minipod puts containers in.
+const V1_CONTROLLERS: [&str; 4] = ["memory", "cpu", "cpuacct", "pids"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Hierarchy {
+    V2,
+    V1,
+}
+
+pub fn hierarchy() -> Hierarchy {
+    // CGROUP2_SUPER_MAGIC on /sys/fs/cgroup means a unified (v2) host.
+    match nix::sys::statfs::statfs(ROOT) {
+        Ok(fs) if fs.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC => Hierarchy::V2,
+        _ => Hierarchy::V1,
+    }
+}
+
+/// The directories of one cgroup: one on v2, one per controller on v1.
+pub fn dirs(path: &Path) -> Vec<PathBuf> {
+    let rel = path.strip_prefix("/").unwrap_or(path);
+    match hierarchy() {
+        Hierarchy::V2 => vec![Path::new(ROOT).join(rel)],
+        Hierarchy::V1 => V1_CONTROLLERS
+            .iter()
+            .map(|c| Path::new(ROOT).join(c))
+            .filter(|d| d.is_dir())
+            .map(|d| d.join(rel))
+            .collect(),
+    }
+}
+
+fn write(dir: &Path, file: &str, value: &str) -> Result<()> {
+    let path = dir.join(file);
+    std::fs::write(&path, value).with_context(|| format!("write {value:?} to {}", path.display()))
+}
+
+/// On v2, a child cgroup only gets controllers its parent delegates: enable memory,
+/// cpu and pids in every ancestor's `cgroup.subtree_control`.
+fn delegate_v2(path: &Path) -> Result<()> {
+    let rel = path.strip_prefix("/").unwrap_or(path);
+    let mut dir = PathBuf::from(ROOT);
+    let available = std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+    let wanted: Vec<&str> = ["memory", "cpu", "pids"]
+        .into_iter()
+        .filter(|c| available.split_whitespace().any(|a| a == *c))
+        .collect();
+    let mut components = rel.components().peekable();
+    while let Some(c) = components.next() {
+        for ctrl in &wanted {
+            // Already enabled is fine; a refusal is reported when limits are written.
+            let _ = std::fs::write(dir.join("cgroup.subtree_control"), format!("+{ctrl}"));
+        }
+        dir.push(c);
+        if components.peek().is_some() {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("create cgroup {}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Create the cgroup, write its limits and move the calling process into it (its
+/// children, the container, are born there).
+pub fn enter(path: &Path, resources: Option<&LinuxResources>) -> Result<()> {
+    let hierarchy = hierarchy();
+    if hierarchy == Hierarchy::V2 {
+        delegate_v2(path)?;
+    }
+    let dirs = dirs(path);
+    for dir in &dirs {
+        std::fs::create_dir_all(dir).with_context(|| format!("create cgroup {}", dir.display()))?;
+    }
+    let mut written = Vec::new();
+    if let Some(r) = resources {
+        for (file, value) in limit_files(&hierarchy, r) {
+            let controller = file.split('.').next().unwrap_or("");
+            let dir = dirs
+                .iter()
+                .find(|d| {
+                    hierarchy == Hierarchy::V2 || d.starts_with(Path::new(ROOT).join(controller))
+                })
+                .with_context(|| format!("no {controller} cgroup controller on this host"))?;
+            write(dir, file, &value)?;
+            written.push(format!("{file}={value}"));
+        }
+    }
+    for dir in &dirs {
+        write(dir, "cgroup.procs", "0")?;
+    }
+    let first = dirs
+        .first()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    step(
+        format!(
+            "mkdir {first}; {}echo $$ > cgroup.procs",
+            if written.is_empty() {
+                String::new()
+            } else {
+                format!("{}; ", written.join(" "))
+            }
+        ),
+        "the container's own cgroup: what it may use, and how the kernel counts it",
+    );
+    Ok(())
+}
+
+/// The files and values for the spec's limits on this host.
+pub fn limit_files(hierarchy: &Hierarchy, r: &LinuxResources) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let v2 = *hierarchy == Hierarchy::V2;
+    if let Some(limit) = r.memory().as_ref().and_then(|m| m.limit()) {
+        out.push((
+            if v2 {
+                "memory.max"
+            } else {
+                "memory.limit_in_bytes"
+            },
+            limit.to_string(),
+        ));
+        if v2 {
+            // No swap beyond the limit, as kubelet runs containers.
+            out.push(("memory.swap.max", "0".to_string()));
+        }
+    }
+    if let Some(cpu) = r.cpu() {
+        let period = cpu.period().unwrap_or(100_000);
+        if let Some(quota) = cpu.quota().filter(|q| *q > 0) {
+            if v2 {
+                out.push(("cpu.max", format!("{quota} {period}")));
+            } else {
+                out.push(("cpu.cfs_period_us", period.to_string()));
+                out.push(("cpu.cfs_quota_us", quota.to_string()));
+            }
+        }
+        if let Some(shares) = cpu.shares() {
+            if v2 {
+                // The conversion runc and kubelet use from shares to weight.
+                let weight = 1 + ((shares.clamp(2, 262_144) - 2) * 9999) / 262_142;
+                out.push(("cpu.weight", weight.to_string()));
+            } else {
+                out.push(("cpu.shares", shares.to_string()));
+            }
+        }
+    }
+    if let Some(pids) = r.pids().as_ref().map(|p| p.limit()).filter(|l| *l > 0) {
+        out.push(("pids.max", pids.to_string()));
+    }
+    out
+}
+
+/// Was a process of this cgroup killed by the OOM killer?
+pub fn oom_killed(path: &Path) -> bool {
+    dirs(path).iter().any(|dir| {
+        let (file, key) = match hierarchy() {
+            Hierarchy::V2 => ("memory.events", "oom_kill"),
+            Hierarchy::V1 => ("memory.oom_control", "oom_kill"),
+        };
+        std::fs::read_to_string(dir.join(file))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .any(|(k, v)| k == key && v.trim().parse::<u64>().unwrap_or(0) > 0)
+    })
+}
+
+/// Move the calling process into an existing cgroup (`exec` joins its container's).
+pub fn join(path: &Path) -> Result<()> {
+    for dir in dirs(path) {
+        if dir.is_dir() {
+            write(&dir, "cgroup.procs", "0")?;
+        }
+    }
+    Ok(())
+}
+
+/// Remove a cgroup tree, children first; it must hold no process any more.
+pub fn remove(path: &Path) {
+    for dir in dirs(path) {
+        remove_tree(&dir);
+    }
+}
+
+/// Remove a cgroup only if it has no child left (the shared `/minipod` parent).
+pub fn remove_if_unused(path: &Path) {
+    for dir in dirs(path) {
+        let has_child = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().any(|e| e.file_type().is_ok_and(|t| t.is_dir())))
+            .unwrap_or(false);
+        if !has_child {
+            let _ = std::fs::remove_dir(&dir);
+        }
+    }
+}
+
+fn remove_tree(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                remove_tree(&e.path());
+            }
+        }
+    }
+    // rmdir, not remove_dir_all: a cgroup's files cannot be unlinked.
+    let _ = std::fs::remove_dir(dir);
+}
