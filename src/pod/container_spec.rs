@@ -238,9 +238,35 @@ pub fn environment(inputs: &SpecInputs) -> Vec<String> {
     set(&mut vars, "HOSTNAME", pod_hostname(inputs.pod));
     for e in inputs.container.env.iter().flatten() {
         let field_ref = e.value_from.as_ref().and_then(|v| v.field_ref.as_ref());
-        let value = match field_ref {
-            Some(f) => super::downward_api::value(inputs.pod, &f.field_path),
-            None => {
+        let resource_ref = e
+            .value_from
+            .as_ref()
+            .and_then(|v| v.resource_field_ref.as_ref());
+        let value = match (field_ref, resource_ref) {
+            (Some(f), _) => super::downward_api::value(inputs.pod, &f.field_path),
+            (None, Some(r)) => {
+                // containerName may point at another container of the pod.
+                let spec = inputs.pod.spec.as_ref();
+                let target = r
+                    .container_name
+                    .as_deref()
+                    .filter(|n| !n.is_empty())
+                    .and_then(|n| {
+                        spec.and_then(|s| {
+                            s.containers
+                                .iter()
+                                .chain(s.init_containers.iter().flatten())
+                                .find(|c| c.name == n)
+                        })
+                    })
+                    .unwrap_or(inputs.container);
+                super::downward_api::resource_value(
+                    target,
+                    &r.resource,
+                    r.divisor.as_ref().map(|d| d.0.as_str()),
+                )
+            }
+            (None, None) => {
                 let known: BTreeMap<&str, &str> =
                     vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                 expand(e.value.as_deref().unwrap_or(""), &known)

@@ -71,9 +71,87 @@ mod tests {
     use super::*;
 
     #[test]
+    fn resource_values_round_up_by_divisor() {
+        use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
+        use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+        let q = |kv: &[(&str, &str)]| {
+            Some(
+                kv.iter()
+                    .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                    .collect(),
+            )
+        };
+        let c = Container {
+            resources: Some(ResourceRequirements {
+                requests: q(&[("cpu", "125m"), ("memory", "32Mi")]),
+                limits: q(&[("cpu", "250m"), ("memory", "64Mi")]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(resource_value(&c, "requests.cpu", None), "1");
+        assert_eq!(resource_value(&c, "limits.cpu", Some("1m")), "250");
+        assert_eq!(resource_value(&c, "limits.memory", None), "67108864");
+        assert_eq!(resource_value(&c, "requests.memory", Some("1Mi")), "32");
+    }
+
+    #[test]
     fn known_and_supported_paths() {
         assert!(is_known("metadata.labels['app']") && is_supported("metadata.labels['app']"));
         assert!(is_known("status.podIP") && !is_supported("status.podIP"));
         assert!(!is_known("spec.containers"));
     }
+}
+
+/// Resources a `resourceFieldRef` may name.
+pub const RESOURCES: &[&str] = &[
+    "limits.cpu",
+    "limits.memory",
+    "requests.cpu",
+    "requests.memory",
+];
+
+/// The value of a `resourceFieldRef` for `container`, divided by `divisor` and
+/// rounded up, as kubelet computes it. A limit that is not set is the node's
+/// allocatable amount (this host's CPUs and memory).
+pub fn resource_value(
+    container: &k8s_openapi::api::core::v1::Container,
+    resource: &str,
+    divisor: Option<&str>,
+) -> String {
+    use super::manifest::quantity::parse_quantity;
+    let (which, name) = resource.split_once('.').unwrap_or(("", ""));
+    let set = container.resources.as_ref().and_then(|r| {
+        let map = if which == "limits" {
+            r.limits.as_ref()
+        } else {
+            r.requests.as_ref()
+        };
+        map.and_then(|m| m.get(name))
+            .and_then(|q| parse_quantity(&q.0).ok())
+            .map(|q| q.value)
+    });
+    let value = set.unwrap_or_else(|| match (which, name) {
+        ("limits", "cpu") => std::thread::available_parallelism()
+            .map(|n| n.get() as f64)
+            .unwrap_or(1.0),
+        ("limits", "memory") => host_memory_bytes(),
+        _ => 0.0,
+    });
+    let divisor = divisor
+        .and_then(|d| parse_quantity(d).ok())
+        .map(|q| q.value)
+        .filter(|d| *d > 0.0)
+        .unwrap_or(1.0);
+    ((value / divisor) - 1e-9).ceil().max(0.0).to_string()
+}
+
+fn host_memory_bytes() -> f64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb * 1024.0)
+        .unwrap_or(0.0)
 }

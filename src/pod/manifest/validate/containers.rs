@@ -197,6 +197,19 @@ fn validate_env(container: &Container, path: &str, errors: &mut Vec<FieldError>)
                 "a valid environment variable name must consist only of printable ASCII characters other than '='",
             ));
         }
+        let resource_ref = variable
+            .value_from
+            .as_ref()
+            .and_then(|v| v.resource_field_ref.as_ref());
+        if let Some(r) = resource_ref {
+            if !crate::pod::downward_api::RESOURCES.contains(&r.resource.as_str()) {
+                errors.push(unsupported(
+                    &format!("{path}.env[{index}].valueFrom.resourceFieldRef.resource"),
+                    &r.resource,
+                    crate::pod::downward_api::RESOURCES,
+                ));
+            }
+        }
         let field_ref = variable
             .value_from
             .as_ref()
