@@ -66,43 +66,6 @@ pub fn value(pod: &Pod, path: &str) -> String {
     .unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resource_values_round_up_by_divisor() {
-        use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
-        use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-        let q = |kv: &[(&str, &str)]| {
-            Some(
-                kv.iter()
-                    .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
-                    .collect(),
-            )
-        };
-        let c = Container {
-            resources: Some(ResourceRequirements {
-                requests: q(&[("cpu", "125m"), ("memory", "32Mi")]),
-                limits: q(&[("cpu", "250m"), ("memory", "64Mi")]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        assert_eq!(resource_value(&c, "requests.cpu", None), "1");
-        assert_eq!(resource_value(&c, "limits.cpu", Some("1m")), "250");
-        assert_eq!(resource_value(&c, "limits.memory", None), "67108864");
-        assert_eq!(resource_value(&c, "requests.memory", Some("1Mi")), "32");
-    }
-
-    #[test]
-    fn known_and_supported_paths() {
-        assert!(is_known("metadata.labels['app']") && is_supported("metadata.labels['app']"));
-        assert!(is_known("status.podIP") && !is_supported("status.podIP"));
-        assert!(!is_known("spec.containers"));
-    }
-}
-
 /// Resources a `resourceFieldRef` may name.
 pub const RESOURCES: &[&str] = &[
     "limits.cpu",
@@ -154,4 +117,41 @@ fn host_memory_bytes() -> f64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map(|kb| kb * 1024.0)
         .unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_values_round_up_by_divisor() {
+        use k8s_openapi::api::core::v1::{Container, ResourceRequirements};
+        use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+        let q = |kv: &[(&str, &str)]| {
+            Some(
+                kv.iter()
+                    .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                    .collect(),
+            )
+        };
+        let c = Container {
+            resources: Some(ResourceRequirements {
+                requests: q(&[("cpu", "125m"), ("memory", "32Mi")]),
+                limits: q(&[("cpu", "250m"), ("memory", "64Mi")]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(resource_value(&c, "requests.cpu", None), "1");
+        assert_eq!(resource_value(&c, "limits.cpu", Some("1m")), "250");
+        assert_eq!(resource_value(&c, "limits.memory", None), "67108864");
+        assert_eq!(resource_value(&c, "requests.memory", Some("1Mi")), "32");
+    }
+
+    #[test]
+    fn known_and_supported_paths() {
+        assert!(is_known("metadata.labels['app']") && is_supported("metadata.labels['app']"));
+        assert!(is_known("status.podIP") && !is_supported("status.podIP"));
+        assert!(!is_known("spec.containers"));
+    }
 }
