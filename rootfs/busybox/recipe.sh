@@ -34,6 +34,8 @@ build_rootfs() {
     install -d -m 1777 "$dest/tmp"
     install -m 0644 -o 0 -g 0 "$RECIPE_DIR/files/etc/passwd" "$dest/etc/passwd"
     install -m 0644 -o 0 -g 0 "$RECIPE_DIR/files/etc/group" "$dest/etc/group"
+    # Debian's busybox-static lacks a printenv applet; a small sh script stands in.
+    install -m 0755 -o 0 -g 0 "$RECIPE_DIR/files/usr/bin/printenv" "$dest/usr/bin/printenv"
 
     label org.opencontainers.image.version "$version"
     label org.opencontainers.image.description "Debian busybox-static $version"
