@@ -123,3 +123,48 @@ spec:
         env.row("crash").get(2).map(String::as_str) == Some("CrashLoopBackOff")
     });
 }
+
+#[test]
+fn an_image_change_replaces_that_container_only() {
+    let env = PodEnv::new("image-change");
+    let yaml = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: swap}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: a, image: busybox:1.36, command: ["sleep", "3600"]}
+  - {name: b, image: busybox:1.36, command: ["sleep", "3600"]}
+"#;
+    env.ok(&["apply", "-f", &env.manifest("v1.yaml", yaml)]);
+    let b_before = env.container_pid("swap", "b");
+    let v2 = env.manifest(
+        "v2.yaml",
+        &yaml.replacen("image: busybox:1.36", "image: debian:12", 1),
+    );
+    assert_eq!(env.ok(&["apply", "-f", &v2]).trim(), "pod/swap configured");
+    env.wait_for(10, "container a runs debian", || {
+        env.run(&[
+            "exec",
+            "swap",
+            "-c",
+            "a",
+            "--",
+            "cat",
+            "/etc/debian_version",
+        ])
+        .status
+        .success()
+    });
+    let pod = env.pod_json("swap");
+    let a = &pod["status"]["containerStatuses"][0];
+    assert_eq!(a["image"], "debian:12");
+    assert_eq!(a["restartCount"], 1);
+    assert_eq!(
+        env.container_pid("swap", "b"),
+        b_before,
+        "the other container is untouched"
+    );
+    assert_eq!(env.ok(&["apply", "-f", &v2]).trim(), "pod/swap unchanged");
+}

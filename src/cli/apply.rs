@@ -48,6 +48,8 @@ enum Action {
     /// Only metadata labels/annotations changed: update the record.
     Configure(Box<record::StoredPod>, ManifestDoc),
     ForceReplace(Box<record::StoredPod>, create::Plan),
+    /// A container's image changed: the supervisor replaces that container.
+    ChangeImages(Box<record::StoredPod>, ManifestDoc),
 }
 
 pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
@@ -92,8 +94,16 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                 }
             }
             (Some(existing), _) => match compare(&existing, &doc) {
-                Ok(true) => actions.push(Action::Unchanged(name)),
-                Ok(false) => actions.push(Action::Configure(Box::new(existing), doc)),
+                Ok(Comparison::Unchanged) => actions.push(Action::Unchanged(name)),
+                Ok(Comparison::MetadataChanged) => {
+                    actions.push(Action::Configure(Box::new(existing), doc))
+                }
+                Ok(Comparison::ImagesChanged) => {
+                    match create::plan(&ctx.state, &doc.pod, &doc.origin) {
+                        Ok(_) => actions.push(Action::ChangeImages(Box::new(existing), doc)),
+                        Err(mut e) => errors.append(&mut e),
+                    }
+                }
                 Err(e) => errors.push(e),
             },
         }
@@ -138,6 +148,27 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                 };
                 println!("pod/{} {word}", updated.name());
             }
+            Action::ChangeImages(existing, doc) => {
+                match crate::pod::update::change_images(
+                    &ctx.state,
+                    &existing,
+                    &doc.pod,
+                    &doc.origin,
+                ) {
+                    Ok(_) => {
+                        let word = if verb == Verb::Apply {
+                            "configured"
+                        } else {
+                            "replaced"
+                        };
+                        println!("pod/{} {word}", existing.record.name());
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        failed = true;
+                    }
+                }
+            }
             Action::ForceReplace(existing, plan) => {
                 delete::delete(&existing, None, &mut print_step)?;
                 println!("pod \"{}\" deleted", existing.record.name());
@@ -167,7 +198,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
 
 /// Is the manifest the same as the running pod's? Spec changes are refused with the
 /// API server's reason; labels and annotations may change.
-fn compare(existing: &record::StoredPod, doc: &ManifestDoc) -> Result<bool, String> {
+fn compare(existing: &record::StoredPod, doc: &ManifestDoc) -> Result<Comparison, String> {
     let name = existing.record.name();
     let old = serde_json::to_value(&existing.record.pod.spec).unwrap_or_default();
     // The node was chosen at creation (the scheduler's field): compare the rest.
@@ -196,16 +227,27 @@ fn compare(existing: &record::StoredPod, doc: &ManifestDoc) -> Result<bool, Stri
             strip(old.clone()) == strip(new.clone())
         };
         if images_only {
-            return Err(format!(
-                "pod \"{name}\": changing a container's image of a running pod is not supported by minipod yet (delete the pod and apply again)"
-            ));
+            return Ok(Comparison::ImagesChanged);
         }
         return Err(format!(
             "The Pod \"{name}\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
         ));
     }
     let meta = &existing.record.pod.metadata;
-    Ok(meta.labels == doc.pod.metadata.labels && meta.annotations == doc.pod.metadata.annotations)
+    if meta.labels == doc.pod.metadata.labels && meta.annotations == doc.pod.metadata.annotations {
+        Ok(Comparison::Unchanged)
+    } else {
+        Ok(Comparison::MetadataChanged)
+    }
+}
+
+/// How a manifest differs from the running pod, among the changes Kubernetes allows.
+enum Comparison {
+    Unchanged,
+    /// Labels or annotations.
+    MetadataChanged,
+    /// A container's image (the running container is replaced).
+    ImagesChanged,
 }
 
 pub fn ensure_pods(resource: &str) -> Result<()> {

@@ -28,4 +28,5 @@ pub mod resources;
 pub mod status;
 pub mod supervisor;
 pub mod termination_message;
+pub mod update;
 pub mod volumes;

@@ -103,6 +103,8 @@ struct Slot {
     kill_at: Option<Instant>,
     /// Crashes counted for the back-off (reset after ten minutes of running).
     crashes: u32,
+    /// Its image changed: once it has stopped, start it again at once.
+    replace_pending: bool,
 }
 
 #[derive(PartialEq, Debug)]
@@ -195,6 +197,7 @@ impl Slot {
             ready: false,
             kill_at: None,
             crashes: 0,
+            replace_pending: false,
             container,
             init,
             pid: None,
@@ -260,7 +263,12 @@ impl Supervisor {
         );
 
         let mut mask = SigSet::empty();
-        for s in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT] {
+        for s in [
+            Signal::SIGCHLD,
+            Signal::SIGTERM,
+            Signal::SIGINT,
+            Signal::SIGUSR1,
+        ] {
             mask.add(s);
         }
         mask.thread_block()
@@ -610,6 +618,7 @@ impl Supervisor {
                     match Signal::try_from(info.ssi_signo as i32) {
                         Ok(Signal::SIGCHLD) => self.reap(),
                         Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => self.begin_termination(),
+                        Ok(Signal::SIGUSR1) => self.reload_images(),
                         _ => {}
                     }
                 }
@@ -746,8 +755,65 @@ impl Supervisor {
         }
     }
 
+    /// `apply` changed containers' images (SIGUSR1): replace each changed container,
+    /// as kubelet does when a container's spec changes.
+    fn reload_images(&mut self) {
+        let path = self.paths.record();
+        let Ok(record) = std::fs::read(&path)
+            .map_err(anyhow::Error::from)
+            .and_then(|b| serde_json::from_slice::<PodRecord>(&b).map_err(anyhow::Error::from))
+        else {
+            return;
+        };
+        let spec = record.pod.spec.clone().unwrap_or_default();
+        let grace = self.spec_grace();
+        for i in 0..self.slots.len() {
+            let name = self.slots[i].container.name.clone();
+            let Some(new) = spec
+                .init_containers
+                .iter()
+                .flatten()
+                .chain(spec.containers.iter())
+                .find(|c| c.name == name)
+                .cloned()
+            else {
+                continue;
+            };
+            if new.image == self.slots[i].container.image {
+                continue;
+            }
+            let image_id = record
+                .images
+                .get(&name)
+                .map(|m| m.id.clone())
+                .unwrap_or_default();
+            self.slots[i].container = new.clone();
+            let st = self.status_mut(i);
+            st.image = new.image.clone().unwrap_or_default();
+            st.image_id = image_id;
+            if self.slots[i].pid.is_some() {
+                events::record(
+                    &self.paths,
+                    "Normal",
+                    "Killing",
+                    format!("Container {name} definition changed, will be restarted"),
+                );
+                self.slots[i].replace_pending = true;
+                self.stop_container(i, grace);
+            } else if self.slots[i].restart_at.is_some() {
+                self.slots[i].restart_at = Some(Instant::now());
+            }
+        }
+        self.record = record;
+    }
+
     /// Kubernetes' restartPolicy: restart, or leave the container terminated.
     fn after_exit(&mut self, i: usize, code: i32) {
+        if std::mem::take(&mut self.slots[i].replace_pending) {
+            // Replaced, not crashed: no back-off, whatever the policy.
+            self.slots[i].restart_at = Some(Instant::now());
+            return;
+        }
         let policy = self
             .record
             .pod
