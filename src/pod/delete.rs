@@ -14,14 +14,7 @@ use std::time::Duration;
 /// `grace`: seconds (None = the pod's terminationGracePeriodSeconds).
 pub fn delete(pod: &StoredPod, grace: Option<i64>, on_step: &mut dyn FnMut(&Step)) -> Result<()> {
     let paths = &pod.paths;
-    let spec_grace = pod
-        .record
-        .pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.termination_grace_period_seconds)
-        .unwrap_or(30);
-    let grace = grace.unwrap_or(spec_grace).max(0);
+    let grace = grace.unwrap_or_else(|| pod.record.grace_period()).max(0);
     let mut steps = super::create::StepFollower::new(&paths.steps());
     // Skip the steps of the pod's creation: only the delete's are news.
     steps.follow(&mut |_| {});

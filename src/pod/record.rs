@@ -42,6 +42,14 @@ impl PodRecord {
     pub fn uid(&self) -> &str {
         self.pod.metadata.uid.as_deref().unwrap_or("")
     }
+    /// `terminationGracePeriodSeconds` (Kubernetes' default: 30).
+    pub fn grace_period(&self) -> i64 {
+        self.pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.termination_grace_period_seconds)
+            .unwrap_or(30)
+    }
     pub fn paths(&self, state: &StateRoot) -> PodPaths {
         PodPaths::new(state, self.namespace(), self.name(), self.uid())
     }

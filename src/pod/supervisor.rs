@@ -1030,12 +1030,7 @@ impl Supervisor {
     }
 
     fn spec_grace(&self) -> i64 {
-        self.record
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.termination_grace_period_seconds)
-            .unwrap_or(30)
+        self.record.grace_period()
     }
 
     /// Move the pod on: next init container, app containers, or the end.

@@ -80,9 +80,8 @@ const CONTAINER_FIELDS: &[&str] = &[
     "lifecycle.preStop.*",
 ];
 
-/// What a probe (`livenessProbe`, `readinessProbe`, `startupProbe`) may hold; `grpc`
-/// is refused.
-const PROBE_FIELDS: &[&str] = &[
+/// The handlers probes and hooks share: a command, an HTTP GET.
+const HANDLER_FIELDS: &[&str] = &[
     "exec.command[]",
     "httpGet.path",
     "httpGet.port",
@@ -90,6 +89,11 @@ const PROBE_FIELDS: &[&str] = &[
     "httpGet.scheme",
     "httpGet.httpHeaders[].name",
     "httpGet.httpHeaders[].value",
+];
+
+/// What only a probe (`livenessProbe`, `readinessProbe`, `startupProbe`) may hold
+/// beside a handler; `grpc` is refused.
+const PROBE_FIELDS: &[&str] = &[
     "tcpSocket.port",
     "tcpSocket.host",
     "initialDelaySeconds",
@@ -99,17 +103,8 @@ const PROBE_FIELDS: &[&str] = &[
     "failureThreshold",
 ];
 
-/// What a lifecycle hook (`postStart`, `preStop`) may hold.
-const HOOK_FIELDS: &[&str] = &[
-    "exec.command[]",
-    "httpGet.path",
-    "httpGet.port",
-    "httpGet.host",
-    "httpGet.scheme",
-    "httpGet.httpHeaders[].name",
-    "httpGet.httpHeaders[].value",
-    "sleep.seconds",
-];
+/// What only a lifecycle hook (`postStart`, `preStop`) may hold beside a handler.
+const HOOK_FIELDS: &[&str] = &["sleep.seconds"];
 
 /// Supported fields of init containers only: `restartPolicy: Always` makes a
 /// native sidecar.
@@ -141,12 +136,12 @@ fn supported_patterns() -> HashSet<String> {
             // `x.*` entries stand for a probe or hook: expand them to their fields.
             match field.strip_suffix(".*") {
                 Some(probe) if probe.ends_with("Probe") => {
-                    for sub in PROBE_FIELDS {
+                    for sub in HANDLER_FIELDS.iter().chain(PROBE_FIELDS) {
                         full_paths.push(format!("{containers}.{probe}.{sub}"));
                     }
                 }
                 Some(hook) => {
-                    for sub in HOOK_FIELDS {
+                    for sub in HANDLER_FIELDS.iter().chain(HOOK_FIELDS) {
                         full_paths.push(format!("{containers}.{hook}.{sub}"));
                     }
                 }
