@@ -170,27 +170,9 @@ pub fn prepare_sub_paths(pod: &Pod, sources: &BTreeMap<String, PathBuf>) -> Resu
     Ok(())
 }
 
-/// A Kubernetes quantity (`64Mi`, `1G`, `500k`, `1e3`) in bytes.
-pub fn quantity_bytes(q: &str) -> Result<u64> {
-    let q = q.trim();
-    let split = q
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(q.len());
-    let (number, suffix) = q.split_at(split);
-    let value: f64 = number
-        .parse()
-        .with_context(|| format!("quantity {q:?} is not a number"))?;
-    let factor: f64 = match suffix {
-        "" => 1.0,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        other => bail!("quantity {q:?}: unknown suffix {other:?}"),
-    };
-    Ok((value * factor).ceil() as u64)
+/// A Kubernetes quantity (`64Mi`, `1G`) in bytes, rounded up.
+fn quantity_bytes(q: &str) -> Result<u64> {
+    super::manifest::quantity::parse_quantity(q)
+        .map(|v| v.ceil_units())
+        .map_err(|_| anyhow::anyhow!("quantity {q:?} is not valid"))
 }
