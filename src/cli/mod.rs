@@ -4,10 +4,12 @@
 mod apply;
 mod delete;
 mod exec;
+mod explain;
 mod get;
 mod image;
 mod logs;
 mod shim;
+mod top;
 mod yaml_out;
 
 use crate::state::paths::StateRoot;
@@ -73,6 +75,16 @@ pub enum Command {
     )]
     Exec(exec::ExecArgs),
 
+    /// What a pod is made of, read from the kernel: namespaces, volumes, a picture, the steps.
+    #[command(
+        after_help = "Example:\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps"
+    )]
+    Explain(explain::ExplainArgs),
+
+    /// The pod's processes as the host sees them: supervisor, infra, containers, children.
+    #[command(after_help = "Example:\n  minipod top pod sidecar-pod")]
+    Top(top::TopArgs),
+
     /// The per-pod supervisor (started by apply).
     #[command(hide = true)]
     Shim { uid: String },
@@ -104,6 +116,8 @@ pub fn run() -> Result<i32> {
         Command::Delete(args) => delete::run(&ctx, &args),
         Command::Logs(args) => logs::run(&ctx, &args),
         Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Explain(args) => explain::run(&ctx, &args),
+        Command::Top(args) => top::run(&ctx, &args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
     }
 }

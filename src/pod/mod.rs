@@ -22,4 +22,5 @@ pub mod paths;
 pub mod record;
 pub mod status;
 pub mod supervisor;
+pub mod views;
 pub mod volumes;
