@@ -3,10 +3,12 @@
 
 mod apply;
 mod delete;
+mod demo;
 mod exec;
 mod explain;
 mod get;
 mod image;
+mod lesson_page;
 mod logs;
 mod shim;
 mod top;
@@ -85,6 +87,12 @@ pub enum Command {
     #[command(after_help = "Example:\n  minipod top pod sidecar-pod")]
     Top(top::TopArgs),
 
+    /// Present a lesson from docs/lessons: show each command, run it on Enter.
+    #[command(
+        after_help = "Example:\n  minipod demo shared-network\n  minipod demo docs/lessons/pod-lives-with-infra.md --no-pause"
+    )]
+    Demo(demo::DemoArgs),
+
     /// The per-pod supervisor (started by apply).
     #[command(hide = true)]
     Shim { uid: String },
@@ -118,6 +126,7 @@ pub fn run() -> Result<i32> {
         Command::Exec(args) => exec::run(&ctx, &args),
         Command::Explain(args) => explain::run(&ctx, &args),
         Command::Top(args) => top::run(&ctx, &args),
+        Command::Demo(args) => demo::run(&ctx, &args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
     }
 }
