@@ -11,7 +11,7 @@ const CHAR_W: f64 = 7.2; // width of one 12px monospace character, roughly
 
 /// A complete SVG document.
 pub fn draw(p: &Picture) -> String {
-    let n = p.containers.len().max(p.init_containers.len()).max(1);
+    let n = (p.containers.len() + p.init_containers.len()).max(1);
     let nv = p.volumes.len().max(1);
     let row_w = |k: usize| 80 + k * BOX_W + k.saturating_sub(1) * GAP;
     let width = row_w(n).max(row_w(nv)).max(860);
@@ -71,19 +71,22 @@ pub fn draw(p: &Picture) -> String {
         }
     }
     let infra_bottom = y + infra_h;
-    y = infra_bottom + 50;
+    y = infra_bottom + 60;
 
-    // Lines first, boxes over them: each container joins the infra's namespaces.
+    // One row, in the order the kernel started them: the init containers (one after
+    // the other), then the containers. Lines first, boxes over them.
+    let row: Vec<(&ContainerBox, bool)> = p
+        .init_containers
+        .iter()
+        .map(|c| (c, true))
+        .chain(p.containers.iter().map(|c| (c, false)))
+        .collect();
     let mut lines = String::new();
     let cbox_h = 112;
-    let mut init_y = None;
-    if !p.init_containers.is_empty() {
-        init_y = Some(y);
-        y += 30 + 70 + 50;
-    }
     let cont_y = y;
-    let centre = |i: usize| 40 + i * (BOX_W + GAP) + BOX_W / 2;
-    for (i, c) in p.containers.iter().enumerate() {
+    let left = |i: usize| 40 + i * (BOX_W + GAP);
+    let centre = |i: usize| left(i) + BOX_W / 2;
+    for (i, (c, _)) in row.iter().enumerate() {
         let x = centre(i);
         let class = if c.shared.is_empty() {
             "join gone"
@@ -94,16 +97,16 @@ pub fn draw(p: &Picture) -> String {
             lines,
             r#"<line class="{class}" x1="{x}" y1="{cont_y}" x2="{x}" y2="{infra_bottom}"/>"#
         );
-        let label = if c.shared.is_empty() {
-            "not joined now".to_string()
-        } else {
-            format!("setns {}", join(&c.shared))
+        let label = match (c.pid, c.shared.is_empty()) {
+            (None, _) => "not running now".to_string(),
+            (Some(_), true) => "not joined".to_string(),
+            (Some(_), false) => format!("setns {}", join(&c.shared)),
         };
-        text(&mut lines, x + 6, cont_y - 8, "small", &label);
+        text(&mut lines, x + 6, cont_y - 8, "small label", &label);
     }
 
     // Volumes under the containers, a line from each container to what it mounts.
-    let vol_y = cont_y + cbox_h + 70;
+    let vol_y = cont_y + cbox_h + 90;
     // Volumes share the pod's width: long host paths need the room.
     let vol_w = (inner - (nv - 1) * GAP) / nv;
     let vol_x = |i: usize| 40 + i * (vol_w + GAP);
@@ -114,13 +117,14 @@ pub fn draw(p: &Picture) -> String {
         .map(|v| 50 + 15 * wrap(&v.host_path.display().to_string(), max_chars).len())
         .max()
         .unwrap_or(0);
+    let mut labels = String::new();
     for (vi, v) in p.volumes.iter().enumerate() {
         let vx = vol_x(vi) + vol_w / 2;
         for m in &v.mounts {
-            let Some(ci) = p.containers.iter().position(|c| c.name == m.container) else {
+            let Some(ci) = row.iter().position(|(c, _)| c.name == m.container) else {
                 continue;
             };
-            let cx = centre(ci) - BOX_W / 2 + 30 + vi * 24;
+            let cx = left(ci) + 30 + vi * 24;
             let mode = if m.read_only { "ro" } else { "rw" };
             let class = if m.read_only { "mount ro" } else { "mount" };
             let top = cont_y + cbox_h;
@@ -128,49 +132,44 @@ pub fn draw(p: &Picture) -> String {
                 lines,
                 r#"<line class="{class}" x1="{cx}" y1="{top}" x2="{vx}" y2="{vol_y}"/>"#
             );
-            text(
-                &mut lines,
-                cx + 4,
-                top + 16 + vi * 14,
-                "small",
-                &format!("{} ({mode})", m.path),
+            // The label halfway down the line, on a halo so lines do not cross it.
+            let (lx, ly) = ((cx + vx) / 2, (top + vol_y) / 2 + 4);
+            let _ = writeln!(
+                labels,
+                r#"<text class="small label" x="{lx}" y="{ly}" text-anchor="middle">{}</text>"#,
+                escape(&format!("{} ({mode})", m.path))
             );
         }
     }
     s.push_str(&lines);
+    s.push_str(&labels);
 
-    if let Some(iy) = init_y {
+    let inits = p.init_containers.len();
+    if inits > 0 {
         text(
             &mut s,
             40,
-            iy + 12,
-            "small",
-            "init containers: one after the other, each to completion, before the containers",
+            cont_y - 30,
+            "small label",
+            "init containers first, one after the other, each to completion; then the containers",
         );
-        for (i, c) in p.init_containers.iter().enumerate() {
-            let x = 40 + i * (BOX_W + GAP);
-            container(
-                &mut s,
-                x,
-                iy + 24,
-                70,
-                &format!("{}. {}", i + 1, c.name),
-                c,
-                false,
-            );
-            if i > 0 {
-                let ax = x - GAP;
-                let ay = iy + 24 + 35;
-                let _ = writeln!(
-                    s,
-                    r#"<line class="arrow" x1="{ax}" y1="{ay}" x2="{x}" y2="{ay}"/>"#
-                );
-            }
-        }
     }
-    for (i, c) in p.containers.iter().enumerate() {
-        let x = 40 + i * (BOX_W + GAP);
-        container(&mut s, x, cont_y, cbox_h, &c.name, c, true);
+    for (i, (c, init)) in row.iter().enumerate() {
+        let title = if *init {
+            format!("init {}. {}", i + 1, c.name)
+        } else {
+            c.name.clone()
+        };
+        container(&mut s, left(i), cont_y, cbox_h, &title, c, !*init);
+        // An arrow from each init container to the next one, and to the containers.
+        if *init {
+            let (ax, ay) = (left(i) + BOX_W, cont_y + cbox_h / 2);
+            let _ = writeln!(
+                s,
+                r#"<line class="arrow" x1="{ax}" y1="{ay}" x2="{}" y2="{ay}"/>"#,
+                ax + GAP
+            );
+        }
     }
     for (i, v) in p.volumes.iter().enumerate() {
         let x = vol_x(i);
@@ -207,6 +206,7 @@ pub fn draw(p: &Picture) -> String {
   .pod-title {{ font-weight: bold; font-size: 16px; }}
   .mono {{ font-family: monospace; font-size: 12px; }}
   .small {{ font-size: 11px; fill: #444; }}
+  .label {{ stroke: #f4f8fc; stroke-width: 4px; paint-order: stroke; }}
   rect {{ stroke-width: 1.5; }}
   .pod {{ fill: #f4f8fc; stroke: #326ce5; stroke-width: 2; }}
   .infra {{ fill: #dde8fb; stroke: #326ce5; }}
@@ -245,25 +245,23 @@ fn container(
     text(s, x + 10, y + 38, "mono", &c.image);
     let pid = c.pid.map(|p| format!(" · PID {p}")).unwrap_or_default();
     text(s, x + 10, y + 55, "small", &format!("{}{pid}", c.state));
-    if app {
-        if !c.own.is_empty() {
-            text(
-                s,
-                x + 10,
-                y + 74,
-                "small",
-                &format!("own: {}", join(&c.own)),
-            );
-        }
-        if !c.shared.is_empty() {
-            text(
-                s,
-                x + 10,
-                y + 90,
-                "small",
-                &format!("pod's: {}", join(&c.shared)),
-            );
-        }
+    if !c.own.is_empty() {
+        text(
+            s,
+            x + 10,
+            y + 74,
+            "small",
+            &format!("own: {}", join(&c.own)),
+        );
+    }
+    if !c.shared.is_empty() {
+        text(
+            s,
+            x + 10,
+            y + 90,
+            "small",
+            &format!("pod's: {}", join(&c.shared)),
+        );
     }
 }
 
