@@ -42,6 +42,10 @@ fn narration_names_the_real_processes_namespaces_and_mounts() {
     assert!(steps.len() > 20, "a pod takes many steps: {steps:?}");
 
     let infra = env.infra_pid("sidecar-pod");
+    let uid = env.pod_json("sidecar-pod")["metadata"]["uid"]
+        .as_str()
+        .expect("uid")
+        .to_string();
     let supervisor = env.status("sidecar-pod")["supervisor"]["pid"]
         .as_i64()
         .expect("supervisor pid") as i32;
@@ -83,10 +87,26 @@ fn narration_names_the_real_processes_namespaces_and_mounts() {
 
         // Every mount the container's own process narrates is in its mount table.
         let points = mount_points(pid1);
+        // Mounts on the rootfs before pivot_root are named by their host path; after
+        // pivot_root the container sees that path as `/`.
+        let rootfs = env
+            .root()
+            .join("run/pods")
+            .join(&uid)
+            .join("bundles")
+            .join(container)
+            .join("rootfs")
+            .display()
+            .to_string();
         let mut checked = 0;
         for s in mine.iter().filter(|s| pid(s) == pid1) {
             let what = s["what"].as_str().unwrap_or_default();
             if let Some(target) = mount_target(what) {
+                let target = match target.strip_prefix(&rootfs) {
+                    Some("") => "/".to_string(),
+                    Some(inside) => inside.to_string(),
+                    None => target,
+                };
                 assert!(
                     points.contains(&target),
                     "{container}: narrated `{what}` but {target} is not a mount point in /proc/{pid1}/mountinfo: {points:?}"

@@ -878,6 +878,12 @@ impl Supervisor {
     fn unmount_rootfs(&mut self, i: usize) {
         if let Some(rootfs) = self.slots[i].rootfs_mounted.take() {
             let _ = umount2(&rootfs, MntFlags::MNT_DETACH);
+            narration::set_actor(&self.slots[i].container.name);
+            step(
+                format!("umount2({}, MNT_DETACH)", rootfs.display()),
+                "the container's overlay goes; its writable layer is removed with the pod",
+            );
+            narration::set_actor("pod");
         }
     }
 
@@ -897,6 +903,10 @@ impl Supervisor {
             self.unmount_rootfs(i);
         }
         let _ = umount2(&self.paths.shm(), MntFlags::MNT_DETACH);
+        step(
+            format!("umount2({}, MNT_DETACH)", self.paths.shm().display()),
+            "the pod's /dev/shm: shared memory goes with the pod",
+        );
         self.status.infra = None;
         self.status.supervisor = None;
         let _ = self.save_status();
