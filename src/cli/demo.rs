@@ -123,9 +123,12 @@ fn show_command(line: &str) {
     }
 }
 
+/// Wait for Enter (the prompt only on a terminal, where Enter also ends its line).
 fn pause() -> Result<()> {
-    print!("\x1b[2m(Enter to run)\x1b[0m");
-    std::io::stdout().flush().context("write to the terminal")?;
+    if std::io::stdout().is_terminal() {
+        print!("\x1b[2m(Enter to run)\x1b[0m");
+        std::io::stdout().flush().context("write to the terminal")?;
+    }
     let mut line = String::new();
     std::io::stdin()
         .lock()
