@@ -9,6 +9,12 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
+# rsvg-convert renders `explain pod -o svg` in tests/explain_svg.rs.
+if ! command -v rsvg-convert >/dev/null; then
+    echo "== installing librsvg2-bin (rsvg-convert)"
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q librsvg2-bin
+fi
+
 echo "== format and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -3,11 +3,15 @@
 
 mod apply;
 mod delete;
+mod demo;
 mod exec;
+mod explain;
 mod get;
 mod image;
+mod lesson_page;
 mod logs;
 mod shim;
+mod top;
 mod yaml_out;
 
 use crate::state::paths::StateRoot;
@@ -73,6 +77,22 @@ pub enum Command {
     )]
     Exec(exec::ExecArgs),
 
+    /// What a pod is made of, read from the kernel: namespaces, volumes, a picture, the steps.
+    #[command(
+        after_help = "Example:\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps"
+    )]
+    Explain(explain::ExplainArgs),
+
+    /// The pod's processes as the host sees them: supervisor, infra, containers, children.
+    #[command(after_help = "Example:\n  minipod top pod sidecar-pod")]
+    Top(top::TopArgs),
+
+    /// Present a lesson from docs/lessons: show each command, run it on Enter.
+    #[command(
+        after_help = "Example:\n  minipod demo shared-network\n  minipod demo docs/lessons/pod-lives-with-infra.md --no-pause"
+    )]
+    Demo(demo::DemoArgs),
+
     /// The per-pod supervisor (started by apply).
     #[command(hide = true)]
     Shim { uid: String },
@@ -104,6 +124,9 @@ pub fn run() -> Result<i32> {
         Command::Delete(args) => delete::run(&ctx, &args),
         Command::Logs(args) => logs::run(&ctx, &args),
         Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Explain(args) => explain::run(&ctx, &args),
+        Command::Top(args) => top::run(&ctx, &args),
+        Command::Demo(args) => demo::run(&ctx, &args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
     }
 }

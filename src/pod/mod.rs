@@ -29,4 +29,5 @@ pub mod status;
 pub mod supervisor;
 pub mod termination_message;
 pub mod update;
+pub mod views;
 pub mod volumes;

@@ -1221,6 +1221,12 @@ impl Supervisor {
     fn unmount_rootfs(&mut self, i: usize) {
         if let Some(rootfs) = self.slots[i].rootfs_mounted.take() {
             let _ = umount2(&rootfs, MntFlags::MNT_DETACH);
+            narration::set_actor(&self.slots[i].container.name);
+            step(
+                format!("umount2({}, MNT_DETACH)", rootfs.display()),
+                "the container's overlay goes; its writable layer is removed with the pod",
+            );
+            narration::set_actor("pod");
         }
     }
 
@@ -1240,6 +1246,10 @@ impl Supervisor {
             self.unmount_rootfs(i);
         }
         let _ = umount2(&self.paths.shm(), MntFlags::MNT_DETACH);
+        step(
+            format!("umount2({}, MNT_DETACH)", self.paths.shm().display()),
+            "the pod's /dev/shm: shared memory goes with the pod",
+        );
         resources::remove_pod_cgroup(self.record.uid());
         self.status.infra = None;
         self.status.supervisor = None;

@@ -35,6 +35,10 @@ pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<()> {
         NONE,
     )
     .with_context(|| format!("bind the rootfs {} onto itself", rootfs.display()))?;
+    step(
+        format!("mount --bind {} {}", rootfs.display(), rootfs.display()),
+        "pivot_root needs the new root to be a mount point",
+    );
 
     let root_fd = nix::fcntl::open(
         rootfs,

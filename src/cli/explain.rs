@@ -1,0 +1,211 @@
+//! `explain pod NAME`: what the pod is made of, read from the kernel now: the namespace
+//! table, the paths to check it with `readlink`, the volumes; `-o svg|text` draws it;
+//! `--steps` prints the kernel steps recorded while it was built.
+
+use super::get::{print_columns, truthful_status};
+use super::Context;
+use crate::narration::Step;
+use crate::pod::record::{self, StoredPod};
+use crate::pod::status::PodStatus;
+use crate::pod::views::{
+    members, namespace_table, picture, picture_svg, picture_text, procfs, volume_table,
+};
+use anyhow::{bail, Context as _, Result};
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// `pod` (or `pods`, `po`) followed by the pod's name; `pod/NAME` works too.
+    #[arg(required = true, value_name = "pod NAME")]
+    pub what: Vec<String>,
+    /// Output: `svg` or `text` draw the pod; `json` prints the tables (or, with
+    /// --steps, the steps) as JSON.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<String>,
+    /// Print the kernel steps recorded while the pod was built (and torn down).
+    #[arg(long)]
+    pub steps: bool,
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+}
+
+/// Find the one pod `pod NAME` names, or say it is not there as kubectl does.
+pub fn find_pod(ctx: &Context, what: &[String], namespace: &str) -> Result<StoredPod> {
+    let (resource, names) = super::get::split_resource(what)?;
+    super::apply::ensure_pods(&resource)?;
+    let [name] = names.as_slice() else {
+        bail!("name exactly one pod: `pod NAME`");
+    };
+    record::find(&ctx.state, namespace, name)?
+        .with_context(|| format!("Error from server (NotFound): pods \"{name}\" not found"))
+}
+
+pub fn run(ctx: &Context, args: &ExplainArgs) -> Result<i32> {
+    let mut pod = find_pod(ctx, &args.what, &args.namespace)?;
+    let status = truthful_status(&pod);
+    pod.status = Some(status.clone());
+    if args.steps {
+        return print_steps(&pod, args.output.as_deref());
+    }
+    match args.output.as_deref() {
+        None => print_tables(&pod, &status)?,
+        Some("svg") => print!("{}", picture_svg::draw(&picture::gather(&pod, &status)?)),
+        Some("text") => print!("{}", picture_text::draw(&picture::gather(&pod, &status)?)),
+        Some("json") => print_json(&pod, &status)?,
+        Some(other) => bail!("unknown output format \"{other}\": use svg, text or json"),
+    }
+    Ok(0)
+}
+
+fn print_steps(pod: &StoredPod, output: Option<&str>) -> Result<i32> {
+    let path = pod.paths.steps();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let step: Step = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not a step", path.display(), n + 1))?;
+        match output {
+            Some("json") => println!("{}", serde_json::to_string(&step)?),
+            None | Some("text") => println!("{}", step.to_line()),
+            Some(other) => bail!("unknown output format \"{other}\" for --steps: use json"),
+        }
+    }
+    Ok(0)
+}
+
+/// One sentence when the pod has no namespaces left to show.
+fn gone(pod: &StoredPod, status: &PodStatus) -> Option<String> {
+    if members::infra_alive(status) {
+        return None;
+    }
+    let mut line = format!("Pod {} is {}", pod.record.name(), status.phase);
+    if !status.reason.is_empty() {
+        line.push_str(&format!(" ({})", status.reason));
+    }
+    if !status.message.is_empty() {
+        line.push_str(&format!(": {}", status.message));
+    }
+    let infra = match status.infra {
+        Some(infra) => format!("Its infra process (PID {})", infra.pid),
+        None => "Its infra process".to_string(),
+    };
+    if status.phase == "Pending" && status.infra.is_none() {
+        line.push_str(".\nIts infra process has not started: the pod has no namespaces yet.");
+    } else {
+        line.push_str(&format!(
+            ".\n{infra} is gone, and with it the pod's network, IPC and UTS namespaces: there is nothing left to readlink."
+        ));
+    }
+    Some(line)
+}
+
+fn print_tables(pod: &StoredPod, status: &PodStatus) -> Result<()> {
+    match gone(pod, status) {
+        Some(sentence) => println!("{sentence}"),
+        None => print_namespaces(pod, status)?,
+    }
+    let volumes = volume_table::volumes(pod);
+    if volumes.is_empty() {
+        return Ok(());
+    }
+    println!();
+    println!("Volumes: host directories bind-mounted into the containers (from each container's config.json)");
+    let mut rows = vec![[
+        "VOLUME",
+        "TYPE",
+        "HOST PATH",
+        "CONTAINER",
+        "MOUNT PATH",
+        "MODE",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for v in &volumes {
+        let first = vec![
+            v.name.clone(),
+            v.kind.clone(),
+            v.host_path.display().to_string(),
+        ];
+        if v.mounts.is_empty() {
+            rows.push([first.clone(), vec!["<not mounted>".into()]].concat());
+        }
+        for (i, m) in v.mounts.iter().enumerate() {
+            let head = if i == 0 {
+                first.clone()
+            } else {
+                vec![String::new(); 3]
+            };
+            let mode = if m.read_only { "ro" } else { "rw" };
+            rows.push([head, vec![m.container.clone(), m.path.clone(), mode.into()]].concat());
+        }
+    }
+    print_columns(&rows);
+    Ok(())
+}
+
+fn print_namespaces(pod: &StoredPod, status: &PodStatus) -> Result<()> {
+    let procs = procfs::all()?;
+    let members = members::members(status, &procs);
+    let rows = namespace_table::rows(&members, status.supervisor.map(|p| p.pid));
+    println!(
+        "Pod {} ({}): the namespaces of its processes, as /proc/<pid>/ns/* shows them",
+        pod.record.name(),
+        status.phase
+    );
+    println!();
+    let mut table = vec![["PROCESS", "PID"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(procfs::NS_KINDS.iter().map(|k| k.to_uppercase()))
+        .collect::<Vec<_>>()];
+    for r in &rows {
+        let mut marks = vec![r.who.clone(), r.pid.to_string()];
+        let mut inodes = vec![String::new(), String::new()];
+        for c in &r.cells {
+            marks.push(c.mark.word().to_string());
+            inodes.push(c.inode.map(|i| i.to_string()).unwrap_or_else(|| "-".into()));
+        }
+        table.push(marks);
+        table.push(inodes);
+    }
+    print_columns(&table);
+    println!();
+    println!("shared: the infra's, i.e. the pod's   own: this process's alone   host: the host's (as minipod's own process sees it)");
+    println!(
+        "shim: the infra runs in its supervisor's mount namespace, where the pod's mounts live"
+    );
+    println!();
+    println!("Check it yourself: the same inode means the same namespace");
+    for kind in procfs::NS_KINDS {
+        let paths: Vec<String> = rows
+            .iter()
+            .map(|r| format!("/proc/{}/ns/{kind}", r.pid))
+            .collect();
+        println!("  readlink {}", paths.join(" "));
+    }
+    Ok(())
+}
+
+fn print_json(pod: &StoredPod, status: &PodStatus) -> Result<()> {
+    let namespaces = if members::infra_alive(status) {
+        let procs = procfs::all()?;
+        let members = members::members(status, &procs);
+        namespace_table::rows(&members, status.supervisor.map(|p| p.pid))
+    } else {
+        Vec::new()
+    };
+    let value = serde_json::json!({
+        "name": pod.record.name(),
+        "phase": status.phase,
+        "reason": status.reason,
+        "message": status.message,
+        "namespaces": namespaces,
+        "volumes": volume_table::volumes(pod),
+    });
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! `top pod NAME`: the pod's processes as the host sees them, as a tree: supervisor →
+//! infra → each container's PID 1 → its children, then the `exec`'d processes.
+
+use super::explain::find_pod;
+use super::get::{print_columns, truthful_status};
+use super::Context;
+use crate::pod::views::{members, process_tree, procfs};
+use anyhow::Result;
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    /// `pod` (or `pods`, `po`) followed by the pod's name; `pod/NAME` works too.
+    #[arg(required = true, value_name = "pod NAME")]
+    pub what: Vec<String>,
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+}
+
+pub fn run(ctx: &Context, args: &TopArgs) -> Result<i32> {
+    let pod = find_pod(ctx, &args.what, &args.namespace)?;
+    let status = truthful_status(&pod);
+    let procs = procfs::all()?;
+    let members = members::members(&status, &procs);
+    let supervisor = status.supervisor.filter(|p| p.is_alive()).map(|p| p.pid);
+    let lines = process_tree::lines(supervisor, &members, &procs);
+    if lines.is_empty() {
+        println!(
+            "Pod {} is {}: none of its processes is running.",
+            pod.record.name(),
+            status.phase
+        );
+        return Ok(0);
+    }
+    let mut rows = vec![["PID", "PID IN NS", "PGID", "USER", "ROLE", "COMMAND"]
+        .map(String::from)
+        .to_vec()];
+    for l in &lines {
+        rows.push(vec![
+            l.pid.to_string(),
+            l.inner_pid.to_string(),
+            l.pgid.to_string(),
+            l.user.clone(),
+            l.role.clone(),
+            format!("{}{}", l.prefix, l.command),
+        ]);
+    }
+    print_columns(&rows);
+    Ok(0)
+}

@@ -1,0 +1,133 @@
+//! `apply --explain` tells the truth: the PIDs and `/proc/<pid>/ns/*` paths the
+//! narration names are the running pod's, and every mount it names for a container is
+//! in that container's mount table. `explain pod --steps` replays the same steps.
+
+mod common;
+use common::pods::{seed, PodEnv};
+use serde_json::Value;
+
+/// The mount point a narrated mount step names inside the container, if any:
+/// `mount --bind SRC DEST`, `mount -t TYPE SRC DEST ...`, `mount -o remount,ro DEST`,
+/// `mask PATH`.
+fn mount_target(what: &str) -> Option<String> {
+    let words: Vec<&str> = what.split_whitespace().collect();
+    match words.as_slice() {
+        ["mount", "--bind", _, dest, ..] => Some(dest.to_string()),
+        ["mount", "-t", _, _, dest, ..] => Some(dest.to_string()),
+        ["mount", "-o", _, dest, ..] => Some(dest.to_string()),
+        ["mask", path, ..] => Some(path.to_string()),
+        _ => None,
+    }
+}
+
+/// The mount points of a process (column 5 of `/proc/PID/mountinfo`), as it sees them.
+fn mount_points(pid: i32) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
+        .expect("read mountinfo")
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4).map(String::from))
+        .collect()
+}
+
+#[test]
+fn narration_names_the_real_processes_namespaces_and_mounts() {
+    let env = PodEnv::new("explain-narration");
+    let out = env.ok(&["apply", "-f", &seed("sidecar-pod.yaml"), "--explain=json"]);
+    assert!(out.contains("pod/sidecar-pod created"), "{out}");
+    let steps: Vec<Value> = out
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("each step is a JSON line"))
+        .collect();
+    assert!(steps.len() > 20, "a pod takes many steps: {steps:?}");
+
+    let infra = env.infra_pid("sidecar-pod");
+    let uid = env.pod_json("sidecar-pod")["metadata"]["uid"]
+        .as_str()
+        .expect("uid")
+        .to_string();
+    let supervisor = env.status("sidecar-pod")["supervisor"]["pid"]
+        .as_i64()
+        .expect("supervisor pid") as i32;
+    let of = |who: &str| -> Vec<&Value> { steps.iter().filter(|s| s["who"] == who).collect() };
+    let pid = |s: &Value| s["pid"].as_i64().expect("pid") as i32;
+
+    // The infra's steps are made by the infra process.
+    let infra_steps = of("infra");
+    assert!(infra_steps.iter().any(|s| s["what"]
+        .as_str()
+        .is_some_and(|w| w.starts_with("unshare(NEWNET|NEWIPC|NEWUTS)"))));
+    assert!(
+        infra_steps.iter().all(|s| pid(s) == infra),
+        "{infra_steps:?}"
+    );
+    assert!(of("pod").iter().all(|s| pid(s) == supervisor));
+
+    for container in ["nginx", "log-reader"] {
+        let pid1 = env.container_pid("sidecar-pod", container);
+        let mine = of(container);
+        // The container joins the infra's namespaces by their real paths.
+        for kind in ["net", "ipc", "uts"] {
+            let want = format!("setns(/proc/{infra}/ns/{kind})");
+            assert!(
+                mine.iter().any(|s| s["what"] == want.as_str()),
+                "{container} narrates {want}: {mine:?}"
+            );
+            assert!(
+                std::path::Path::new(&format!("/proc/{infra}/ns/{kind}")).exists(),
+                "the path the narration names exists"
+            );
+        }
+        // The process that executes the program is the container's PID 1.
+        let exec = mine
+            .iter()
+            .find(|s| s["what"].as_str().is_some_and(|w| w.starts_with("execve(")))
+            .expect("an execve step");
+        assert_eq!(pid(exec), pid1, "execve by the container's PID 1");
+
+        // Every mount the container's own process narrates is in its mount table.
+        let points = mount_points(pid1);
+        // Mounts on the rootfs before pivot_root are named by their host path; after
+        // pivot_root the container sees that path as `/`.
+        let rootfs = env
+            .root()
+            .join("run/pods")
+            .join(&uid)
+            .join("bundles")
+            .join(container)
+            .join("rootfs")
+            .display()
+            .to_string();
+        let mut checked = 0;
+        for s in mine.iter().filter(|s| pid(s) == pid1) {
+            let what = s["what"].as_str().unwrap_or_default();
+            if let Some(target) = mount_target(what) {
+                let target = match target.strip_prefix(&rootfs) {
+                    Some("") => "/".to_string(),
+                    Some(inside) => inside.to_string(),
+                    None => target,
+                };
+                assert!(
+                    points.contains(&target),
+                    "{container}: narrated `{what}` but {target} is not a mount point in /proc/{pid1}/mountinfo: {points:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "{container}: only {checked} mounts narrated");
+        assert!(
+            points.contains(&"/var/log/nginx".to_string()),
+            "the emptyDir is mounted"
+        );
+    }
+
+    // The pod keeps its steps: `explain pod --steps -o json` gives the same lines.
+    let kept = env.ok(&["explain", "pod", "sidecar-pod", "--steps", "-o", "json"]);
+    let kept: Vec<Value> = kept
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(kept, steps);
+    let text = env.ok(&["explain", "pod", "sidecar-pod", "--steps"]);
+    assert!(text.contains(&format!("setns(/proc/{infra}/ns/net)")));
+}
