@@ -32,6 +32,9 @@ pub struct GetArgs {
 
 pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
     let (resource, names) = split_resource(&args.what)?;
+    if matches!(resource.as_str(), "events" | "event" | "ev") {
+        return print_events(ctx, args);
+    }
     super::apply::ensure_pods(&resource)?;
     let mut pods: Vec<StoredPod> = record::list(&ctx.state)?
         .into_iter()
@@ -187,10 +190,56 @@ fn print_table(pods: &[StoredPod], args: &GetArgs) {
 
 /// The node is this host.
 pub fn node_name() -> String {
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_else(|| "localhost".into())
+    crate::pod::create::node_name()
+}
+
+/// `get events`: every pod's events, oldest first, as kubectl lists them.
+fn print_events(ctx: &Context, args: &GetArgs) -> Result<i32> {
+    let mut all = Vec::new();
+    for p in record::list(&ctx.state)? {
+        if !args.all_namespaces && p.record.namespace() != args.namespace {
+            continue;
+        }
+        for e in crate::pod::events::load(&p.paths) {
+            all.push((
+                p.record.namespace().to_string(),
+                p.record.name().to_string(),
+                e,
+            ));
+        }
+    }
+    all.sort_by(|a, b| a.2.time.cmp(&b.2.time));
+    if all.is_empty() {
+        eprintln!("No resources found in {} namespace.", args.namespace);
+        return Ok(0);
+    }
+    let mut rows = Vec::new();
+    if !args.no_headers {
+        let mut h = vec![];
+        if args.all_namespaces {
+            h.push("NAMESPACE");
+        }
+        h.extend(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]);
+        rows.push(h.into_iter().map(String::from).collect());
+    }
+    for (ns, name, e) in all {
+        let mut r = vec![];
+        if args.all_namespaces {
+            r.push(ns);
+        }
+        r.extend([
+            time::parse(&e.time)
+                .map(time::age)
+                .unwrap_or_else(|| "<unknown>".into()),
+            e.kind,
+            e.reason,
+            format!("pod/{name}"),
+            e.message,
+        ]);
+        rows.push(r);
+    }
+    print_columns(&rows);
+    Ok(0)
 }
 
 /// Columns padded to their widest cell plus three spaces, as kubectl prints them.

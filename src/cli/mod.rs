@@ -2,7 +2,9 @@
 //! store, prints. No kernel calls here.
 
 mod apply;
+mod completion;
 mod delete;
+mod describe;
 mod exec;
 mod get;
 mod image;
@@ -63,6 +65,12 @@ pub enum Command {
     #[command(after_help = "Example:\n  minipod delete pod sidecar-pod --grace-period=0 --force")]
     Delete(delete::DeleteArgs),
 
+    /// Show a pod in detail: containers, conditions, volumes and its events.
+    #[command(
+        after_help = "Example:\n  minipod describe pod sidecar-pod\n  minipod describe -f sidecar-pod.yaml"
+    )]
+    Describe(describe::DescribeArgs),
+
     /// Print a container's logs.
     #[command(after_help = "Example:\n  minipod logs sidecar-pod -c log-reader")]
     Logs(logs::LogsArgs),
@@ -72,6 +80,12 @@ pub enum Command {
         after_help = "Example:\n  minipod exec sidecar-pod -c log-reader -- wget -qO- http://localhost/"
     )]
     Exec(exec::ExecArgs),
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  source <(minipod completion bash)\n  minipod completion zsh > \"${fpath[1]}/_minipod\""
+    )]
+    Completion(completion::CompletionArgs),
 
     /// The per-pod supervisor (started by apply).
     #[command(hide = true)]
@@ -102,8 +116,10 @@ pub fn run() -> Result<i32> {
         ),
         Command::Get(args) => get::run(&ctx, &args),
         Command::Delete(args) => delete::run(&ctx, &args),
+        Command::Describe(args) => describe::run(&ctx, &args),
         Command::Logs(args) => logs::run(&ctx, &args),
         Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Completion(args) => completion::run(&args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
     }
 }

@@ -107,6 +107,17 @@ pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> 
         let ids: Vec<&str> = record.images.values().map(|i| i.id.as_str()).collect();
         atomic::write_json(&paths.images_in_use(), &ids)?;
         record::save(&paths, &record)?;
+        super::events::record(
+            &paths,
+            "Normal",
+            "Scheduled",
+            format!(
+                "Successfully assigned {}/{} to {}",
+                record.namespace(),
+                record.name(),
+                node_name()
+            ),
+        );
         start_supervisor(state, &record, &paths, on_step)
     })();
     if let Err(err) = result {
@@ -268,6 +279,14 @@ fn new_uid() -> Result<String> {
         &h[16..20],
         &h[20..32]
     ))
+}
+
+/// This host, the pod's node.
+pub fn node_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// Wait for a condition, polling, up to `limit`.

@@ -336,6 +336,15 @@ impl Supervisor {
         let rootfs = bundle.join("rootfs");
         std::fs::create_dir_all(&rootfs).with_context(|| format!("create {}", rootfs.display()))?;
         self.unmount_rootfs(i);
+        events::record(
+            &self.paths,
+            "Normal",
+            "Pulled",
+            format!(
+                "Container image \"{}\" already present on machine",
+                self.slots[i].container.image.as_deref().unwrap_or_default()
+            ),
+        );
 
         // A fresh writable layer for every start, as a new container gets one.
         let overlay = self.paths.overlay(&name);
@@ -417,6 +426,12 @@ impl Supervisor {
         let pid = runtime::run(&name, &bundle, &spec, &stdio)
             .with_context(|| format!("start container {name}"))?;
         drop(stdio); // our copies of the write ends: EOF comes when the container's close
+        events::record(
+            &self.paths,
+            "Normal",
+            "Created",
+            format!("Created container {name}"),
+        );
         let slot = &mut self.slots[i];
         slot.pid = Some(pid);
         slot.outputs = vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)];
