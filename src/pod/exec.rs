@@ -3,6 +3,7 @@
 //! the PID namespace takes effect, then becomes the container's user with its
 //! capabilities, in its working directory, with its environment.
 
+use super::pty;
 use super::record::StoredPod;
 use crate::runtime;
 use anyhow::{bail, Context, Result};
@@ -11,7 +12,15 @@ use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::Spec;
 
-pub fn exec(pod: &StoredPod, container: &str, argv: &[String]) -> Result<i32> {
+/// How the command's standard streams are wired.
+pub enum Stdio {
+    /// The caller's own stdin/stdout/stderr.
+    Inherit,
+    /// A new pseudo-terminal; `stdin` says whether the caller's input is copied to it.
+    Tty { stdin: bool },
+}
+
+pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> Result<i32> {
     let status = pod
         .status
         .as_ref()
@@ -59,10 +68,20 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String]) -> Result<i32> {
         nix::sched::setns(fd, *flag).with_context(|| format!("setns {path}"))?;
     }
     drop(opened);
+    // The terminal is allocated in the container's namespaces (after setns): its
+    // slave is the command's controlling terminal, its master stays with us.
+    let tty = match stdio {
+        Stdio::Tty { stdin } => Some((pty::open()?, pty::block_signals()?, stdin)),
+        Stdio::Inherit => None,
+    };
     // SAFETY: the CLI is single-threaded, so the child may run Rust code.
     match unsafe { fork() }.context("fork the exec'd process")? {
         ForkResult::Child => {
             let result = (|| -> Result<std::convert::Infallible> {
+                if let Some((pty, _, _)) = &tty {
+                    pty::unblock_signals();
+                    pty::become_controlling_terminal(&pty.slave)?;
+                }
                 runtime::process::set_user_and_capabilities(&proc_spec)?;
                 runtime::process::enter_cwd(proc_spec.cwd())?;
                 runtime::process::close_fds_on_exec()?;
@@ -73,6 +92,19 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String]) -> Result<i32> {
             eprintln!("error: exec in container {container}: {err:#}");
             // SAFETY: end the forked child without the parent's exit handlers.
             unsafe { libc::_exit(126) }
+        }
+        ForkResult::Parent { child } if tty.is_some() => {
+            let Some((pty, sigfd, stdin)) = tty else {
+                unreachable!("matched on tty.is_some()")
+            };
+            drop(pty.slave);
+            // Raw mode only when the caller types into the command.
+            let _raw = if stdin {
+                Some(pty::RawMode::enter()?)
+            } else {
+                None
+            };
+            pty::relay(pty.master, child, stdin, &sigfd)
         }
         ForkResult::Parent { child } => loop {
             match waitpid(child, None) {

@@ -19,6 +19,7 @@ pub mod infra;
 pub mod logs;
 pub mod manifest;
 pub mod paths;
+pub mod pty;
 pub mod record;
 pub mod status;
 pub mod supervisor;
