@@ -9,6 +9,7 @@ mod exec;
 mod get;
 mod image;
 mod logs;
+mod port_forward;
 mod shim;
 mod yaml_out;
 
@@ -81,6 +82,12 @@ pub enum Command {
     )]
     Exec(exec::ExecArgs),
 
+    /// Forward local ports to ports of a pod (inside its network namespace).
+    #[command(
+        after_help = "Example:\n  minipod port-forward sidecar-pod 8080:80\n  minipod port-forward pod/sidecar-pod --address 0.0.0.0 8080:80"
+    )]
+    PortForward(port_forward::PortForwardArgs),
+
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  source <(minipod completion bash)\n  minipod completion zsh > \"${fpath[1]}/_minipod\""
@@ -90,6 +97,13 @@ pub enum Command {
     /// The per-pod supervisor (started by apply).
     #[command(hide = true)]
     Shim { uid: String },
+
+    /// A pod's hostPorts (started by its supervisor).
+    #[command(hide = true)]
+    HostPorts {
+        infra_pid: i32,
+        forwards: Vec<String>,
+    },
 }
 
 /// Global settings every verb needs.
@@ -121,5 +135,14 @@ pub fn run() -> Result<i32> {
         Command::Exec(args) => exec::run(&ctx, &args),
         Command::Completion(args) => completion::run(&args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
+        Command::PortForward(args) => port_forward::run(&ctx, &args),
+        Command::HostPorts {
+            infra_pid,
+            forwards,
+        } => {
+            crate::runtime::set_process_name("minipod-hostports");
+            crate::net::port_forward::run_host_ports(infra_pid, &forwards)?;
+            Ok(0)
+        }
     }
 }

@@ -73,6 +73,9 @@ pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<Stri
     for e in volumes::check_host_paths(pod) {
         errors.push(format!("{origin}: pod \"{name}\": {e}"));
     }
+    for e in crate::net::port_forward::check_host_ports(pod) {
+        errors.push(format!("{origin}: pod \"{name}\": {e}"));
+    }
     if errors.is_empty() {
         Ok(Plan {
             pod: pod.clone(),

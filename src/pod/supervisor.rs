@@ -110,6 +110,8 @@ pub struct Supervisor {
     stage: Stage,
     backoff: Backoff,
     ready: Option<File>,
+    /// `minipod host-ports`, when the pod has hostPorts (see net::port_forward).
+    host_ports: Option<std::process::Child>,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -148,6 +150,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         stage: Stage::Apps,
         backoff: Backoff::from_env(),
         ready,
+        host_ports: None,
     };
     let result = sup.run();
     if let Err(err) = &result {
@@ -251,6 +254,8 @@ impl Supervisor {
         let infra = infra::start(&hostname, share_pid, &infra::pause_program()?)?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
+        self.host_ports =
+            crate::net::port_forward::start_host_ports(&self.record.pod, infra.as_raw())?;
         events::record(
             &self.paths,
             "Normal",
@@ -898,6 +903,7 @@ impl Supervisor {
 
     /// Everything is stopped: the infra process goes last, then the pod's mounts.
     fn teardown(&mut self) {
+        self.stop_host_ports();
         if let Some(infra) = self.infra.take() {
             let _ = kill(infra, Signal::SIGTERM);
             narration::set_actor("infra");
@@ -919,6 +925,7 @@ impl Supervisor {
 
     /// Last resort after an error: no process of the pod survives its supervisor.
     fn kill_everything(&mut self) {
+        self.stop_host_ports();
         for slot in &self.slots {
             if let Some(pid) = slot.pid {
                 let _ = kill(pid, Signal::SIGKILL);
@@ -931,6 +938,13 @@ impl Supervisor {
         }
         for i in 0..self.slots.len() {
             self.unmount_rootfs(i);
+        }
+    }
+
+    fn stop_host_ports(&mut self) {
+        if let Some(mut child) = self.host_ports.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 
