@@ -9,6 +9,7 @@ mod exec;
 mod get;
 mod image;
 mod logs;
+mod output;
 mod port_forward;
 mod shim;
 mod yaml_out;
@@ -58,7 +59,7 @@ pub enum Command {
 
     /// List pods as kubectl does.
     #[command(
-        after_help = "Example:\n  minipod get pods -o wide\n  minipod get pod sidecar-pod -o jsonpath"
+        after_help = "Example:\n  minipod get pods -o wide\n  minipod get pod sidecar-pod -o jsonpath='{.metadata.uid}'\n  minipod get pods -w\n  minipod get pods -o custom-columns=NAME:.metadata.name,PHASE:.status.phase"
     )]
     Get(get::GetArgs),
 
