@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MINIPOD="${MINIPOD:-$PWD/target/debug/minipod}"
+MINIPOD="${MINIPOD:-${CARGO_TARGET_DIR:-$PWD/target}/debug/minipod}"
 ROOT_ARGS=()
 if [ "${1:-}" = "--root" ]; then
     ROOT_ARGS=(--root "$2")

@@ -18,7 +18,7 @@ cargo build
 
 echo "== images (busybox, debian, nginx) into the shared test store"
 export MINIPOD_TEST_IMAGES="${MINIPOD_TEST_IMAGES:-/var/lib/minipod}"
-MINIPOD="$PWD/target/debug/minipod" scripts/build-images.sh --root "$MINIPOD_TEST_IMAGES"
+MINIPOD="${CARGO_TARGET_DIR:-$PWD/target}/debug/minipod" scripts/build-images.sh --root "$MINIPOD_TEST_IMAGES"
 
 echo "== tests"
 cargo test -- --test-threads="${MINIPOD_TEST_THREADS:-4}"

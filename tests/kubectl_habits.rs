@@ -51,7 +51,10 @@ impl Tmux {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("never saw {what} x{count} on the terminal:\n{}", self.screen());
+        panic!(
+            "never saw {what} x{count} on the terminal:\n{}",
+            self.screen()
+        );
     }
 }
 
@@ -93,13 +96,24 @@ fn exec_it_passes_ctrl_c_and_returns_the_exit_code() {
     env.ok(&["apply", "-f", &seed("sidecar-pod.yaml")]);
 
     // Without a terminal: the exit code is the command's.
-    let out = env.run(&["exec", "sidecar-pod", "-c", "nginx", "--", "sh", "-c", "exit 7"]);
+    let out = env.run(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "nginx",
+        "--",
+        "sh",
+        "-c",
+        "exit 7",
+    ]);
     assert_eq!(out.status.code(), Some(7));
 
     let t = Tmux::new("execit");
     let exec = minipod_line(&env, "exec -it sidecar-pod -c log-reader -- /bin/sh");
     t.keys(&[&format!("{exec}; echo EXITED=$?"), "Enter"]);
-    t.wait_lines("the container's prompt", 1, |l| l.starts_with('#') || l.starts_with("/ #"));
+    t.wait_lines("the container's prompt", 1, |l| {
+        l.starts_with('#') || l.starts_with("/ #")
+    });
     t.keys(&["tty", "Enter"]);
     t.wait_lines("a pty", 1, |l| l.starts_with("/dev/pts/"));
     let started = Instant::now();
@@ -109,7 +123,10 @@ fn exec_it_passes_ctrl_c_and_returns_the_exit_code() {
     t.keys(&["echo status=$?", "Enter"]);
     // 130 = 128 + SIGINT: the sleep inside the container got Ctrl-C.
     t.wait_lines("status=130", 1, |l| l == "status=130");
-    assert!(started.elapsed() < Duration::from_secs(30), "Ctrl-C did not stop sleep");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "Ctrl-C did not stop sleep"
+    );
     t.keys(&["exit 7", "Enter"]);
     t.wait_lines("EXITED=7", 1, |l| l == "EXITED=7");
     // The caller's terminal is back to normal (cooked: echo on).
@@ -127,7 +144,12 @@ fn free_port() -> u16 {
 
 fn http_get(port: u16) -> String {
     let out = Command::new("curl")
-        .args(["-s", "--max-time", "5", &format!("http://127.0.0.1:{port}/")])
+        .args([
+            "-s",
+            "--max-time",
+            "5",
+            &format!("http://127.0.0.1:{port}/"),
+        ])
         .output()
         .expect("run curl");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -150,7 +172,10 @@ fn port_forward_and_host_port_serve_nginx_on_host_loopback() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(page.contains("Welcome to nginx!"), "hostPort page: {page:?}");
+    assert!(
+        page.contains("Welcome to nginx!"),
+        "hostPort page: {page:?}"
+    );
 
     // The same hostPort again: refused at apply time, nothing created.
     let again = env.manifest("web2.yaml", &yaml.replace("name: web\n", "name: web2\n"));
@@ -181,7 +206,10 @@ fn port_forward_and_host_port_serve_nginx_on_host_loopback() {
     }
     let _ = pf.kill();
     let out = pf.wait_with_output().expect("port-forward output");
-    assert!(page.contains("Welcome to nginx!"), "port-forward page: {page:?}");
+    assert!(
+        page.contains("Welcome to nginx!"),
+        "port-forward page: {page:?}"
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!("Forwarding from 127.0.0.1:{local} -> 80"))
@@ -226,10 +254,16 @@ fn describe_shows_a_failing_container_in_state_last_state_and_events() {
         assert!(d.contains(want), "describe lacks {want:?}:\n{d}");
     }
     let ev = env.ok(&["get", "events"]);
-    assert!(ev.contains("BackOff") && ev.contains("pod/crash"), "get events:\n{ev}");
+    assert!(
+        ev.contains("BackOff") && ev.contains("pod/crash"),
+        "get events:\n{ev}"
+    );
     // describe -f names the same pod.
     let d2 = env.ok(&["describe", "-f", &file]);
-    assert!(d2.starts_with("Name:             crash"), "describe -f:\n{d2}");
+    assert!(
+        d2.starts_with("Name:             crash"),
+        "describe -f:\n{d2}"
+    );
     let err = env.mp.fails(&["describe", "pod", "nope"]);
     assert!(err.contains("Error from server (NotFound): pods \"nope\" not found"));
 }
@@ -256,4 +290,141 @@ fn get_watch_prints_a_row_when_the_pod_changes() {
             .any(|l| l.starts_with("sidecar-pod") && l.contains("2/2") && l.contains("Running")),
         "get -w shows the running pod:\n{text}"
     );
+}
+
+#[test]
+fn dry_run_prints_the_object_and_creates_nothing() {
+    let env = PodEnv::new("dryrun");
+    let yaml = env.ok(&[
+        "apply",
+        "-f",
+        &seed("sidecar-pod.yaml"),
+        "--dry-run=client",
+        "-o",
+        "yaml",
+    ]);
+    for want in [
+        "kind: Pod",
+        "name: sidecar-pod",
+        "restartPolicy: Always",
+        "imagePullPolicy: IfNotPresent",
+    ] {
+        assert!(yaml.contains(want), "dry-run yaml lacks {want:?}:\n{yaml}");
+    }
+    let out = env.ok(&[
+        "create",
+        "-f",
+        &seed("sidecar-pod.yaml"),
+        "--dry-run=server",
+    ]);
+    assert_eq!(out.trim(), "pod/sidecar-pod created (server dry run)");
+    assert!(env.pods().is_empty(), "dry runs created a pod");
+
+    // Server dry-run runs apply's checks: a missing image is an error.
+    let file = env.manifest(
+        "missing.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: missing\nspec:\n  containers:\n  - name: c\n    image: nosuchimage:9\n",
+    );
+    let err = env.mp.fails(&["apply", "-f", &file, "--dry-run=server"]);
+    assert!(err.contains("nosuchimage"), "server dry-run error: {err}");
+    // The client only parses and defaults.
+    env.ok(&["apply", "-f", &file, "--dry-run=client"]);
+    assert!(env.pods().is_empty());
+}
+
+#[test]
+fn logs_since_prefix_all_containers_and_output_formats() {
+    let env = PodEnv::new("logsfmt");
+    env.ok(&["apply", "-f", &seed("sidecar-pod.yaml")]);
+    env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "nginx",
+        "--",
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "localhost",
+    ]);
+    env.wait_for(10, "the sidecar logs the request", || {
+        env.ok(&["logs", "sidecar-pod", "-c", "log-reader"])
+            .contains("GET / HTTP/1.1")
+    });
+    let all = env.ok(&["logs", "sidecar-pod", "--all-containers", "--prefix"]);
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("[pod/sidecar-pod/log-reader] ") && l.contains("GET / HTTP/1.1")),
+        "logs --all-containers --prefix:\n{all}"
+    );
+    let recent = env.ok(&["logs", "sidecar-pod", "-c", "log-reader", "--since", "5m"]);
+    assert!(recent.contains("GET / HTTP/1.1"), "--since 5m: {recent}");
+    std::thread::sleep(Duration::from_millis(2100));
+    let none = env.ok(&["logs", "sidecar-pod", "-c", "log-reader", "--since", "2s"]);
+    assert_eq!(none, "", "--since 2s shows old lines");
+
+    let uid = env.ok(&[
+        "get",
+        "pod",
+        "sidecar-pod",
+        "-o",
+        "jsonpath={.metadata.uid}",
+    ]);
+    assert_eq!(
+        uid,
+        env.pod_json("sidecar-pod")["metadata"]["uid"]
+            .as_str()
+            .unwrap_or("-")
+    );
+    let names = env.ok(&["get", "pods", "-o", "jsonpath={.items[*].metadata.name}"]);
+    assert_eq!(names, "sidecar-pod");
+    let cols = env.ok(&[
+        "get",
+        "pods",
+        "-o",
+        "custom-columns=NAME:.metadata.name,PHASE:.status.phase",
+    ]);
+    assert_eq!(
+        cols.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+        [vec!["NAME", "PHASE"], vec!["sidecar-pod", "Running"]]
+    );
+    let labels = env.ok(&["get", "pods", "--show-labels", "-L", "app"]);
+    assert!(
+        labels.contains("APP") && labels.contains("LABELS") && labels.contains("app=sidecar-demo"),
+        "{labels}"
+    );
+}
+
+#[test]
+fn completion_and_examples_in_every_help() {
+    let mp = common::Minipod::new("help");
+    let bash = mp.ok(&["completion", "bash"]);
+    assert!(
+        bash.contains("_minipod") && bash.contains("port-forward"),
+        "bash completion"
+    );
+    for shell in ["zsh", "fish"] {
+        assert!(mp.ok(&["completion", shell]).contains("minipod"));
+    }
+    for verb in [
+        "apply",
+        "create",
+        "replace",
+        "get",
+        "describe",
+        "delete",
+        "logs",
+        "exec",
+        "port-forward",
+        "completion",
+    ] {
+        let help = mp.ok(&[verb, "--help"]);
+        assert!(
+            help.contains("Example:"),
+            "`minipod {verb} --help` has no example"
+        );
+    }
 }

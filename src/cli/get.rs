@@ -55,6 +55,8 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
     let (pods, missing) = select(ctx, args, &names)?;
     let output = args.output.as_deref();
     match output {
+        // kubectl prints no header over an empty table, only "No resources found".
+        None | Some("wide") if pods.is_empty() => {}
         None | Some("wide") => print_columns(&table_rows(&pods, args, !args.no_headers)),
         Some("name") => pods.iter().for_each(|p| println!("pod/{}", p.record.name())),
         Some("json") | Some("yaml") => {

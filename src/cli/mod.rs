@@ -42,11 +42,16 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Manage the local image store (load, import, ls, inspect, tag, rm).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  minipod image ls\n  minipod image load -i nginx.oci.tar"
+    )]
     Image(image::ImageCommand),
 
     /// Create pods from manifests, or leave them as they are when unchanged.
-    #[command(after_help = "Example:\n  minipod apply -f sidecar-pod.yaml --explain")]
+    #[command(
+        after_help = "Example:\n  minipod apply -f sidecar-pod.yaml --explain\n  minipod apply -f sidecar-pod.yaml --dry-run=server -o yaml"
+    )]
     Apply(apply::ApplyArgs),
 
     /// Create pods from manifests; an existing pod is an error.
@@ -74,7 +79,9 @@ pub enum Command {
     Describe(describe::DescribeArgs),
 
     /// Print a container's logs.
-    #[command(after_help = "Example:\n  minipod logs sidecar-pod -c log-reader")]
+    #[command(
+        after_help = "Example:\n  minipod logs sidecar-pod -c log-reader\n  minipod logs sidecar-pod --all-containers --prefix --since 5m -f"
+    )]
     Logs(logs::LogsArgs),
 
     /// Run a command in a running container: it joins all of the container's namespaces.

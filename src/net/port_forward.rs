@@ -298,7 +298,7 @@ pub fn run_host_ports(infra_pid: i32, triples: &[String]) -> Result<()> {
         }
     };
     writeln!(stdout, "ready").context("report to the supervisor")?;
-    drop(stdout);
+    stdout.flush().context("report to the supervisor")?;
     // The pod lives as long as its infra process: so do its host ports.
     let infra =
         crate::pod::status::ProcessId::of(infra_pid).context("the pod's infra process is gone")?;

@@ -34,7 +34,7 @@ fn render_parts(parts: &[Part], value: &Value, out: &mut String) -> Result<()> {
             Part::Text(t) => out.push_str(t),
             Part::Path(steps) => {
                 let found = select(value, steps);
-                if found.is_empty() && !steps.iter().any(|s| *s == Step::All) {
+                if found.is_empty() && !steps.contains(&Step::All) {
                     bail!(
                         "error executing jsonpath {:?}: {} is not found",
                         show(steps),
