@@ -58,8 +58,9 @@ wait_screen() { # wait_screen PATTERN COUNT: until PATTERN is on screen COUNT ti
 keys "$(printf '%q ' "$MINIPOD" "${ROOT_ARGS[@]}") exec -it sidecar-pod -c nginx -- /bin/sh; echo EXITED=\$?" Enter
 wait_screen '^#' 1
 for i in 1 2 3; do
-    keys "curl -s localhost | grep -o 'Welcome to nginx!'" Enter
-    wait_screen '^Welcome to nginx!' "$i"
+    # One match per page: the page says "Welcome to nginx!" twice, its title once.
+    keys "curl -s localhost | grep -o '<title>.*</title>'" Enter
+    wait_screen '^<title>Welcome to nginx!</title>' "$i"
 done
 keys "tty" Enter
 wait_screen '^/dev/pts/' 1

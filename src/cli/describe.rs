@@ -200,7 +200,11 @@ fn map_lines(out: &mut String, title: &str, width: usize, map: Option<&BTreeMap<
 /// kubectl's STATUS line: `Terminating` while being deleted, else the phase.
 fn pod_status_word(status: &PodStatus) -> String {
     if status.deletion_timestamp.is_some() {
-        let since = status.deletion_timestamp.as_deref().map(human_time);
+        let since = status
+            .deletion_timestamp
+            .as_deref()
+            .and_then(time::parse)
+            .map(time::age);
         return format!(
             "Terminating (lasts {})",
             since.unwrap_or_else(|| "<unknown>".into())

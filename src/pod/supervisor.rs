@@ -941,6 +941,8 @@ impl Supervisor {
         }
     }
 
+    /// Before the infra process goes: the forwarder is still running then, so its PID
+    /// is still ours (our reap loop only reaps it if it died on its own).
     fn stop_host_ports(&mut self) {
         if let Some(mut child) = self.host_ports.take() {
             let _ = child.kill();
