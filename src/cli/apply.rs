@@ -17,6 +17,27 @@ pub struct ApplyArgs {
     /// Print each kernel step as it happens (`--explain=json` for JSON lines).
     #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "text", require_equals = true)]
     pub explain: Option<ExplainFormat>,
+
+    /// Create nothing: `client` prints the object as it would be sent, `server` also
+    /// runs every check apply runs (images, hostPaths, hostPorts, existing pods).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "none|client|server",
+        require_equals = true
+    )]
+    pub dry_run: Option<DryRun>,
+
+    /// With --dry-run: print the object as json, yaml or name.
+    #[arg(short = 'o', long = "output", value_name = "json|yaml|name")]
+    pub output: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum DryRun {
+    None,
+    Client,
+    Server,
 }
 
 #[derive(Args, Debug)]
@@ -62,6 +83,9 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
             return Ok(1);
         }
     };
+    if let Some(mode) = args.dry_run.filter(|m| *m != DryRun::None) {
+        return dry_run(ctx, docs, mode, args.output.as_deref(), verb);
+    }
     let _lock = crate::state::lock::lock(&ctx.state)?;
 
     // Decide everything before doing anything.
@@ -194,6 +218,103 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
         }
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+/// `--dry-run=client|server`: the objects as they would be created, nothing created.
+fn dry_run(
+    ctx: &Context,
+    docs: Vec<ManifestDoc>,
+    mode: DryRun,
+    output: Option<&str>,
+    verb: Verb,
+) -> Result<i32> {
+    let mut errors = Vec::new();
+    let mut words = Vec::new();
+    for doc in &docs {
+        let name = doc.pod.metadata.name.clone().unwrap_or_default();
+        let ns = doc.pod.metadata.namespace.as_deref().unwrap_or("default");
+        let mut word = match verb {
+            Verb::Replace { .. } => "replaced",
+            _ => "created",
+        };
+        if mode == DryRun::Server {
+            let existing = record::find(&ctx.state, ns, &name)?;
+            match (existing, verb) {
+                (None, Verb::Replace { .. }) => errors.push(format!(
+                    "Error from server (NotFound): pods \"{name}\" not found"
+                )),
+                (Some(_), Verb::Create) => errors.push(format!(
+                    "Error from server (AlreadyExists): pods \"{name}\" already exists"
+                )),
+                (Some(existing), Verb::Apply) => match compare(&existing, doc) {
+                    Ok(Comparison::Unchanged) => word = "unchanged",
+                    Ok(Comparison::MetadataChanged) => word = "configured",
+                    Ok(Comparison::ImagesChanged) => {
+                        word = "configured";
+                        if let Err(mut e) =
+                            create::resolve_images(&ctx.state, &doc.pod, &doc.origin)
+                        {
+                            errors.append(&mut e);
+                        }
+                    }
+                    Err(e) => errors.push(e),
+                },
+                (existing, _) => {
+                    // A forced replace frees the old pod's hostPorts first: only check
+                    // images and paths then.
+                    if existing.is_none() || verb == Verb::Apply {
+                        if let Err(mut e) = create::plan(&ctx.state, &doc.pod, &doc.origin) {
+                            errors.append(&mut e);
+                        }
+                    }
+                }
+            }
+        }
+        words.push((name, word));
+    }
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        return Ok(1);
+    }
+    let suffix = if mode == DryRun::Server {
+        "(server dry run)"
+    } else {
+        "(dry run)"
+    };
+    let objects: Vec<serde_json::Value> = docs
+        .iter()
+        .map(|d| {
+            let mut v = serde_json::to_value(&d.pod).unwrap_or_default();
+            if let Some(obj) = v.as_object_mut() {
+                obj.entry("apiVersion").or_insert("v1".into());
+                obj.entry("kind").or_insert("Pod".into());
+                obj.insert("status".into(), serde_json::json!({}));
+            }
+            v
+        })
+        .collect();
+    match output {
+        None => words
+            .iter()
+            .for_each(|(name, word)| println!("pod/{name} {word} {suffix}")),
+        Some("name") => words.iter().for_each(|(name, _)| println!("pod/{name}")),
+        Some(fmt @ ("json" | "yaml")) => {
+            let value = if objects.len() == 1 {
+                objects.into_iter().next().unwrap_or_default()
+            } else {
+                serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects, "metadata": {"resourceVersion": ""}})
+            };
+            if fmt == "json" {
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                print!("{}", super::yaml_out::to_yaml(&value));
+            }
+        }
+        Some(other) => bail!("unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,yaml"),
+    }
+    Ok(0)
 }
 
 /// Is the manifest the same as the running pod's? Spec changes are refused with the

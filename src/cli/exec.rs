@@ -10,8 +10,7 @@ pub struct ExecArgs {
     /// Pass standard input to the command.
     #[arg(short = 'i', long)]
     pub stdin: bool,
-    /// The command's terminal is the caller's (minipod does not allocate its own
-    /// pseudo-terminal yet).
+    /// Allocate a pseudo-terminal for the command (with -i: an interactive shell).
     #[arg(short = 't', long)]
     pub tty: bool,
     /// The pod (or `pod/NAME`).
@@ -31,6 +30,10 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
         bail!("pods \"{name}\" not found");
     };
     let container = super::logs::pick_container(&pod, args.container.as_deref(), "exec")?;
+    let tty = args.tty && crate::pod::pty::stdin_is_terminal();
+    if args.tty && !tty {
+        eprintln!("Unable to use a TTY - input is not a terminal or the right kind of file");
+    }
     if !args.stdin {
         // Without -i the command reads nothing, as with kubectl.
         if let Ok(null) = std::fs::File::open("/dev/null") {
@@ -39,5 +42,10 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
             unsafe { libc::dup2(null.as_raw_fd(), 0) };
         }
     }
-    exec::exec(&pod, &container, &args.command)
+    let stdio = if tty {
+        exec::Stdio::Tty { stdin: args.stdin }
+    } else {
+        exec::Stdio::Inherit
+    };
+    exec::exec(&pod, &container, &args.command, stdio)
 }

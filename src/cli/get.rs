@@ -1,5 +1,6 @@
 //! `get pods`: kubectl's table, or the objects as JSON/YAML.
 
+use super::output::{custom_columns, jsonpath};
 use super::Context;
 use crate::pod::display;
 use crate::pod::record::{self, StoredPod};
@@ -28,47 +29,52 @@ pub struct GetArgs {
     /// Print the table without its header line.
     #[arg(long)]
     pub no_headers: bool,
+    /// Add a LABELS column.
+    #[arg(long)]
+    pub show_labels: bool,
+    /// Add a column with the value of this label (repeatable, or comma-separated).
+    #[arg(short = 'L', long = "label-columns", value_delimiter = ',')]
+    pub label_columns: Vec<String>,
+    /// After listing, print a row again whenever it changes (until Ctrl-C).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// Like --watch, without the first listing.
+    #[arg(long)]
+    pub watch_only: bool,
 }
 
 pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
     let (resource, names) = split_resource(&args.what)?;
+    if matches!(resource.as_str(), "events" | "event" | "ev") {
+        return print_events(ctx, args);
+    }
     super::apply::ensure_pods(&resource)?;
-    let mut pods: Vec<StoredPod> = record::list(&ctx.state)?
-        .into_iter()
-        .filter(|p| args.all_namespaces || p.record.namespace() == args.namespace)
-        .collect();
-    if let Some(sel) = &args.selector {
-        pods.retain(|p| matches_selector(p, sel));
+    if args.watch || args.watch_only {
+        return watch(ctx, args, &names);
     }
-    let mut missing = Vec::new();
-    if !names.is_empty() {
-        for n in &names {
-            if !pods.iter().any(|p| p.record.name() == n) {
-                missing.push(n.clone());
-            }
-        }
-        pods.retain(|p| names.iter().any(|n| n == p.record.name()));
-    }
-    for p in &mut pods {
-        p.status = Some(truthful_status(p));
-    }
-    match args.output.as_deref() {
-        None | Some("wide") => print_table(&pods, args),
+    let (pods, missing) = select(ctx, args, &names)?;
+    let output = args.output.as_deref();
+    match output {
+        // kubectl prints no header over an empty table, only "No resources found".
+        None | Some("wide") if pods.is_empty() => {}
+        None | Some("wide") => print_columns(&table_rows(&pods, args, !args.no_headers)),
         Some("name") => pods.iter().for_each(|p| println!("pod/{}", p.record.name())),
         Some("json") | Some("yaml") => {
-            let objects: Vec<serde_json::Value> = pods.iter().map(pod_object).collect();
-            let value = if names.len() == 1 && objects.len() == 1 {
-                objects.into_iter().next().unwrap_or_default()
-            } else {
-                serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects, "metadata": {"resourceVersion": ""}})
-            };
+            let value = as_object(&pods, &names);
             if args.output.as_deref() == Some("json") {
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
                 print!("{}", super::yaml_out::to_yaml(&value));
             }
         }
-        Some(other) => bail!("unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,wide,yaml"),
+        Some(o) if o.starts_with("jsonpath=") || o.starts_with("jsonpath:") => {
+            print!("{}", jsonpath::render(&o[9..], &as_object(&pods, &names))?);
+        }
+        Some(o) if o.starts_with("custom-columns=") => {
+            let objects: Vec<serde_json::Value> = pods.iter().map(pod_object).collect();
+            print_columns(&custom_columns::rows(&o[15..], &objects, !args.no_headers)?);
+        }
+        Some(other) => bail!("unable to match a printer suitable for the output format \"{other}\", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml"),
     }
     if pods.is_empty() && names.is_empty() {
         if args.all_namespaces {
@@ -81,6 +87,105 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
         eprintln!("Error from server (NotFound): pods \"{n}\" not found");
     }
     Ok(if missing.is_empty() { 0 } else { 1 })
+}
+
+/// One object for a single named pod, else a List, as the API server answers.
+fn as_object(pods: &[StoredPod], names: &[String]) -> serde_json::Value {
+    let objects: Vec<serde_json::Value> = pods.iter().map(pod_object).collect();
+    if names.len() == 1 && objects.len() == 1 {
+        objects.into_iter().next().unwrap_or_default()
+    } else {
+        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects, "metadata": {"resourceVersion": ""}})
+    }
+}
+
+/// `get -w`: the table once (unless --watch-only), then every 200 ms each pod's row
+/// again when it has changed, until Ctrl-C.
+fn watch(ctx: &Context, args: &GetArgs, names: &[String]) -> Result<i32> {
+    use std::collections::BTreeMap;
+    use std::io::Write;
+    let header = table_rows(&[], args, true);
+    let mut widths: Vec<usize> = header[0].iter().map(|c| c.chars().count()).collect();
+    let mut last: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut first = true;
+    loop {
+        let (pods, _) = select(ctx, args, names)?;
+        let mut out: Vec<Vec<String>> = Vec::new();
+        if first && !args.no_headers {
+            out.push(header[0].clone());
+        }
+        for p in &pods {
+            let key = format!(
+                "{}/{}/{}",
+                p.record.namespace(),
+                p.record.name(),
+                p.record.uid()
+            );
+            let row = table_rows(std::slice::from_ref(p), args, false).remove(0);
+            // The AGE column changes by itself: a change is a change of anything else.
+            let mut cmp = row.clone();
+            let age_at = header[0].iter().position(|h| h == "AGE").unwrap_or(0);
+            cmp.remove(age_at);
+            if last.get(&key) != Some(&cmp) {
+                if !(first && args.watch_only) {
+                    out.push(row);
+                }
+                last.insert(key, cmp);
+            }
+        }
+        for r in &out {
+            for (i, c) in r.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(c.chars().count());
+                }
+            }
+        }
+        let mut stdout = std::io::stdout().lock();
+        for r in &out {
+            let mut line = String::new();
+            for (i, cell) in r.iter().enumerate() {
+                if i + 1 == r.len() {
+                    line.push_str(cell);
+                } else {
+                    line.push_str(&format!("{cell:<w$}   ", w = widths[i]));
+                }
+            }
+            writeln!(stdout, "{}", line.trim_end())?;
+        }
+        stdout.flush()?;
+        drop(stdout);
+        first = false;
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The pods asked for (namespace, selector, names), with their truthful status, and
+/// the names that were not found.
+fn select(
+    ctx: &Context,
+    args: &GetArgs,
+    names: &[String],
+) -> Result<(Vec<StoredPod>, Vec<String>)> {
+    let mut pods: Vec<StoredPod> = record::list(&ctx.state)?
+        .into_iter()
+        .filter(|p| args.all_namespaces || p.record.namespace() == args.namespace)
+        .collect();
+    if let Some(sel) = &args.selector {
+        pods.retain(|p| matches_selector(p, sel));
+    }
+    let mut missing = Vec::new();
+    if !names.is_empty() {
+        for n in names {
+            if !pods.iter().any(|p| p.record.name() == n) {
+                missing.push(n.clone());
+            }
+        }
+        pods.retain(|p| names.iter().any(|n| n == p.record.name()));
+    }
+    for p in &mut pods {
+        p.status = Some(truthful_status(p));
+    }
+    Ok((pods, missing))
 }
 
 /// `pods a b`, `pod/a`, `pods/a`.
@@ -142,10 +247,11 @@ pub fn truthful_status(p: &StoredPod) -> PodStatus {
     status
 }
 
-fn print_table(pods: &[StoredPod], args: &GetArgs) {
+/// kubectl's table: header (when asked) and one row per pod.
+fn table_rows(pods: &[StoredPod], args: &GetArgs, headers: bool) -> Vec<Vec<String>> {
     let wide = args.output.as_deref() == Some("wide");
     let mut rows: Vec<Vec<String>> = Vec::new();
-    if !args.no_headers {
+    if headers {
         let mut h = vec![];
         if args.all_namespaces {
             h.push("NAMESPACE");
@@ -154,7 +260,12 @@ fn print_table(pods: &[StoredPod], args: &GetArgs) {
         if wide {
             h.extend(["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]);
         }
-        rows.push(h.into_iter().map(String::from).collect());
+        let mut h: Vec<String> = h.into_iter().map(String::from).collect();
+        h.extend(args.label_columns.iter().map(|l| l.to_uppercase()));
+        if args.show_labels {
+            h.push("LABELS".into());
+        }
+        rows.push(h);
     }
     for p in pods {
         let status = p.status.clone().unwrap_or_else(|| truthful_status(p));
@@ -182,9 +293,75 @@ fn print_table(pods: &[StoredPod], args: &GetArgs) {
                 "<none>".into(),
             ]);
         }
+        let labels = p.record.pod.metadata.labels.clone().unwrap_or_default();
+        for l in &args.label_columns {
+            r.push(labels.get(l).cloned().unwrap_or_default());
+        }
+        if args.show_labels {
+            let all: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            r.push(if all.is_empty() {
+                "<none>".into()
+            } else {
+                all.join(",")
+            });
+        }
+        rows.push(r);
+    }
+    rows
+}
+
+/// The node is this host.
+pub fn node_name() -> String {
+    crate::pod::create::node_name()
+}
+
+/// `get events`: every pod's events, oldest first, as kubectl lists them.
+fn print_events(ctx: &Context, args: &GetArgs) -> Result<i32> {
+    let mut all = Vec::new();
+    for p in record::list(&ctx.state)? {
+        if !args.all_namespaces && p.record.namespace() != args.namespace {
+            continue;
+        }
+        for e in crate::pod::events::load(&p.paths) {
+            all.push((
+                p.record.namespace().to_string(),
+                p.record.name().to_string(),
+                e,
+            ));
+        }
+    }
+    all.sort_by(|a, b| a.2.time.cmp(&b.2.time));
+    if all.is_empty() {
+        eprintln!("No resources found in {} namespace.", args.namespace);
+        return Ok(0);
+    }
+    let mut rows = Vec::new();
+    if !args.no_headers {
+        let mut h = vec![];
+        if args.all_namespaces {
+            h.push("NAMESPACE");
+        }
+        h.extend(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]);
+        rows.push(h.into_iter().map(String::from).collect());
+    }
+    for (ns, name, e) in all {
+        let mut r = vec![];
+        if args.all_namespaces {
+            r.push(ns);
+        }
+        r.extend([
+            time::parse(&e.time)
+                .map(time::age)
+                .unwrap_or_else(|| "<unknown>".into()),
+            e.kind,
+            e.reason,
+            format!("pod/{name}"),
+            e.message,
+        ]);
         rows.push(r);
     }
     print_columns(&rows);
+    Ok(0)
 }
 
 /// Columns padded to their widest cell plus three spaces, as kubectl prints them.

@@ -11,12 +11,14 @@ use std::path::PathBuf;
 #[derive(Subcommand, Debug)]
 pub enum ImageCommand {
     /// Load an OCI image layout tarball or a docker-archive (`docker save`) tarball.
+    #[command(after_help = "Example:\n  minipod image load -i nginx.oci.tar")]
     Load {
         /// The tarball to load (plain or gzip-compressed).
         #[arg(short = 'i', long = "input", value_name = "FILE")]
         input: PathBuf,
     },
     /// Make a one-layer image from a root file system (a directory or a tarball).
+    #[command(after_help = "Example:\n  minipod image import ./rootfs myrootfs:1.0")]
     Import {
         /// The root file system: a directory, or a tar (plain or gzip).
         source: PathBuf,
@@ -25,14 +27,17 @@ pub enum ImageCommand {
         name: String,
     },
     /// List the images in the local store.
+    #[command(after_help = "Example:\n  minipod image ls")]
     #[command(visible_alias = "list")]
     Ls,
     /// Show images' details as a JSON array, like `docker image inspect`.
+    #[command(after_help = "Example:\n  minipod image inspect busybox:1.36")]
     Inspect {
         #[arg(required = true, value_name = "IMAGE")]
         images: Vec<String>,
     },
     /// Give an image another name.
+    #[command(after_help = "Example:\n  minipod image tag busybox:1.36 mybox:dev")]
     Tag {
         #[arg(value_name = "SOURCE")]
         source: String,
@@ -40,6 +45,7 @@ pub enum ImageCommand {
         target: String,
     },
     /// Remove image tags; an image left without tags is deleted with its unused layers.
+    #[command(after_help = "Example:\n  minipod image rm mybox:dev")]
     #[command(visible_alias = "remove")]
     Rm {
         #[arg(required = true, value_name = "IMAGE")]

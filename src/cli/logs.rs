@@ -26,6 +26,15 @@ pub struct LogsArgs {
     /// Only the last N lines.
     #[arg(long)]
     pub tail: Option<i64>,
+    /// Only lines newer than this duration (`10s`, `5m`, `1h30m`).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Every container of the pod (init containers first).
+    #[arg(long)]
+    pub all_containers: bool,
+    /// Prefix each line with `[pod/NAME/CONTAINER]`.
+    #[arg(long)]
+    pub prefix: bool,
     #[arg(short = 'n', long = "namespace", default_value = "default")]
     pub namespace: String,
 }
@@ -35,16 +44,94 @@ pub fn run(ctx: &Context, args: &LogsArgs) -> Result<i32> {
     let Some(pod) = record::find(&ctx.state, &args.namespace, name)? else {
         bail!("pods \"{name}\" not found");
     };
-    let container = pick_container(&pod, args.container.as_deref(), "logs")?;
-    let req = LogRequest {
-        container,
-        previous: args.previous,
-        follow: args.follow,
-        timestamps: args.timestamps,
-        tail: args.tail.filter(|t| *t >= 0).map(|t| t as usize),
+    let since = match &args.since {
+        Some(d) => Some(std::time::SystemTime::now() - parse_duration(d)?),
+        None => None,
     };
-    logs::print(&pod, &req, &mut std::io::stdout().lock())?;
+    let containers = if args.all_containers {
+        let spec = pod.record.pod.spec.clone().unwrap_or_default();
+        spec.init_containers
+            .iter()
+            .flatten()
+            .chain(spec.containers.iter())
+            .map(|c| c.name.clone())
+            .collect()
+    } else {
+        vec![pick_container(&pod, args.container.as_deref(), "logs")?]
+    };
+    let requests: Vec<LogRequest> = containers
+        .into_iter()
+        .map(|container| LogRequest {
+            prefix: if args.prefix {
+                format!("[pod/{name}/{container}] ")
+            } else {
+                String::new()
+            },
+            container,
+            previous: args.previous,
+            follow: args.follow,
+            timestamps: args.timestamps,
+            tail: args.tail.filter(|t| *t >= 0).map(|t| t as usize),
+            since,
+        })
+        .collect();
+    if args.follow && requests.len() > 1 {
+        // Followed side by side, one thread per container, as kubectl does.
+        let pod = &pod;
+        std::thread::scope(|scope| {
+            let threads: Vec<_> = requests
+                .iter()
+                .map(|req| scope.spawn(move || logs::print(pod, req, &mut std::io::stdout())))
+                .collect();
+            threads.into_iter().try_for_each(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a log follower panicked")))
+            })
+        })?;
+    } else {
+        for req in &requests {
+            match logs::print(&pod, req, &mut std::io::stdout().lock()) {
+                // A container that has not started yet has no logs to add.
+                Err(e) if args.all_containers && e.to_string().contains("is waiting to start") => {}
+                other => other?,
+            }
+        }
+    }
     Ok(0)
+}
+
+/// Go's durations as kubectl takes them: `300ms`, `10s`, `5m`, `1h30m`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration> {
+    let bad = || {
+        anyhow::anyhow!(
+            "invalid argument \"{text}\" for \"--since\" flag: time: invalid duration \"{text}\""
+        )
+    };
+    let mut total = 0f64;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let n: f64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += n * factor;
+        rest = &rest[unit_len..];
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
 }
 
 /// `-c` as kubectl resolves it, with its notice when it picks a default.
@@ -95,4 +182,18 @@ pub fn pick_container(pod: &record::StoredPod, asked: Option<&str>, _verb: &str)
         );
     }
     Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+
+    #[test]
+    fn durations_parse_like_go() {
+        assert_eq!(parse_duration("5m").unwrap().as_secs(), 300);
+        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("10s").unwrap().as_secs(), 10);
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("5x").is_err());
+    }
 }

@@ -2,14 +2,18 @@
 //! store, prints. No kernel calls here.
 
 mod apply;
+mod completion;
 mod delete;
 mod demo;
+mod describe;
 mod exec;
 mod explain;
 mod get;
 mod image;
 mod lesson_page;
 mod logs;
+mod output;
+mod port_forward;
 mod shim;
 mod top;
 mod yaml_out;
@@ -42,11 +46,16 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Manage the local image store (load, import, ls, inspect, tag, rm).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  minipod image ls\n  minipod image load -i nginx.oci.tar"
+    )]
     Image(image::ImageCommand),
 
     /// Create pods from manifests, or leave them as they are when unchanged.
-    #[command(after_help = "Example:\n  minipod apply -f sidecar-pod.yaml --explain")]
+    #[command(
+        after_help = "Example:\n  minipod apply -f sidecar-pod.yaml --explain\n  minipod apply -f sidecar-pod.yaml --dry-run=server -o yaml"
+    )]
     Apply(apply::ApplyArgs),
 
     /// Create pods from manifests; an existing pod is an error.
@@ -59,7 +68,7 @@ pub enum Command {
 
     /// List pods as kubectl does.
     #[command(
-        after_help = "Example:\n  minipod get pods -o wide\n  minipod get pod sidecar-pod -o jsonpath"
+        after_help = "Example:\n  minipod get pods -o wide\n  minipod get pod sidecar-pod -o jsonpath='{.metadata.uid}'\n  minipod get pods -w\n  minipod get pods -o custom-columns=NAME:.metadata.name,PHASE:.status.phase"
     )]
     Get(get::GetArgs),
 
@@ -67,8 +76,16 @@ pub enum Command {
     #[command(after_help = "Example:\n  minipod delete pod sidecar-pod --grace-period=0 --force")]
     Delete(delete::DeleteArgs),
 
+    /// Show a pod in detail: containers, conditions, volumes and its events.
+    #[command(
+        after_help = "Example:\n  minipod describe pod sidecar-pod\n  minipod describe -f sidecar-pod.yaml"
+    )]
+    Describe(describe::DescribeArgs),
+
     /// Print a container's logs.
-    #[command(after_help = "Example:\n  minipod logs sidecar-pod -c log-reader")]
+    #[command(
+        after_help = "Example:\n  minipod logs sidecar-pod -c log-reader\n  minipod logs sidecar-pod --all-containers --prefix --since 5m -f"
+    )]
     Logs(logs::LogsArgs),
 
     /// Run a command in a running container: it joins all of the container's namespaces.
@@ -93,9 +110,28 @@ pub enum Command {
     )]
     Demo(demo::DemoArgs),
 
+    /// Forward local ports to ports of a pod (inside its network namespace).
+    #[command(
+        after_help = "Example:\n  minipod port-forward sidecar-pod 8080:80\n  minipod port-forward pod/sidecar-pod --address 0.0.0.0 8080:80"
+    )]
+    PortForward(port_forward::PortForwardArgs),
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  source <(minipod completion bash)\n  minipod completion zsh > \"${fpath[1]}/_minipod\""
+    )]
+    Completion(completion::CompletionArgs),
+
     /// The per-pod supervisor (started by apply).
     #[command(hide = true)]
     Shim { uid: String },
+
+    /// A pod's hostPorts (started by its supervisor).
+    #[command(hide = true)]
+    HostPorts {
+        infra_pid: i32,
+        forwards: Vec<String>,
+    },
 }
 
 /// Global settings every verb needs.
@@ -122,11 +158,22 @@ pub fn run() -> Result<i32> {
         ),
         Command::Get(args) => get::run(&ctx, &args),
         Command::Delete(args) => delete::run(&ctx, &args),
+        Command::Describe(args) => describe::run(&ctx, &args),
         Command::Logs(args) => logs::run(&ctx, &args),
         Command::Exec(args) => exec::run(&ctx, &args),
         Command::Explain(args) => explain::run(&ctx, &args),
         Command::Top(args) => top::run(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
+        Command::Completion(args) => completion::run(&args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
+        Command::PortForward(args) => port_forward::run(&ctx, &args),
+        Command::HostPorts {
+            infra_pid,
+            forwards,
+        } => {
+            crate::runtime::set_process_name("minipod-hostports");
+            crate::net::port_forward::run_host_ports(infra_pid, &forwards)?;
+            Ok(0)
+        }
     }
 }

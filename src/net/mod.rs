@@ -1,3 +1,5 @@
-//! Networking of a pod: for now, the loopback interface of its network namespace.
+//! Networking of a pod: the loopback interface of its network namespace, and port
+//! forwarding into it (`port-forward`, hostPort).
 
 pub mod loopback;
+pub mod port_forward;

@@ -26,19 +26,41 @@ pub struct Plan {
 }
 
 /// Check what `apply` needs from the host: every image in the store, every hostPath
-/// of the right type. All problems at once, nothing changed.
+/// of the right type, every hostPort free. All problems at once, nothing changed.
 pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<String>> {
-    let mut errors = Vec::new();
     let name = pod.metadata.name.clone().unwrap_or_default();
-    let store = match ImageStore::open(state) {
-        Ok(store) => Some(store),
-        Err(err) => {
-            errors.push(format!("{origin}: open the image store: {err:#}"));
-            None
-        }
+    let (images, mut errors) = match resolve_images(state, pod, origin) {
+        Ok(images) => (images, Vec::new()),
+        Err(errors) => (BTreeMap::new(), errors),
     };
+    for e in volumes::check_host_paths(pod) {
+        errors.push(format!("{origin}: pod \"{name}\": {e}"));
+    }
+    for e in crate::net::port_forward::check_host_ports(pod) {
+        errors.push(format!("{origin}: pod \"{name}\": {e}"));
+    }
+    if errors.is_empty() {
+        Ok(Plan {
+            pod: pod.clone(),
+            images,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every container's image, resolved in the local store (container name → image).
+pub fn resolve_images(
+    state: &StateRoot,
+    pod: &Pod,
+    origin: &str,
+) -> Result<BTreeMap<String, ImageUse>, Vec<String>> {
+    let name = pod.metadata.name.clone().unwrap_or_default();
+    let store = ImageStore::open(state)
+        .map_err(|err| vec![format!("{origin}: open the image store: {err:#}")])?;
     let spec = pod.spec.clone().unwrap_or_default();
     let mut images = BTreeMap::new();
+    let mut errors = Vec::new();
     let containers = spec
         .init_containers
         .iter()
@@ -46,7 +68,6 @@ pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<Stri
         .chain(spec.containers.iter());
     for c in containers {
         let reference = c.image.clone().unwrap_or_default();
-        let Some(store) = &store else { break };
         match store.resolve(&reference) {
             Ok(img) => {
                 images.insert(
@@ -70,14 +91,8 @@ pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<Stri
             )),
         }
     }
-    for e in volumes::check_host_paths(pod) {
-        errors.push(format!("{origin}: pod \"{name}\": {e}"));
-    }
     if errors.is_empty() {
-        Ok(Plan {
-            pod: pod.clone(),
-            images,
-        })
+        Ok(images)
     } else {
         Err(errors)
     }
@@ -111,6 +126,17 @@ pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> 
         let ids: Vec<&str> = record.images.values().map(|i| i.id.as_str()).collect();
         atomic::write_json(&paths.images_in_use(), &ids)?;
         record::save(&paths, &record)?;
+        super::events::record(
+            &paths,
+            "Normal",
+            "Scheduled",
+            format!(
+                "Successfully assigned {}/{} to {}",
+                record.namespace(),
+                record.name(),
+                node_name()
+            ),
+        );
         start_supervisor(state, &record, &paths, on_step)
     })();
     if let Err(err) = result {

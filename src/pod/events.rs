@@ -36,3 +36,20 @@ pub fn record(paths: &PodPaths, kind: &str, reason: &str, message: impl Into<Str
         let _ = f.write_all(&line);
     }
 }
+
+/// Every event recorded for the pod, oldest first; lines that do not parse are skipped
+/// (a line being appended right now), a missing file is no events.
+pub fn load(paths: &PodPaths) -> Vec<Event> {
+    let text = std::fs::read_to_string(paths.events()).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// Who reports an event, as kubectl's FROM column shows it.
+pub fn source(event: &Event) -> &'static str {
+    match event.reason.as_str() {
+        "Scheduled" => "default-scheduler",
+        _ => "kubelet",
+    }
+}

@@ -6,6 +6,7 @@
 //! its environment. The caller's process itself never changes namespace: the first
 //! fork does the joining, and exits with the command's status.
 
+use super::pty;
 use super::record::StoredPod;
 use crate::runtime;
 use anyhow::{bail, Context, Result};
@@ -147,8 +148,15 @@ pub fn wait_with_timeout(pid: Pid, limit: Duration) -> Option<i32> {
     }
 }
 
-/// `minipod exec`: run `argv` in a container of a stored pod with the caller's stdio.
-pub fn exec(pod: &StoredPod, container: &str, argv: &[String]) -> Result<i32> {
+/// How the command's standard streams are wired.
+pub enum Stdio {
+    /// The caller's own stdin/stdout/stderr.
+    Inherit,
+    /// A new pseudo-terminal; `stdin` says whether the caller's input is copied to it.
+    Tty { stdin: bool },
+}
+
+pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> Result<i32> {
     let status = pod
         .status
         .as_ref()
@@ -168,13 +176,73 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String]) -> Result<i32> {
             pod.record.name()
         );
     };
-    let (spec, cgroup) = container_process(&pod.paths.bundle(container))?;
-    let child = spawn(
-        Pid::from_raw(process.pid),
-        &spec,
-        cgroup.as_deref(),
-        argv,
-        ExecStdio::default(),
-    )?;
-    wait_exit_code(child)
+    let (proc_spec, cgroup) = container_process(&pod.paths.bundle(container))?;
+
+    // Open every namespace first, then join: mnt last.
+    let mut opened = Vec::new();
+    for (name, flag) in [
+        ("ipc", CloneFlags::CLONE_NEWIPC),
+        ("uts", CloneFlags::CLONE_NEWUTS),
+        ("net", CloneFlags::CLONE_NEWNET),
+        ("pid", CloneFlags::CLONE_NEWPID),
+        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+        ("mnt", CloneFlags::CLONE_NEWNS),
+    ] {
+        let path = format!("/proc/{}/ns/{name}", process.pid);
+        let fd = std::fs::File::open(&path).with_context(|| format!("open {path}"))?;
+        opened.push((path, fd, flag));
+    }
+    if !process.is_alive() {
+        bail!("container {container} stopped while exec was joining it");
+    }
+    // The container's cgroup first, while the host's cgroup tree is still in view.
+    if let Some(cgroup) = &cgroup {
+        runtime::cgroups::join(cgroup)?;
+    }
+    // The CLI itself joins (it is single-threaded and exits after the command), so a
+    // pseudo-terminal can be opened in the container's own /dev/pts.
+    for (path, fd, flag) in &opened {
+        nix::sched::setns(fd, *flag).with_context(|| format!("setns {path}"))?;
+    }
+    drop(opened);
+    // The terminal is allocated in the container's namespaces (after setns): its
+    // slave is the command's controlling terminal, its master stays with us.
+    let tty = match stdio {
+        Stdio::Tty { stdin } => Some((pty::open()?, pty::block_signals()?, stdin)),
+        Stdio::Inherit => None,
+    };
+    // SAFETY: the CLI is single-threaded, so the child may run Rust code.
+    match unsafe { fork() }.context("fork the exec'd process")? {
+        ForkResult::Child => {
+            let result = (|| -> Result<std::convert::Infallible> {
+                if let Some((pty, _, _)) = &tty {
+                    pty::unblock_signals();
+                    pty::become_controlling_terminal(&pty.slave)?;
+                }
+                runtime::process::set_user_and_capabilities(&proc_spec)?;
+                runtime::process::enter_cwd(proc_spec.cwd())?;
+                runtime::process::close_fds_on_exec()?;
+                let env = proc_spec.env().clone().unwrap_or_default();
+                runtime::process::exec(argv, &env)
+            })();
+            let Err(err) = result;
+            eprintln!("error: exec in container {container}: {err:#}");
+            // SAFETY: end the forked child without the parent's exit handlers.
+            unsafe { libc::_exit(126) }
+        }
+        ForkResult::Parent { child } if tty.is_some() => {
+            let Some((pty, sigfd, stdin)) = tty else {
+                unreachable!("matched on tty.is_some()")
+            };
+            drop(pty.slave);
+            // Raw mode only when the caller types into the command.
+            let _raw = if stdin {
+                Some(pty::RawMode::enter()?)
+            } else {
+                None
+            };
+            pty::relay(pty.master, child, stdin, &sigfd)
+        }
+        ForkResult::Parent { child } => wait_exit_code(child),
+    }
 }

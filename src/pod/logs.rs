@@ -14,6 +14,10 @@ pub struct LogRequest {
     pub follow: bool,
     pub timestamps: bool,
     pub tail: Option<usize>,
+    /// Only lines written at or after this time (`--since`).
+    pub since: Option<std::time::SystemTime>,
+    /// Put before every line (`--prefix`: `[pod/NAME/CONTAINER] `).
+    pub prefix: String,
 }
 
 /// The log file of the container's current (or previous) instance.
@@ -75,13 +79,14 @@ pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<(
     let mut lines: Vec<&[u8]> = data
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
+        .filter(|l| req.since.is_none_or(|since| written_since(l, since)))
         .collect();
     if let Some(n) = req.tail {
         let skip = lines.len().saturating_sub(n);
         lines.drain(..skip);
     }
     for line in lines {
-        write_record(line, req.timestamps, out)?;
+        write_record(line, req, out)?;
     }
     out.flush().ok();
     if !req.follow {
@@ -97,10 +102,19 @@ pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<(
         let mut more = Vec::new();
         file.read_to_end(&mut more).context("read the log")?;
         offset += more.len() as u64;
+        // Rotated (the path now names a new file) or truncated: what we read from
+        // the old file is complete; go on from the start of the new one.
+        if more.is_empty() && rotated(&file, &path, offset) {
+            if let Ok(new) = std::fs::File::open(&path) {
+                file = new;
+                offset = 0;
+                continue;
+            }
+        }
         pending.extend_from_slice(&more);
         while let Some(nl) = pending.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = pending.drain(..=nl).collect();
-            write_record(&line[..line.len() - 1], req.timestamps, out)?;
+            write_record(&line[..line.len() - 1], req, out)?;
         }
         out.flush().ok();
         if ended && more.is_empty() {
@@ -110,18 +124,38 @@ pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<(
     }
 }
 
-fn write_record(line: &[u8], timestamps: bool, out: &mut dyn Write) -> Result<()> {
+/// One decoded line, written in one `write_all` so that lines of containers followed
+/// side by side (`--all-containers -f`) never mix.
+fn write_record(line: &[u8], req: &LogRequest, out: &mut dyn Write) -> Result<()> {
     let Some(rec) = cri_log::parse_line(line) else {
         return Ok(());
     };
-    if timestamps {
-        write!(out, "{} ", rec.time)?;
+    let mut text = req.prefix.as_bytes().to_vec();
+    if req.timestamps {
+        text.extend_from_slice(format!("{} ", rec.time).as_bytes());
     }
-    out.write_all(rec.text)?;
+    text.extend_from_slice(rec.text);
     if !rec.partial {
-        out.write_all(b"\n")?;
+        text.push(b'\n');
     }
+    out.write_all(&text)?;
     Ok(())
+}
+
+fn written_since(line: &[u8], since: std::time::SystemTime) -> bool {
+    cri_log::parse_line(line)
+        .and_then(|rec| crate::state::time::parse(rec.time))
+        .is_some_and(|t| t >= since)
+}
+
+/// Does `path` no longer name the file we hold open, or is that file now shorter
+/// than what we read (truncated)?
+fn rotated(file: &std::fs::File, path: &std::path::Path, offset: u64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(open), Ok(named)) = (file.metadata(), std::fs::metadata(path)) else {
+        return false;
+    };
+    open.ino() != named.ino() || open.dev() != named.dev() || named.len() < offset
 }
 
 /// Is instance `restart` of the container still running (re-reading the status)?

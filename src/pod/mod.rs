@@ -23,6 +23,7 @@ pub mod manifest;
 pub mod paths;
 pub mod probe_actions;
 pub mod probes;
+pub mod pty;
 pub mod record;
 pub mod resources;
 pub mod status;

@@ -134,6 +134,8 @@ pub struct Supervisor {
     ready: Option<File>,
     /// `activeDeadlineSeconds`: when the pod is failed, counted from its start.
     deadline: Option<Instant>,
+    /// `minipod host-ports`, when the pod has hostPorts (see net::port_forward).
+    host_ports: Option<std::process::Child>,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -175,6 +177,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         deadline: spec
             .active_deadline_seconds
             .map(|s| Instant::now() + Duration::from_secs(s.max(0) as u64)),
+        host_ports: None,
     };
     let result = sup.run();
     if let Err(err) = &result {
@@ -292,6 +295,8 @@ impl Supervisor {
         let infra = infra::start(&hostname, share_pid, &infra::pause_program()?)?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
+        self.host_ports =
+            crate::net::port_forward::start_host_ports(&self.record.pod, infra.as_raw())?;
         events::record(
             &self.paths,
             "Normal",
@@ -383,6 +388,15 @@ impl Supervisor {
         let rootfs = bundle.join("rootfs");
         std::fs::create_dir_all(&rootfs).with_context(|| format!("create {}", rootfs.display()))?;
         self.unmount_rootfs(i);
+        events::record(
+            &self.paths,
+            "Normal",
+            "Pulled",
+            format!(
+                "Container image \"{}\" already present on machine",
+                self.slots[i].container.image.as_deref().unwrap_or_default()
+            ),
+        );
 
         // A fresh writable layer for every start, as a new container gets one.
         let overlay = self.paths.overlay(&name);
@@ -1232,6 +1246,7 @@ impl Supervisor {
 
     /// Everything is stopped: the infra process goes last, then the pod's mounts.
     fn teardown(&mut self) {
+        self.stop_host_ports();
         if let Some(infra) = self.infra.take() {
             let _ = kill(infra, Signal::SIGTERM);
             narration::set_actor("infra");
@@ -1258,6 +1273,7 @@ impl Supervisor {
 
     /// Last resort after an error: no process of the pod survives its supervisor.
     fn kill_everything(&mut self) {
+        self.stop_host_ports();
         for slot in &self.slots {
             if let Some(pid) = slot.pid {
                 let _ = kill(pid, Signal::SIGKILL);
@@ -1272,6 +1288,15 @@ impl Supervisor {
             self.unmount_rootfs(i);
         }
         resources::remove_pod_cgroup(self.record.uid());
+    }
+
+    /// Before the infra process goes: the forwarder is still running then, so its PID
+    /// is still ours (our reap loop only reaps it if it died on its own).
+    fn stop_host_ports(&mut self) {
+        if let Some(mut child) = self.host_ports.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     fn save_status(&self) -> Result<()> {

@@ -17,8 +17,8 @@ pub fn change_images(
     new: &Pod,
     origin: &str,
 ) -> Result<Vec<String>> {
-    let plan =
-        create::plan(state, new, origin).map_err(|errors| anyhow::anyhow!(errors.join("\n")))?;
+    let images =
+        create::resolve_images(state, new, origin).map_err(|e| anyhow::anyhow!(e.join("\n")))?;
     let mut record = pod.record.clone();
     let mut changed = Vec::new();
     let new_spec = new.spec.clone().unwrap_or_default();
@@ -44,7 +44,7 @@ pub fn change_images(
         }
     }
     for name in &changed {
-        if let Some(image) = plan.images.get(name) {
+        if let Some(image) = images.get(name) {
             record.images.insert(name.clone(), image.clone());
         }
     }

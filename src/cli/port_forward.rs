@@ -1,0 +1,70 @@
+//! `port-forward POD [LOCAL:]REMOTE...`: listen on the host, connect each connection
+//! to `localhost:REMOTE` inside the pod's network namespace, until Ctrl-C.
+
+use super::Context;
+use crate::net::port_forward::{self, Forward};
+use crate::pod::record;
+use anyhow::{bail, Result};
+use clap::Args;
+use std::net::IpAddr;
+
+#[derive(Args, Debug)]
+pub struct PortForwardArgs {
+    /// The pod (or `pod/NAME`).
+    pub pod: String,
+    /// `LOCAL:REMOTE`, `REMOTE` (same port on both sides) or `:REMOTE` (any free
+    /// local port).
+    #[arg(required = true, value_name = "[LOCAL:]REMOTE")]
+    pub ports: Vec<String>,
+    /// Addresses to listen on (comma-separated); `localhost` means 127.0.0.1.
+    #[arg(long, default_value = "127.0.0.1", value_delimiter = ',')]
+    pub address: Vec<String>,
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    pub namespace: String,
+}
+
+pub fn run(ctx: &Context, args: &PortForwardArgs) -> Result<i32> {
+    let name = args.pod.strip_prefix("pod/").unwrap_or(&args.pod);
+    let Some(pod) = record::find(&ctx.state, &args.namespace, name)? else {
+        bail!("pods \"{name}\" not found");
+    };
+    let status = super::get::truthful_status(&pod);
+    let infra = match status.infra.filter(|i| i.is_alive()) {
+        Some(i) if status.phase == "Running" => i,
+        _ => bail!(
+            "unable to forward port because pod is not running. Current status={}",
+            status.phase
+        ),
+    };
+    let mut forwards = Vec::new();
+    for addr in &args.address {
+        let ip: IpAddr = if addr == "localhost" {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            addr.parse()
+                .map_err(|_| anyhow::anyhow!("{addr} is not a valid IP"))?
+        };
+        for spec in &args.ports {
+            forwards.push(port_forward::parse_port_spec(spec, ip)?);
+        }
+    }
+    let netns = port_forward::open_netns(infra.pid)?;
+    let listeners = port_forward::bind(&forwards)?;
+    for (_, f) in &listeners {
+        println!("Forwarding from {} -> {}", f.listen, f.remote);
+    }
+    // kubectl ends when the pod goes away; so do we.
+    std::thread::spawn(move || loop {
+        if !infra.is_alive() {
+            eprintln!("error: lost connection to pod");
+            std::process::exit(1);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    });
+    port_forward::serve(listeners, netns, handling)?;
+    Ok(0)
+}
+
+fn handling(f: &Forward) {
+    println!("Handling connection for {}", f.listen.port());
+}
