@@ -234,8 +234,10 @@ fn describe_shows_a_failing_container_in_state_last_state_and_events() {
     );
     env.ok(&["apply", "-f", &file]);
     // First exit: restarted at once; second: back-off (10 s) in CrashLoopBackOff.
-    env.wait_for(20, "two restarts", || {
-        env.status("crash")["containerStatuses"][0]["restartCount"].as_u64() >= Some(2)
+    env.wait_for(20, "waiting in CrashLoopBackOff after a restart", || {
+        let c = &env.status("crash")["containerStatuses"][0];
+        c["restartCount"].as_u64() >= Some(1)
+            && c["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     });
     let d = env.ok(&["describe", "pod", "crash"]);
     for want in [
