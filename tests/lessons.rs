@@ -6,11 +6,13 @@ mod common;
 use common::pods::PodEnv;
 
 /// The pages, each run by a test below; a page without a test fails `every_page_runs`.
-const PAGES: [&str; 4] = [
+const PAGES: [&str; 6] = [
     "a-shared-network.md",
     "b-pod-lives-with-infra.md",
     "c-emptydir-lifetime.md",
     "d-emptydir-hides-log-link.md",
+    "e-containers-start-in-no-order.md",
+    "f-init-containers-in-order.md",
 ];
 
 fn run_page(page: &str) {
@@ -45,6 +47,16 @@ fn lesson_c_emptydir_lifetime() {
 #[test]
 fn lesson_d_emptydir_hides_log_link() {
     run_page(PAGES[3]);
+}
+
+#[test]
+fn lesson_e_containers_start_in_no_order() {
+    run_page(PAGES[4]);
+}
+
+#[test]
+fn lesson_f_init_containers_in_order() {
+    run_page(PAGES[5]);
 }
 
 #[test]
