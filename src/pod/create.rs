@@ -17,7 +17,6 @@ use std::io::{BufRead, BufReader, Read, Seek};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::time::Duration;
 
 /// A pod checked and ready to be created.
 pub struct Plan {
@@ -306,18 +305,6 @@ fn new_uid() -> Result<String> {
         &h[16..20],
         &h[20..32]
     ))
-}
-
-/// Wait for a condition, polling, up to `limit`.
-pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let until = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < until {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    done()
 }
 
 pub fn created_at(record: &PodRecord) -> Option<std::time::SystemTime> {

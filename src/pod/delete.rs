@@ -2,7 +2,7 @@
 //! (SIGTERM, then SIGKILL), then remove every file of the pod. If the supervisor is
 //! gone (it crashed), kill what it left running ourselves.
 
-use super::create::{remove_files, wait_until};
+use super::create::remove_files;
 use super::record::StoredPod;
 use crate::narration::Step;
 use crate::state::atomic;
@@ -27,10 +27,7 @@ pub fn delete(pod: &StoredPod, grace: Option<i64>, on_step: &mut dyn FnMut(&Step
         )?;
         kill(Pid::from_raw(sup.pid), Signal::SIGTERM).ok();
         let limit = Duration::from_secs(grace as u64 + 30);
-        let gone = wait_until(limit, || {
-            steps.follow(on_step);
-            !sup.is_alive()
-        });
+        let gone = sup.wait_exit(limit, &mut || steps.follow(on_step));
         steps.follow(on_step);
         if !gone {
             bail!(
@@ -48,7 +45,7 @@ pub fn delete(pod: &StoredPod, grace: Option<i64>, on_step: &mut dyn FnMut(&Step
             .chain(status.infra);
         for p in processes.filter(|p| p.is_alive()) {
             kill(Pid::from_raw(p.pid), Signal::SIGKILL).ok();
-            wait_until(Duration::from_secs(5), || !p.is_alive());
+            p.wait_exit(Duration::from_secs(5), &mut || {});
         }
     }
     // A supervisor that crashed left its pod's cgroups behind.

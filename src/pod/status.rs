@@ -29,6 +29,45 @@ impl ProcessId {
     }
 }
 
+impl ProcessId {
+    /// Wait until this process has exited, at most `limit`, calling `tick` at least
+    /// every 50 ms meanwhile. Waits on a pidfd (the kernel says when the process
+    /// ends) rather than by sleeping: this need not be our child. True when it ended.
+    pub fn wait_exit(&self, limit: std::time::Duration, tick: &mut dyn FnMut()) -> bool {
+        // SAFETY: pidfd_open(2) takes a PID and flags and returns a new descriptor.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid, 0) };
+        if fd < 0 {
+            return !self.is_alive();
+        }
+        // SAFETY: the descriptor was just returned to us and is owned here only.
+        let pidfd =
+            unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
+        // The PID may have been reused between our record and pidfd_open.
+        if !self.is_alive() {
+            return true;
+        }
+        let until = std::time::Instant::now() + limit;
+        loop {
+            tick();
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            let ms = left.as_millis().min(50) as u16;
+            let mut fds = [nix::poll::PollFd::new(
+                std::os::fd::AsFd::as_fd(&pidfd),
+                nix::poll::PollFlags::POLLIN,
+            )];
+            if let Ok(n) = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(ms)) {
+                if n > 0 {
+                    tick();
+                    return true;
+                }
+            }
+        }
+    }
+}
+
 fn start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_start_time(&stat)
