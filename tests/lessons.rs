@@ -6,13 +6,14 @@ mod common;
 use common::pods::PodEnv;
 
 /// The pages, each run by a test below; a page without a test fails `every_page_runs`.
-const PAGES: [&str; 6] = [
+const PAGES: [&str; 7] = [
     "a-shared-network.md",
     "b-pod-lives-with-infra.md",
     "c-emptydir-lifetime.md",
     "d-emptydir-hides-log-link.md",
     "e-containers-start-in-no-order.md",
     "f-init-containers-in-order.md",
+    "g-why-an-infra-process.md",
 ];
 
 fn run_page(page: &str) {
@@ -57,6 +58,11 @@ fn lesson_e_containers_start_in_no_order() {
 #[test]
 fn lesson_f_init_containers_in_order() {
     run_page(PAGES[5]);
+}
+
+#[test]
+fn lesson_g_why_an_infra_process() {
+    run_page(PAGES[6]);
 }
 
 #[test]
