@@ -518,26 +518,8 @@ fn events_section(out: &mut String, events: &[Event]) {
 
 /// Columns padded to the widest cell plus two spaces (kubectl's describe tables).
 fn table(out: &mut String, rows: &[Vec<String>], indent: usize) {
-    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in rows {
-        let mut line = " ".repeat(indent);
-        for (i, cell) in r.iter().enumerate() {
-            if i + 1 == r.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-            }
-        }
-        let _ = writeln!(out, "{}", line.trim_end());
+    for line in super::get::format_columns(rows, 2, indent) {
+        let _ = writeln!(out, "{line}");
     }
 }
 

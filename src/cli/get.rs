@@ -366,6 +366,14 @@ fn print_events(ctx: &Context, args: &GetArgs) -> Result<i32> {
 
 /// Columns padded to their widest cell plus three spaces, as kubectl prints them.
 pub fn print_columns(rows: &[Vec<String>]) {
+    for line in format_columns(rows, 3, 0) {
+        println!("{line}");
+    }
+}
+
+/// Table lines: each column padded to its widest cell plus `gap` spaces, the whole
+/// indented by `indent` (kubectl's `get` uses a gap of 3, `describe` of 2).
+pub fn format_columns(rows: &[Vec<String>], gap: usize, indent: usize) -> Vec<String> {
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..n)
         .map(|i| {
@@ -376,17 +384,19 @@ pub fn print_columns(rows: &[Vec<String>]) {
                 .unwrap_or(0)
         })
         .collect();
-    for r in rows {
-        let mut line = String::new();
-        for (i, cell) in r.iter().enumerate() {
-            if i + 1 == r.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}   ", w = widths[i]));
+    rows.iter()
+        .map(|r| {
+            let mut line = " ".repeat(indent);
+            for (i, cell) in r.iter().enumerate() {
+                if i + 1 == r.len() {
+                    line.push_str(cell);
+                } else {
+                    line.push_str(&format!("{cell:<w$}{}", " ".repeat(gap), w = widths[i]));
+                }
             }
-        }
-        println!("{}", line.trim_end());
-    }
+            line.trim_end().to_string()
+        })
+        .collect()
 }
 
 /// The Pod object as the API server would return it: the record and the status,

@@ -38,16 +38,10 @@ pub fn container_process(bundle: &Path) -> Result<(Process, Option<PathBuf>)> {
     Ok((process, cgroup))
 }
 
-/// Start `argv` inside the container whose first process is `target`; returns the
-/// PID of a child that exits with the command's exit status.
-pub fn spawn(
-    target: Pid,
-    process: &Process,
-    cgroup: Option<&Path>,
-    argv: &[String],
-    stdio: ExecStdio,
-) -> Result<Pid> {
-    // Open every namespace first, then join: mnt last.
+/// Every namespace of the container's first process, opened before any is joined
+/// (once one is joined, `/proc` paths may mean something else), mnt last: after it,
+/// host paths are gone.
+fn open_namespaces(target: Pid) -> Result<Vec<(String, std::fs::File, CloneFlags)>> {
     let mut opened = Vec::new();
     for (name, flag) in [
         ("ipc", CloneFlags::CLONE_NEWIPC),
@@ -61,6 +55,19 @@ pub fn spawn(
         let fd = std::fs::File::open(&path).with_context(|| format!("open {path}"))?;
         opened.push((path, fd, flag));
     }
+    Ok(opened)
+}
+
+/// Start `argv` inside the container whose first process is `target`; returns the
+/// PID of a child that exits with the command's exit status.
+pub fn spawn(
+    target: Pid,
+    process: &Process,
+    cgroup: Option<&Path>,
+    argv: &[String],
+    stdio: ExecStdio,
+) -> Result<Pid> {
+    let opened = open_namespaces(target)?;
     // SAFETY: callers (the CLI, the supervisor) are single-threaded.
     match unsafe { fork() }.context("fork to join the container")? {
         ForkResult::Parent { child } => Ok(child),
@@ -178,20 +185,7 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> 
     };
     let (proc_spec, cgroup) = container_process(&pod.paths.bundle(container))?;
 
-    // Open every namespace first, then join: mnt last.
-    let mut opened = Vec::new();
-    for (name, flag) in [
-        ("ipc", CloneFlags::CLONE_NEWIPC),
-        ("uts", CloneFlags::CLONE_NEWUTS),
-        ("net", CloneFlags::CLONE_NEWNET),
-        ("pid", CloneFlags::CLONE_NEWPID),
-        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
-        ("mnt", CloneFlags::CLONE_NEWNS),
-    ] {
-        let path = format!("/proc/{}/ns/{name}", process.pid);
-        let fd = std::fs::File::open(&path).with_context(|| format!("open {path}"))?;
-        opened.push((path, fd, flag));
-    }
+    let opened = open_namespaces(Pid::from_raw(process.pid))?;
     if !process.is_alive() {
         bail!("container {container} stopped while exec was joining it");
     }
