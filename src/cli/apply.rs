@@ -194,7 +194,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                 }
             }
             Action::ForceReplace(existing, plan) => {
-                delete::delete(&existing, None, &mut print_step)?;
+                delete::delete(&ctx.state, &existing, None, &mut print_step)?;
                 println!("pod \"{}\" deleted", existing.record.name());
                 let name = plan.pod.metadata.name.clone().unwrap_or_default();
                 match create::create(&ctx.state, plan, &mut print_step) {

@@ -98,7 +98,7 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
                 println!("{}", s.to_line());
             }
         };
-        match delete::delete(&pod, grace, &mut on_step) {
+        match delete::delete(&ctx.state, &pod, grace, &mut on_step) {
             Ok(()) => println!("pod \"{name}\" deleted"),
             Err(e) => {
                 eprintln!("error: {e:#}");

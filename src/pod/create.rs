@@ -124,6 +124,7 @@ pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> 
             .with_context(|| format!("create {}", paths.run.display()))?;
         let ids: Vec<&str> = record.images.values().map(|i| i.id.as_str()).collect();
         atomic::write_json(&paths.images_in_use(), &ids)?;
+        record::link_name(state, &record)?;
         record::save(&paths, &record)?;
         super::events::record(
             &paths,
@@ -139,6 +140,7 @@ pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> 
         start_supervisor(state, &record, &paths, on_step)
     })();
     if let Err(err) = result {
+        record::unlink_name(state, &record);
         remove_files(&paths);
         return Err(err).with_context(|| format!("create pod \"{}\"", record.name()));
     }

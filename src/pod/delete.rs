@@ -3,6 +3,7 @@
 //! gone (it crashed), kill what it left running ourselves.
 
 use super::create::remove_files;
+use super::record;
 use super::record::StoredPod;
 use crate::narration::Step;
 use crate::state::atomic;
@@ -12,7 +13,12 @@ use nix::unistd::Pid;
 use std::time::Duration;
 
 /// `grace`: seconds (None = the pod's terminationGracePeriodSeconds).
-pub fn delete(pod: &StoredPod, grace: Option<i64>, on_step: &mut dyn FnMut(&Step)) -> Result<()> {
+pub fn delete(
+    state: &crate::state::paths::StateRoot,
+    pod: &StoredPod,
+    grace: Option<i64>,
+    on_step: &mut dyn FnMut(&Step),
+) -> Result<()> {
     let paths = &pod.paths;
     let grace = grace.unwrap_or_else(|| pod.record.grace_period()).max(0);
     let mut steps = super::create::StepFollower::new(&paths.steps());
@@ -50,6 +56,7 @@ pub fn delete(pod: &StoredPod, grace: Option<i64>, on_step: &mut dyn FnMut(&Step
     }
     // A supervisor that crashed left its pod's cgroups behind.
     super::resources::remove_pod_cgroup(pod.record.uid());
+    record::unlink_name(state, &pod.record);
     remove_files(paths);
     Ok(())
 }

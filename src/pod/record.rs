@@ -114,9 +114,54 @@ pub fn list(state: &StateRoot) -> Result<Vec<StoredPod>> {
     Ok(pods)
 }
 
+/// `run/names/<namespace>/<name>`: a symlink to the pod's directory, so that one pod
+/// is found by its name without reading every pod's record.
+fn name_link(state: &StateRoot, namespace: &str, name: &str) -> PathBuf {
+    state.run.join("names").join(namespace).join(name)
+}
+
+/// Give the pod its name: made before its record, so a pod with a record always has
+/// one (a link left without a record by a crash is ignored and replaced).
+pub fn link_name(state: &StateRoot, record: &PodRecord) -> Result<()> {
+    let link = name_link(state, record.namespace(), record.name());
+    if let Some(dir) = link.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    }
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(state.pod_run(record.uid()), &link)
+        .with_context(|| format!("link {} to the pod's records", link.display()))
+}
+
+/// Forget the pod's name (only if it still names this pod).
+pub fn unlink_name(state: &StateRoot, record: &PodRecord) {
+    let link = name_link(state, record.namespace(), record.name());
+    if std::fs::read_link(&link).is_ok_and(|t| t == state.pod_run(record.uid())) {
+        let _ = std::fs::remove_file(&link);
+    }
+}
+
 /// The pod `name` in `namespace`, if any.
 pub fn find(state: &StateRoot, namespace: &str, name: &str) -> Result<Option<StoredPod>> {
-    Ok(list(state)?
-        .into_iter()
-        .find(|p| p.record.namespace() == namespace && p.record.name() == name))
+    let Ok(dir) = std::fs::read_link(name_link(state, namespace, name)) else {
+        return Ok(None);
+    };
+    let file = dir.join("pod.json");
+    let bytes = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        // Named but without a record: a creation that did not finish.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("read {}", file.display())),
+    };
+    let record: PodRecord =
+        serde_json::from_slice(&bytes).with_context(|| format!("read {}", file.display()))?;
+    if record.namespace() != namespace || record.name() != name {
+        return Ok(None);
+    }
+    let paths = record.paths(state);
+    let status = load_status(&paths)?;
+    Ok(Some(StoredPod {
+        record,
+        status,
+        paths,
+    }))
 }
