@@ -258,14 +258,7 @@ fn create_entry<R: Read>(
                 .into_owned();
             remove_existing(parent, name)?;
             symlinkat(OsStr::from_bytes(&target), parent, name).context("symlink")?;
-            fchownat(
-                parent,
-                name,
-                Some(Uid::from_raw(metadata.uid)),
-                Some(Gid::from_raw(metadata.gid)),
-                AtFlags::AT_SYMLINK_NOFOLLOW,
-            )
-            .context("lchown symlink")?;
+            chown_entry(parent, name, &metadata).context("lchown symlink")?;
             set_times_at(parent, name, metadata.mtime)?;
             Ok(0)
         }
@@ -296,14 +289,7 @@ fn create_entry<R: Read>(
                 makedev(major.into(), minor.into()),
             )
             .with_context(|| format!("mknod {kind:?} {major}:{minor}"))?;
-            fchownat(
-                parent,
-                name,
-                Some(Uid::from_raw(metadata.uid)),
-                Some(Gid::from_raw(metadata.gid)),
-                AtFlags::AT_SYMLINK_NOFOLLOW,
-            )
-            .context("chown")?;
+            chown_entry(parent, name, &metadata).context("chown")?;
             // We just created it as a device node, so it is not a symlink to follow.
             fchmodat(
                 parent,
@@ -503,6 +489,17 @@ fn apply_dir_metadata(root: &OwnedFd, dir: &DeferredDir) -> Result<()> {
         }
     };
     apply_fd_metadata(fd.as_fd(), &dir.metadata)
+}
+
+/// The entry's owner, on the entry itself (never through a symlink).
+fn chown_entry(dir: BorrowedFd<'_>, name: &OsStr, metadata: &Metadata) -> nix::Result<()> {
+    fchownat(
+        dir,
+        name,
+        Some(Uid::from_raw(metadata.uid)),
+        Some(Gid::from_raw(metadata.gid)),
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    )
 }
 
 fn set_times_at(dir: BorrowedFd<'_>, name: &OsStr, mtime: i64) -> Result<()> {

@@ -32,12 +32,12 @@ pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
 }
 
 /// Send one message; used in the child, where a failure has nowhere else to go.
-pub fn send(fd: &OwnedFd, message: &ChildMessage) {
+pub fn send(fd: impl std::os::fd::AsFd, message: &ChildMessage) {
     if let Ok(bytes) = serde_json::to_vec(message) {
         // SAFETY: write(2) on a valid fd from a valid buffer of the given length.
         unsafe {
             libc::write(
-                fd.as_raw_fd(),
+                fd.as_fd().as_raw_fd(),
                 bytes.as_ptr() as *const libc::c_void,
                 bytes.len(),
             );

@@ -103,9 +103,7 @@ fn forward_steps_to(channel_end: &OwnedFd, actor: &str) {
     narration::set_sink(narration::Sink::Forward(Box::new(move |s| {
         // SAFETY: the channel's fd stays open until this process execs or exits.
         let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        if let Ok(owned) = borrowed.try_clone_to_owned() {
-            channel::send(&owned, &ChildMessage::Step(s.clone()));
-        }
+        channel::send(borrowed, &ChildMessage::Step(s.clone()));
     })));
 }
 

@@ -184,3 +184,16 @@ fn local_addresses(pid: i32) -> Vec<String> {
     }
     out
 }
+
+/// Names joined by `sep`, or `none` when there are none (both pictures print lists so).
+pub fn names_or_none<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items
+            .iter()
+            .map(|s| s.as_ref())
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+}

@@ -290,15 +290,7 @@ pub fn escape(text: &str) -> String {
 }
 
 fn join<S: AsRef<str>>(items: &[S]) -> String {
-    if items.is_empty() {
-        "none".into()
-    } else {
-        items
-            .iter()
-            .map(|s| s.as_ref())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
+    super::picture::names_or_none(items, ", ")
 }
 
 /// A long path cut into lines of at most `max` characters, preferably after a `/`.

@@ -96,13 +96,5 @@ fn container_line(c: &ContainerBox) -> String {
 }
 
 fn list<S: AsRef<str>>(items: &[S]) -> String {
-    if items.is_empty() {
-        "none".into()
-    } else {
-        items
-            .iter()
-            .map(|s| s.as_ref())
-            .collect::<Vec<_>>()
-            .join(",")
-    }
+    super::picture::names_or_none(items, ",")
 }
