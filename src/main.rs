@@ -1,13 +1,16 @@
 //! minipod: a real Kubernetes Pod on one Linux host.
 //!
-//! Three layers that only talk downward (see DESIGN.md):
-//! - `cli`: kubectl-shaped verbs; parses, calls the pod layer, prints.
-//! - `pod`: the kubelet's job: manifests, the per-pod supervisor (shim), status.
+//! Layers that only talk downward, each a Kubernetes component (see DESIGN.md):
+//! - `cli`: kubectl: the verbs, and its printers (tables, describe, pictures).
+//! - `api`: the API server's part: manifests read as kubectl sends them, strict
+//!   validation, defaults.
+//! - `pod`: the kubelet's job: the per-pod supervisor (shim), status, logs, exec.
 //! - `runtime`: runc's job: one container from an OCI spec.
 //!
 //! Beside them: `image` (local image store), `state` (on-disk layout and records),
 //! `narration` (the recorded kernel steps a student can watch).
 
+mod api;
 mod cli;
 mod image;
 mod narration;

@@ -1,8 +1,8 @@
 //! `apply -f`, `create -f`, `replace -f`: manifests in, pods out.
 
 use super::Context;
+use crate::api::{self, ManifestDoc};
 use crate::narration::Step;
-use crate::pod::manifest::{self, ManifestDoc};
 use crate::pod::{create, delete, record};
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
@@ -74,7 +74,7 @@ enum Action {
 }
 
 pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
-    let docs = match manifest::load_manifests(&args.files) {
+    let docs = match api::load_manifests(&args.files) {
         Ok(docs) => docs,
         Err(errors) => {
             for e in &errors.0 {

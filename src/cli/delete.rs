@@ -1,7 +1,8 @@
 //! `delete pod NAME...` / `delete -f FILE`.
 
 use super::Context;
-use crate::pod::{delete, manifest, record};
+use crate::api as manifest;
+use crate::pod::{delete, record};
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;

@@ -3,8 +3,8 @@
 
 use super::get::{node_name, split_resource, truthful_status};
 use super::Context;
+use crate::api;
 use crate::pod::events::{self, Event};
-use crate::pod::manifest;
 use crate::pod::record::{self, StoredPod};
 use crate::pod::status::{ContainerState, ContainerStatus, PodStatus};
 use crate::state::time;
@@ -30,7 +30,7 @@ pub struct DescribeArgs {
 pub fn run(ctx: &Context, args: &DescribeArgs) -> Result<i32> {
     // (namespace, name) of each pod asked for; None: every pod of the namespace.
     let wanted: Option<Vec<(String, String)>> = if !args.files.is_empty() {
-        let docs = match manifest::load_manifests(&args.files) {
+        let docs = match api::load_manifests(&args.files) {
             Ok(docs) => docs,
             Err(errors) => {
                 for e in &errors.0 {

@@ -4,12 +4,12 @@
 
 use super::get::{print_columns, truthful_status};
 use super::Context;
+use crate::cli::views::{
+    members, namespace_table, picture, picture_svg, picture_text, procfs, volume_table,
+};
 use crate::narration::Step;
 use crate::pod::record::{self, StoredPod};
 use crate::pod::status::PodStatus;
-use crate::pod::views::{
-    members, namespace_table, picture, picture_svg, picture_text, procfs, volume_table,
-};
 use anyhow::{bail, Context as _, Result};
 use clap::Args;
 

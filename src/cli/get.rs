@@ -2,7 +2,7 @@
 
 use super::output::{custom_columns, jsonpath};
 use super::Context;
-use crate::pod::display;
+use crate::cli::display;
 use crate::pod::record::{self, StoredPod};
 use crate::pod::status::PodStatus;
 use crate::state::time;

@@ -6,6 +6,7 @@ mod completion;
 mod delete;
 mod demo;
 mod describe;
+pub mod display;
 mod exec;
 mod explain;
 mod get;
@@ -16,6 +17,7 @@ mod output;
 mod port_forward;
 mod shim;
 mod top;
+pub mod views;
 mod yaml_out;
 
 use crate::state::paths::StateRoot;

@@ -4,7 +4,7 @@
 use super::explain::find_pod;
 use super::get::{print_columns, truthful_status};
 use super::Context;
-use crate::pod::views::{members, process_tree, procfs};
+use crate::cli::views::{members, process_tree, procfs};
 use anyhow::Result;
 use clap::Args;
 

@@ -1,6 +1,5 @@
 //! The pod layer (the kubelet's job): manifests in, a running pod out.
 //!
-//! - `manifest`: YAML/JSON as kubectl reads it, strict validation, defaults.
 //! - `create`, `delete`, `exec`, `logs`: what the CLI verbs ask of a pod.
 //! - `supervisor`: the per-pod shim that starts the infra process and the containers,
 //!   captures logs, applies restartPolicy, records status, tears everything down.
@@ -10,7 +9,6 @@ pub mod container_spec;
 pub mod create;
 pub mod cri_log;
 pub mod delete;
-pub mod display;
 pub mod downward_api;
 pub mod etc_files;
 pub mod events;
@@ -19,7 +17,6 @@ pub mod hooks;
 pub mod image_user;
 pub mod infra;
 pub mod logs;
-pub mod manifest;
 pub mod paths;
 pub mod probe_actions;
 pub mod probes;
@@ -30,5 +27,4 @@ pub mod status;
 pub mod supervisor;
 pub mod termination_message;
 pub mod update;
-pub mod views;
 pub mod volumes;

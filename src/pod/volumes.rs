@@ -172,7 +172,7 @@ pub fn prepare_sub_paths(pod: &Pod, sources: &BTreeMap<String, PathBuf>) -> Resu
 
 /// A Kubernetes quantity (`64Mi`, `1G`) in bytes, rounded up.
 fn quantity_bytes(q: &str) -> Result<u64> {
-    super::manifest::quantity::parse_quantity(q)
+    crate::api::quantity::parse_quantity(q)
         .map(|v| v.ceil_units())
         .map_err(|_| anyhow::anyhow!("quantity {q:?} is not valid"))
 }

@@ -1,7 +1,7 @@
 //! What `kubectl get pods` prints for a pod, derived exactly as kubectl derives it
 //! (printPod in kubectl's printers): STATUS, READY and RESTARTS.
 
-use super::status::{ContainerState, ContainerStatus, PodStatus};
+use crate::pod::status::{ContainerState, ContainerStatus, PodStatus};
 use crate::state::time;
 use k8s_openapi::api::core::v1::Pod;
 

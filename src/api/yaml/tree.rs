@@ -1,7 +1,7 @@
 //! Parser events → JSON values, one per document, with the line of every field.
 
 use super::{scalar, FieldLines, YamlDocument};
-use crate::pod::manifest::field_path;
+use crate::api::field_path;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
 use serde_json::{Map, Value};
 use std::collections::HashMap;

@@ -146,7 +146,7 @@ fn validate_resources(container: &Container, path: &str, errors: &mut Vec<FieldE
         let mut out = std::collections::BTreeMap::new();
         for (name, q) in map.iter().flatten() {
             let p = format!("{path}.resources.{which}[{name}]");
-            match crate::pod::manifest::quantity::parse_quantity(&q.0) {
+            match crate::api::quantity::parse_quantity(&q.0) {
                 Ok(v) if v.value >= 0.0 => {
                     out.insert(name.clone(), v.value);
                 }
