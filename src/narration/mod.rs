@@ -69,6 +69,11 @@ pub fn set_actor(who: &str) {
 
 /// Record one step taken by this process, as the actor set with [`set_actor`].
 pub fn step(what: impl Into<String>, why: &str) {
+    record(by_this_process(what.into(), why));
+}
+
+/// A step made by this process: the actor and host PID set when it was created.
+pub fn by_this_process(what: String, why: &str) -> Step {
     let who = WHO
         .lock()
         .map(|w| {
@@ -79,15 +84,15 @@ pub fn step(what: impl Into<String>, why: &str) {
             }
         })
         .unwrap_or_else(|_| "pod".to_string());
-    record(Step {
+    Step {
         who,
         pid: match PID.load(std::sync::atomic::Ordering::Relaxed) {
             0 => std::process::id() as i32,
             pid => pid,
         },
-        what: what.into(),
+        what,
         why: why.to_string(),
-    });
+    }
 }
 
 /// Record a step made elsewhere (a child's step forwarded to the supervisor).

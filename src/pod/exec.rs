@@ -115,7 +115,7 @@ fn join_and_run(
                 runtime::process::enter_cwd(process.cwd())?;
                 runtime::process::close_fds_on_exec()?;
                 let env = process.env().clone().unwrap_or_default();
-                runtime::process::exec(argv, &env)
+                Ok(runtime::process::exec(argv, &env)?)
             })();
             eprintln!("error: {err:#}");
             // SAFETY: as above.
@@ -217,7 +217,7 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> 
                 runtime::process::enter_cwd(proc_spec.cwd())?;
                 runtime::process::close_fds_on_exec()?;
                 let env = proc_spec.env().clone().unwrap_or_default();
-                runtime::process::exec(argv, &env)
+                Ok(runtime::process::exec(argv, &env)?)
             })();
             let Err(err) = result;
             eprintln!("error: exec in container {container}: {err:#}");

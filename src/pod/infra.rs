@@ -44,7 +44,7 @@ pub fn start(hostname: &str, share_pid: bool, pause: &Path) -> Result<Pid> {
                 })));
             }
             if let Err(err) = become_infra(hostname, share_pid, pause, &child_end) {
-                channel::send(&child_end, &ChildMessage::Error(format!("{err:#}")));
+                channel::send(&child_end, &ChildMessage::Error(err.into()));
             }
             // SAFETY: end the forked child without running the parent's exit handlers.
             unsafe { libc::_exit(1) }

@@ -6,10 +6,12 @@
 //! `memory.limit_in_bytes`, `cpu.cfs_quota_us`, `cpu.shares`, `pids.max`). Paths in the
 //! spec (`linux.cgroupsPath`) are relative to the hierarchy roots.
 
-use crate::narration::step;
-use anyhow::{Context, Result};
+use super::error::CgroupError;
+use super::kernel::kernel;
 use oci_spec::runtime::LinuxResources;
 use std::path::{Path, PathBuf};
+
+type Result<T> = std::result::Result<T, CgroupError>;
 
 const ROOT: &str = "/sys/fs/cgroup";
 /// The v1 controllers minipod puts containers in.
@@ -43,9 +45,24 @@ pub fn dirs(path: &Path) -> Vec<PathBuf> {
     }
 }
 
-fn write(dir: &Path, file: &str, value: &str) -> Result<()> {
+fn write(dir: &Path, file: &str, value: &str, why: &str) -> Result<()> {
     let path = dir.join(file);
-    std::fs::write(&path, value).with_context(|| format!("write {value:?} to {}", path.display()))
+    kernel()
+        .write(&path, value, why)
+        .map_err(|errno| CgroupError::Write {
+            path: path.clone(),
+            value: value.to_string(),
+            errno: errno.into(),
+        })
+}
+
+fn mkdir(dir: &Path, why: &str) -> Result<()> {
+    kernel()
+        .mkdir(dir, why)
+        .map_err(|errno| CgroupError::Create {
+            path: dir.to_path_buf(),
+            errno: errno.into(),
+        })
 }
 
 /// On v2, a child cgroup only gets controllers its parent delegates: enable memory,
@@ -62,12 +79,15 @@ fn delegate_v2(path: &Path) -> Result<()> {
     while let Some(c) = components.next() {
         for ctrl in &wanted {
             // Already enabled is fine; a refusal is reported when limits are written.
-            let _ = std::fs::write(dir.join("cgroup.subtree_control"), format!("+{ctrl}"));
+            let _ = kernel().write(
+                &dir.join("cgroup.subtree_control"),
+                &format!("+{ctrl}"),
+                "a child cgroup only gets the controllers its parent hands down",
+            );
         }
         dir.push(c);
         if components.peek().is_some() {
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("create cgroup {}", dir.display()))?;
+            mkdir(&dir, "the pod's cgroup, parent of its containers'")?;
         }
     }
     Ok(())
@@ -82,9 +102,8 @@ pub fn enter(path: &Path, resources: Option<&LinuxResources>) -> Result<()> {
     }
     let dirs = dirs(path);
     for dir in &dirs {
-        std::fs::create_dir_all(dir).with_context(|| format!("create cgroup {}", dir.display()))?;
+        mkdir(dir, "the container's own cgroup")?;
     }
-    let mut written = Vec::new();
     if let Some(r) = resources {
         for (file, value) in limit_files(&hierarchy, r) {
             let controller = file.split('.').next().unwrap_or("");
@@ -93,29 +112,20 @@ pub fn enter(path: &Path, resources: Option<&LinuxResources>) -> Result<()> {
                 .find(|d| {
                     hierarchy == Hierarchy::V2 || d.starts_with(Path::new(ROOT).join(controller))
                 })
-                .with_context(|| format!("no {controller} cgroup controller on this host"))?;
-            write(dir, file, &value)?;
-            written.push(format!("{file}={value}"));
+                .ok_or_else(|| CgroupError::NoController {
+                    controller: controller.to_string(),
+                })?;
+            write(dir, file, &value, "what the container may use")?;
         }
     }
     for dir in &dirs {
-        write(dir, "cgroup.procs", "0")?;
+        write(
+            dir,
+            "cgroup.procs",
+            "0",
+            "this process, and the container it forks, in the cgroup: the kernel counts it there",
+        )?;
     }
-    let first = dirs
-        .first()
-        .map(|d| d.display().to_string())
-        .unwrap_or_default();
-    step(
-        format!(
-            "mkdir {first}; {}echo $$ > cgroup.procs",
-            if written.is_empty() {
-                String::new()
-            } else {
-                format!("{}; ", written.join(" "))
-            }
-        ),
-        "the container's own cgroup: what it may use, and how the kernel counts it",
-    );
     Ok(())
 }
 
@@ -182,7 +192,7 @@ pub fn oom_killed(path: &Path) -> bool {
 pub fn join(path: &Path) -> Result<()> {
     for dir in dirs(path) {
         if dir.is_dir() {
-            write(&dir, "cgroup.procs", "0")?;
+            write(&dir, "cgroup.procs", "0", "join the container's cgroup")?;
         }
     }
     Ok(())

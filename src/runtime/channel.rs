@@ -15,7 +15,8 @@ pub enum ChildMessage {
     Step(Step),
     /// The host PID of the container's first process (sent by the intermediate).
     Pid(i32),
-    Error(String),
+    /// What stopped the child, as a typed value.
+    Error(super::Error),
 }
 
 /// Largest message; steps and errors are short lines.

@@ -14,15 +14,21 @@
 
 pub mod cgroups;
 pub mod channel;
+pub mod error;
+pub mod kernel;
 mod mount_options;
 pub mod namespaces;
 pub mod process;
 mod rootfs;
 pub mod safe_path;
 
-use crate::narration::{self, step};
+pub use error::Error;
+
+use crate::narration;
 use anyhow::{anyhow, Context, Result};
 use channel::ChildMessage;
+use error::ProcessError;
+use kernel::{kernel, Prctl};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 use oci_spec::runtime::Spec;
@@ -45,7 +51,7 @@ pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid>
         .as_ref()
         .and_then(|l| l.namespaces().clone())
         .unwrap_or_default();
-    let plan = namespaces::plan(&namespaces)?;
+    let plan = namespaces::plan(&namespaces).map_err(Error::from)?;
     let root = spec.root().as_ref().context("the spec has no root")?;
     let rootfs = bundle.join(root.path());
     let (parent_end, child_end) = channel::pair()?;
@@ -61,7 +67,7 @@ pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid>
                 init(spec, process, &rootfs, stdio).map(|_| ())
             });
             if let Err(err) = result {
-                channel::send(&child_end, &ChildMessage::Error(format!("{err:#}")));
+                channel::send(&child_end, &ChildMessage::Error(err));
             }
             // SAFETY: _exit ends the forked child without running the parent's atexit
             // handlers or flushing buffers it shares with the parent.
@@ -84,9 +90,9 @@ pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid>
                 (Some(err), Some(pid)) => {
                     // The init failed before execve and exits; reap it here.
                     let _ = waitpid(pid, None);
-                    Err(anyhow!(err))
+                    Err(err.into())
                 }
-                (Some(err), None) => Err(anyhow!(err)),
+                (Some(err), None) => Err(err.into()),
                 (None, Some(pid)) => Ok(pid),
                 (None, None) => Err(anyhow!(
                     "container {name}: the setup process exited without a word"
@@ -112,13 +118,15 @@ fn intermediate(
     plan: &namespaces::Plan,
     linux: Option<&oci_spec::runtime::Linux>,
     channel_end: &OwnedFd,
-    init: impl FnOnce() -> Result<()>,
-) -> Result<()> {
+    init: impl FnOnce() -> Result<(), Error>,
+) -> Result<(), Error> {
     set_process_name("minipod-inter");
     // Nothing in the container may open this process's memory or /proc/PID/exe (the
     // minipod binary) while it is being set up (CVE-2019-5736); execve resets it.
-    // SAFETY: PR_SET_DUMPABLE takes plain integers.
-    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    let _ = kernel().prctl(
+        Prctl::Dumpable(false),
+        "nothing in the container may open this process or its binary (CVE-2019-5736)",
+    );
     namespaces::join_all(plan)?;
     // Into the container's cgroup before the cgroup namespace is made, so that the
     // container sees its own cgroup as its root.
@@ -126,15 +134,18 @@ fn intermediate(
         cgroups::enter(&path, linux.and_then(|l| l.resources().as_ref()))?;
     }
     if !plan.create.is_empty() {
-        nix::sched::unshare(plan.create)
-            .with_context(|| format!("unshare({})", namespaces::describe(plan.create)))?;
-        step(
-            format!("unshare({}) + fork", namespaces::describe(plan.create)),
-            "own filesystem view and own PID 1 (a new PID namespace takes effect for children)",
-        );
+        kernel()
+            .unshare(
+                plan.create,
+                "own filesystem view and own PID 1 (a new PID namespace takes effect for children)",
+            )
+            .map_err(|errno| error::NamespaceError::Unshare {
+                flags: namespaces::describe(plan.create),
+                errno: errno.into(),
+            })?;
     }
     // SAFETY: this process is single-threaded (a fork of a single-threaded parent).
-    match unsafe { fork() }.context("fork the container's init process")? {
+    match unsafe { fork() }.map_err(refused("fork the container's init process"))? {
         ForkResult::Parent { child } => {
             channel::send(channel_end, &ChildMessage::Pid(child.as_raw()));
             // SAFETY: see above; the init carries on alone.
@@ -154,28 +165,44 @@ fn init(
     process: &oci_spec::runtime::Process,
     rootfs: &Path,
     stdio: &Stdio,
-) -> Result<std::convert::Infallible> {
-    nix::unistd::setsid().context("setsid")?;
+) -> Result<std::convert::Infallible, Error> {
+    nix::unistd::setsid().map_err(refused("setsid"))?;
     for (fd, target) in [(&stdio.stdin, 0), (&stdio.stdout, 1), (&stdio.stderr, 2)] {
         // SAFETY: dup2 onto 0, 1, 2 with a valid fd; Rust holds no handle to them.
         if unsafe { libc::dup2(fd.as_raw_fd(), target) } < 0 {
-            return Err(std::io::Error::last_os_error()).context("dup2 the container's stdio");
+            return Err(refused("dup2 the container's stdio")(nix::errno::Errno::last()).into());
         }
     }
+    build(spec, process, rootfs)
+}
+
+/// From the new mount namespace to `execve`: the order the kernel sees.
+fn build(
+    spec: &Spec,
+    process: &oci_spec::runtime::Process,
+    rootfs: &Path,
+) -> Result<std::convert::Infallible, Error> {
     rootfs::prepare(spec, rootfs)?;
     if let Some(hostname) = spec.hostname() {
-        nix::unistd::sethostname(hostname).with_context(|| format!("sethostname {hostname}"))?;
-        step(
-            format!("sethostname({hostname:?})"),
-            "the container's own UTS namespace",
-        );
+        kernel()
+            .sethostname(hostname, "the container's own UTS namespace")
+            .map_err(refused(format!("sethostname {hostname}")))?;
     }
     process::set_user_and_capabilities(process)?;
     process::enter_cwd(process.cwd())?;
     process::close_fds_on_exec()?;
     let env = process.env().clone().unwrap_or_default();
     let args = process.args().clone().unwrap_or_default();
-    process::exec(&args, &env)
+    Ok(process::exec(&args, &env)?)
+}
+
+/// The error of a call that sets up the process, saying what was being done.
+fn refused(what: impl Into<String>) -> impl FnOnce(nix::errno::Errno) -> ProcessError {
+    let what = what.into();
+    move |errno| ProcessError::Failed {
+        what,
+        errno: errno.into(),
+    }
 }
 
 /// The PID of this process as the host sees it (read before a new /proc is mounted:
@@ -196,7 +223,6 @@ pub fn unblock_signals() {
 /// Name this process for `ps` (15 bytes at most).
 pub fn set_process_name(name: &str) {
     if let Ok(c) = std::ffi::CString::new(name) {
-        // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
-        unsafe { libc::prctl(libc::PR_SET_NAME, c.as_ptr(), 0, 0, 0) };
+        let _ = kernel().prctl(Prctl::Name(&c), "ps tells the story");
     }
 }

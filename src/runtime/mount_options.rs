@@ -16,6 +16,7 @@ impl MountOptions {
     pub fn is_bind(&self) -> bool {
         self.flags.contains(MsFlags::MS_BIND)
     }
+    #[cfg(test)]
     pub fn is_readonly(&self) -> bool {
         self.flags.contains(MsFlags::MS_RDONLY)
     }

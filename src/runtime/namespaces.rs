@@ -1,14 +1,14 @@
 //! Namespaces of a new container: some joined by path (the pod's, held by the infra
 //! process), the others created new.
 
-use crate::narration::step;
-use anyhow::{bail, Context, Result};
+use super::error::NamespaceError;
+use super::kernel::kernel;
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
 use nix::sys::stat::Mode;
 use oci_spec::runtime::{LinuxNamespace, LinuxNamespaceType};
 use std::collections::HashSet;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 
 pub fn clone_flag(typ: LinuxNamespaceType) -> CloneFlags {
@@ -45,21 +45,24 @@ pub struct Plan {
     pub create: CloneFlags,
 }
 
-pub fn plan(namespaces: &[LinuxNamespace]) -> Result<Plan> {
+pub fn plan(namespaces: &[LinuxNamespace]) -> Result<Plan, NamespaceError> {
     let mut seen = HashSet::new();
     let mut join = Vec::new();
     let mut create = CloneFlags::empty();
     for ns in namespaces {
         let name = proc_name(ns.typ());
         if !seen.insert(name) {
-            bail!("namespace {name} appears twice in the spec");
+            return Err(NamespaceError::Duplicate { name: name.into() });
         }
         if ns.typ() == LinuxNamespaceType::User {
-            bail!("user namespaces are not supported by minipod yet");
+            return Err(NamespaceError::User);
         }
         match ns.path() {
             Some(path) if !path.is_absolute() => {
-                bail!("namespace {name}: path {} is not absolute", path.display())
+                return Err(NamespaceError::RelativePath {
+                    name: name.into(),
+                    path: path.clone(),
+                })
             }
             Some(path) => join.push((ns.typ(), path.clone())),
             None => create |= clone_flag(ns.typ()),
@@ -71,28 +74,32 @@ pub fn plan(namespaces: &[LinuxNamespace]) -> Result<Plan> {
 /// Join every namespace of the plan. All files are opened first: once a namespace is
 /// joined, a path may mean something else (and after joining a mount namespace the
 /// host's files may be gone).
-pub fn join_all(plan: &Plan) -> Result<()> {
+pub fn join_all(plan: &Plan) -> Result<(), NamespaceError> {
     let mut opened: Vec<(LinuxNamespaceType, PathBuf, OwnedFd)> = Vec::new();
     for (typ, path) in &plan.join {
         let fd = nix::fcntl::open(path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
-            .with_context(|| format!("open namespace {}", path.display()))?;
+            .map_err(|errno| NamespaceError::Open {
+                path: path.clone(),
+                errno: errno.into(),
+            })?;
         opened.push((*typ, path.clone(), fd));
     }
     // A mount namespace, if any, is joined last.
     opened.sort_by_key(|(typ, _, _)| *typ == LinuxNamespaceType::Mount);
     for (typ, path, fd) in &opened {
-        nix::sched::setns(fd, clone_flag(*typ))
-            .with_context(|| format!("setns {}", path.display()))?;
-        step(
-            format!("setns({})", path.display()),
-            match typ {
-                LinuxNamespaceType::Network => "join the pod's network: same IP, same localhost",
-                LinuxNamespaceType::Ipc => "join the pod's IPC: SysV and POSIX queues shared",
-                LinuxNamespaceType::Uts => "join the pod's hostname",
-                LinuxNamespaceType::Pid => "shareProcessNamespace: see the pod's processes",
-                _ => "join a namespace of the pod",
-            },
-        );
+        let why = match typ {
+            LinuxNamespaceType::Network => "join the pod's network: same IP, same localhost",
+            LinuxNamespaceType::Ipc => "join the pod's IPC: SysV and POSIX queues shared",
+            LinuxNamespaceType::Uts => "join the pod's hostname",
+            LinuxNamespaceType::Pid => "shareProcessNamespace: see the pod's processes",
+            _ => "join a namespace of the pod",
+        };
+        kernel()
+            .setns(fd.as_fd(), path, clone_flag(*typ), why)
+            .map_err(|errno| NamespaceError::Setns {
+                path: path.clone(),
+                errno: errno.into(),
+            })?;
     }
     Ok(())
 }

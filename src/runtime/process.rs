@@ -1,8 +1,8 @@
 //! The last steps of a container's first process: who it runs as, what it may do,
 //! where it starts, and the `execve` that turns our code into the container's program.
 
-use crate::narration::step;
-use anyhow::{bail, Context, Result};
+use super::error::ProcessError;
+use super::kernel::{kernel, Prctl};
 use caps::{CapSet, Capability, CapsHashSet};
 use nix::unistd::{Gid, Uid};
 use oci_spec::runtime::{Capabilities, Process};
@@ -10,73 +10,93 @@ use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+type Result<T> = std::result::Result<T, ProcessError>;
+
+/// The error of a call the kernel refused, saying what was being done.
+fn refused(what: impl Into<String>) -> impl FnOnce(nix::errno::Errno) -> ProcessError {
+    let what = what.into();
+    move |errno| ProcessError::Failed {
+        what,
+        errno: errno.into(),
+    }
+}
+
 /// Become the spec's user with the spec's capabilities. The kernel forces the order:
 /// the bounding set is reduced while we still hold CAP_SETPCAP; PR_SET_KEEPCAPS keeps
 /// the permitted set across setuid; the final sets are written after it.
 pub fn set_user_and_capabilities(process: &Process) -> Result<()> {
     let caps = process.capabilities().clone().unwrap_or_default();
     let bounding = to_caps(caps.bounding().as_ref())?;
-    for cap in caps::all() {
-        if !bounding.contains(&cap) {
-            caps::drop(None, CapSet::Bounding, cap)
-                .with_context(|| format!("drop {cap} from the bounding set"))?;
-        }
-    }
+    kernel()
+        .capset(
+            CapSet::Bounding,
+            &bounding,
+            "root in a container is not root on the host: only these, ever",
+        )
+        .map_err(refused("reduce the bounding set"))?;
 
     let user = process.user();
     let uid = Uid::from_raw(user.uid());
     let gid = Gid::from_raw(user.gid());
-    // SAFETY: prctl(PR_SET_KEEPCAPS) takes plain integers and touches no memory.
-    if unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) } != 0 {
-        bail!(
-            "prctl(PR_SET_KEEPCAPS): {}",
-            std::io::Error::last_os_error()
-        );
-    }
+    kernel()
+        .prctl(
+            Prctl::KeepCaps(true),
+            "keep the permitted capabilities across setresuid",
+        )
+        .map_err(refused("prctl(PR_SET_KEEPCAPS)"))?;
     let groups: Vec<Gid> = user
         .additional_gids()
         .iter()
         .flatten()
         .map(|g| Gid::from_raw(*g))
         .collect();
-    nix::unistd::setgroups(&groups).context("setgroups")?;
-    nix::unistd::setresgid(gid, gid, gid).with_context(|| format!("setresgid {gid}"))?;
-    nix::unistd::setresuid(uid, uid, uid).with_context(|| format!("setresuid {uid}"))?;
+    kernel()
+        .setgroups(&groups, "only the groups the spec gives")
+        .map_err(refused("setgroups"))?;
+    kernel()
+        .setresgid(gid, "the container's group")
+        .map_err(refused(format!("setresgid {gid}")))?;
+    kernel()
+        .setresuid(uid, "the container's user (runAsUser or the image's USER)")
+        .map_err(refused(format!("setresuid {uid}")))?;
 
     let permitted = to_caps(caps.permitted().as_ref())?;
     let effective = to_caps(caps.effective().as_ref())?;
     let inheritable = to_caps(caps.inheritable().as_ref())?;
     let ambient = to_caps(caps.ambient().as_ref())?;
     // The kernel keeps effective ⊆ permitted: shrink effective first.
-    caps::set(None, CapSet::Effective, &effective).context("set the effective capabilities")?;
-    caps::set(None, CapSet::Permitted, &permitted).context("set the permitted capabilities")?;
-    caps::set(None, CapSet::Inheritable, &inheritable)
-        .context("set the inheritable capabilities")?;
-    caps::clear(None, CapSet::Ambient).context("clear the ambient capabilities")?;
-    for cap in ambient {
-        caps::raise(None, CapSet::Ambient, cap).with_context(|| format!("raise ambient {cap}"))?;
-    }
-    let mut names: Vec<String> = bounding
-        .iter()
-        .map(|c| c.to_string().trim_start_matches("CAP_").to_string())
-        .collect();
-    names.sort();
-    step(
-        format!(
-            "setresuid({uid}); setresgid({gid}); capabilities {}",
-            names.join(",")
-        ),
-        "root in a container is not root on the host: only the runtime default capabilities",
-    );
+    kernel()
+        .capset(CapSet::Effective, &effective, "what the process may do now")
+        .map_err(refused("set the effective capabilities"))?;
+    kernel()
+        .capset(
+            CapSet::Permitted,
+            &permitted,
+            "what it may ever take up again",
+        )
+        .map_err(refused("set the permitted capabilities"))?;
+    kernel()
+        .capset(
+            CapSet::Inheritable,
+            &inheritable,
+            "what a program it runs may inherit",
+        )
+        .map_err(refused("set the inheritable capabilities"))?;
+    kernel()
+        .capset(
+            CapSet::Ambient,
+            &ambient,
+            "what a program it runs keeps without file capabilities",
+        )
+        .map_err(refused("set the ambient capabilities"))?;
 
     if process.no_new_privileges() == Some(true) {
-        // SAFETY: prctl(PR_SET_NO_NEW_PRIVS) takes plain integers and touches no memory.
-        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-            bail!(
-                "prctl(PR_SET_NO_NEW_PRIVS): {}",
-                std::io::Error::last_os_error()
-            );
-        }
+        kernel()
+            .prctl(
+                Prctl::NoNewPrivs,
+                "no setuid binary or file capability can raise privileges again",
+            )
+            .map_err(refused("prctl(PR_SET_NO_NEW_PRIVS)"))?;
     }
     Ok(())
 }
@@ -86,7 +106,8 @@ fn to_caps(set: Option<&Capabilities>) -> Result<CapsHashSet> {
     for cap in set.into_iter().flatten() {
         let name = format!("CAP_{cap}");
         out.insert(
-            Capability::from_str(&name).with_context(|| format!("unknown capability {name}"))?,
+            Capability::from_str(&name)
+                .map_err(|_| ProcessError::UnknownCapability { name: name.clone() })?,
         );
     }
     Ok(out)
@@ -95,36 +116,35 @@ fn to_caps(set: Option<&Capabilities>) -> Result<CapsHashSet> {
 /// Mark every descriptor above stderr close-on-exec, so nothing of ours (a host
 /// directory, the pod's records) leaks into the container (CVE-2024-21626).
 pub fn close_fds_on_exec() -> Result<()> {
-    // SAFETY: close_range(2) takes plain integers; with CLOSE_RANGE_CLOEXEC it only
-    // sets flags on descriptors, it closes nothing we still use.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            3u32,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
+    kernel()
+        .close_range_cloexec(
+            3,
+            "no descriptor of minipod's leaks into the container (CVE-2024-21626)",
         )
-    };
-    if rc != 0 {
-        bail!(
-            "close_range(3, ~0, CLOSE_RANGE_CLOEXEC): {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    Ok(())
+        .map_err(refused("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)"))
 }
 
 /// The working directory, checked to be inside the container (it is: we are past
 /// pivot_root and hold no host directory descriptor).
 pub fn enter_cwd(cwd: &Path) -> Result<()> {
-    nix::unistd::chdir(cwd)
-        .with_context(|| format!("chdir to the working directory {}", cwd.display()))?;
-    let now = std::env::current_dir().context("getcwd")?;
+    kernel()
+        .chdir(cwd, "the container's workingDir")
+        .map_err(|errno| ProcessError::Cwd {
+            cwd: cwd.to_path_buf(),
+            errno: errno.into(),
+        })?;
+    let now = std::env::current_dir().map_err(|err| ProcessError::Failed {
+        what: "getcwd".into(),
+        errno: err
+            .raw_os_error()
+            .map(nix::errno::Errno::from_raw)
+            .unwrap_or(nix::errno::Errno::EIO)
+            .into(),
+    })?;
     if !now.is_absolute() {
-        bail!(
-            "working directory {} is outside the container",
-            cwd.display()
-        );
+        return Err(ProcessError::CwdOutside {
+            cwd: cwd.to_path_buf(),
+        });
     }
     Ok(())
 }
@@ -147,39 +167,42 @@ pub fn find_executable(program: &str, env: &[String]) -> Result<PathBuf> {
             }
         }
     }
-    bail!("exec: \"{program}\": executable file not found in $PATH")
+    Err(ProcessError::NotFound {
+        program: program.to_string(),
+    })
 }
 
 /// Replace this process with the container's program.
 pub fn exec(args: &[String], env: &[String]) -> Result<std::convert::Infallible> {
     let Some(program) = args.first() else {
-        bail!("the container has no command: neither the image nor the manifest gives one");
+        return Err(ProcessError::NoCommand);
     };
     let path = find_executable(program, env)?;
-    let c_path = CString::new(path.as_os_str().as_encoded_bytes())
-        .with_context(|| format!("program path {}", path.display()))?;
+    let nul = |what: &str| {
+        let what = what.to_string();
+        move |_| ProcessError::Nul { what }
+    };
+    let c_path =
+        CString::new(path.as_os_str().as_encoded_bytes()).map_err(nul("the program path"))?;
     let c_args = args
         .iter()
         .map(|a| CString::new(a.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("an argument contains a NUL byte")?;
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(nul("an argument"))?;
     let c_env = env
         .iter()
         .map(|e| CString::new(e.as_bytes()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("an environment variable contains a NUL byte")?;
-    step(
-        format!("execve({})", shell_words(args)),
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(nul("an environment variable"))?;
+    let errno = match kernel().execve(
+        &c_path,
+        &c_args,
+        &c_env,
         "the container's program replaces minipod's code in this process",
-    );
-    nix::unistd::execve(&c_path, &c_args, &c_env)
-        .with_context(|| format!("exec {}", path.display()))
-}
-
-/// Arguments quoted as a reader expects: `"nginx", "-g", "daemon off;"`.
-pub fn shell_words(args: &[String]) -> String {
-    args.iter()
-        .map(|a| format!("{a:?}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    ) {
+        Err(errno) => errno.into(),
+        // Only a kernel that records returns from a successful execve.
+        Ok(()) => nix::errno::Errno::ENOSYS.into(),
+    };
+    Err(ProcessError::Exec { path, errno })
 }

@@ -2,50 +2,74 @@
 //! private propagation, the spec's mounts resolved inside the rootfs, a fresh `/dev`,
 //! `pivot_root`, then the masked and read-only paths.
 
+use super::error::{Errno, MountError};
+use super::kernel::kernel;
 use super::mount_options::{self, MountOptions};
 use super::safe_path::{self, Kind};
-use crate::narration::step;
-use anyhow::{bail, Context, Result};
 use nix::fcntl::OFlag;
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sys::stat::{makedev, mknodat, Mode, SFlag};
+use nix::mount::{MntFlags, MsFlags};
+use nix::sys::stat::{Mode, SFlag};
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, Mount, Spec};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-const NONE: Option<&str> = None;
+type Result<T> = std::result::Result<T, MountError>;
+
+/// The error of a mount the kernel refused, saying what was being done.
+fn refused(what: impl Into<String>) -> impl FnOnce(nix::errno::Errno) -> MountError {
+    let what = what.into();
+    move |errno| MountError::Mount {
+        what,
+        errno: errno.into(),
+    }
+}
+
+/// The error of a target that could not be resolved inside the rootfs.
+fn unresolved(what: String) -> impl FnOnce(anyhow::Error) -> MountError {
+    move |err| MountError::Target {
+        what,
+        message: format!("{err:#}"),
+    }
+}
 
 /// Everything between the new mount namespace and `pivot_root`, then the pivot itself.
 pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<()> {
     // Mounts made from here on must not leak into the supervisor's namespace (and,
     // if `/` is shared as systemd makes it, pivot_root would fail with EINVAL).
-    mount(NONE, "/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)
-        .context("make / rprivate in the container's mount namespace")?;
-    step(
-        "mount(/, MS_REC|MS_PRIVATE)",
-        "nothing mounted here reaches the host",
-    );
+    kernel()
+        .mount(
+            None,
+            Path::new("/"),
+            None,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None,
+            "nothing mounted here reaches the host",
+        )
+        .map_err(refused(
+            "make / rprivate in the container's mount namespace",
+        ))?;
 
     // pivot_root needs the new root to be a mount point: bind it onto itself.
-    mount(
-        Some(rootfs),
-        rootfs,
-        NONE,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        NONE,
-    )
-    .with_context(|| format!("bind the rootfs {} onto itself", rootfs.display()))?;
-    step(
-        format!("mount --bind {} {}", rootfs.display(), rootfs.display()),
-        "pivot_root needs the new root to be a mount point",
-    );
+    kernel()
+        .mount(
+            Some(rootfs),
+            rootfs,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None,
+            "pivot_root needs the new root to be a mount point",
+        )
+        .map_err(refused(format!(
+            "bind the rootfs {} onto itself",
+            rootfs.display()
+        )))?;
 
     let root_fd = nix::fcntl::open(
         rootfs,
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
-    .with_context(|| format!("open the rootfs {}", rootfs.display()))?;
+    .map_err(refused(format!("open the rootfs {}", rootfs.display())))?;
 
     for m in spec.mounts().iter().flatten() {
         mount_one(&root_fd, m)?;
@@ -70,15 +94,16 @@ pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<()> {
         }
     }
     if spec.root().as_ref().and_then(|r| r.readonly()) == Some(true) {
-        mount(
-            NONE,
-            "/",
-            NONE,
-            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
-            NONE,
-        )
-        .context("remount the container's root read-only")?;
-        step("mount(/, MS_REMOUNT|MS_RDONLY)", "readOnlyRootFilesystem");
+        kernel()
+            .mount(
+                None,
+                Path::new("/"),
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+                None,
+                "readOnlyRootFilesystem",
+            )
+            .map_err(refused("remount the container's root read-only"))?;
     }
     Ok(())
 }
@@ -97,67 +122,55 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
     } else {
         Kind::Directory
     };
-    let target = safe_path::open_or_create(root_fd, dest, kind).with_context(what)?;
+    let target = safe_path::open_or_create(root_fd, dest, kind).map_err(unresolved(what()))?;
     let target_path = safe_path::fd_path(&target);
 
     if opts.is_bind() {
         // The bind itself ignores every flag but MS_REC; ro/nosuid/… need a remount.
-        mount(
-            Some(&source),
-            &target_path,
-            NONE,
-            opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
-            NONE,
-        )
-        .with_context(what)?;
+        kernel()
+            .mount(
+                Some(&source),
+                &target_path,
+                None,
+                opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
+                None,
+                why_for(dest, &typ),
+            )
+            .map_err(refused(what()))?;
         let extra = opts.flags - (MsFlags::MS_BIND | MsFlags::MS_REC);
         if !extra.is_empty() {
             // Our descriptor still names the directory *under* the new mount: open the
             // target again to reach the mount itself.
             let mounted =
-                safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).with_context(what)?;
-            remount_bind(&safe_path::fd_path(&mounted), &opts).with_context(what)?;
+                safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).map_err(refused(what()))?;
+            remount_bind(&safe_path::fd_path(&mounted), &opts).map_err(refused(what()))?;
         }
-        step(
-            format!(
-                "mount --bind {} {}{}",
-                source.display(),
-                dest.display(),
-                if opts.is_readonly() { " (ro)" } else { "" }
-            ),
-            why_for(dest, &typ),
-        );
     } else {
         let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
-        mount(
-            Some(&source),
-            &target_path,
-            Some(typ.as_str()),
-            opts.flags,
-            data,
-        )
-        .with_context(what)?;
-        step(
-            format!(
-                "mount -t {} {} {}{}",
-                typ,
-                source.display(),
-                dest.display(),
-                data.map(|d| format!(" -o {d}")).unwrap_or_default()
-            ),
-            why_for(dest, &typ),
-        );
+        kernel()
+            .mount(
+                Some(&source),
+                &target_path,
+                Some(typ.as_str()),
+                opts.flags,
+                data,
+                why_for(dest, &typ),
+            )
+            .map_err(refused(what()))?;
     }
     if !opts.propagation.is_empty() {
-        let mounted = safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).with_context(what)?;
-        mount(
-            NONE,
-            &safe_path::fd_path(&mounted),
-            NONE,
-            opts.propagation,
-            NONE,
-        )
-        .with_context(what)?;
+        let mounted =
+            safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).map_err(refused(what()))?;
+        kernel()
+            .mount(
+                None,
+                &safe_path::fd_path(&mounted),
+                None,
+                opts.propagation,
+                None,
+                "the propagation the mount asks for",
+            )
+            .map_err(refused(what()))?;
     }
     Ok(())
 }
@@ -167,7 +180,14 @@ fn remount_bind(target: &Path, opts: &MountOptions) -> nix::Result<()> {
         | MsFlags::MS_REMOUNT
         | (opts.flags
             & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC));
-    mount(NONE, target, NONE, flags, NONE)
+    kernel().mount(
+        None,
+        target,
+        None,
+        flags,
+        None,
+        "a bind ignores ro, nosuid, nodev, noexec: a remount applies them",
+    )
 }
 
 /// A few words on why each standard mount is there.
@@ -189,48 +209,42 @@ fn why_for(dest: &Path, typ: &str) -> &'static str {
 /// Device nodes in the fresh `/dev` tmpfs, and the usual symlinks.
 fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
     let dev = safe_path::open_in_root(root_fd, Path::new("/dev"), OFlag::O_DIRECTORY)
-        .context("open /dev inside the rootfs")?;
-    let mut names = Vec::new();
+        .map_err(refused("open /dev inside the rootfs"))?;
+    let bad = |path: &Path, problem: &str| MountError::Device {
+        path: path.to_path_buf(),
+        problem: problem.to_string(),
+    };
     for device in devices {
         let path = device.path();
         let name = path
             .strip_prefix("/dev")
-            .with_context(|| format!("device {} is not under /dev", path.display()))?;
+            .map_err(|_| bad(path, "not under /dev"))?;
         if name.components().count() != 1 {
-            bail!(
-                "device {}: only nodes directly in /dev are supported",
-                path.display()
-            );
+            return Err(bad(path, "only nodes directly in /dev are supported"));
         }
         let kind = match device.typ() {
             LinuxDeviceType::C | LinuxDeviceType::U => SFlag::S_IFCHR,
             LinuxDeviceType::B => SFlag::S_IFBLK,
             LinuxDeviceType::P => SFlag::S_IFIFO,
-            LinuxDeviceType::A => bail!("device {}: type \"a\" is not a node", path.display()),
+            LinuxDeviceType::A => return Err(bad(path, "type \"a\" is not a node")),
         };
         let mode = Mode::from_bits_truncate(device.file_mode().unwrap_or(0o666));
-        mknodat(
-            &dev,
-            name,
-            kind,
-            mode,
-            makedev(device.major() as u64, device.minor() as u64),
-        )
-        .with_context(|| format!("mknod {}", path.display()))?;
-        // mknod's mode is filtered by the umask: set it exactly.
-        nix::sys::stat::fchmodat(
-            &dev,
-            name,
-            mode,
-            nix::sys::stat::FchmodatFlags::FollowSymlink,
-        )
-        .with_context(|| format!("chmod {}", path.display()))?;
-        names.push(name.display().to_string());
+        kernel()
+            .mknod(
+                dev.as_fd(),
+                name,
+                kind,
+                mode,
+                device.major() as u64,
+                device.minor() as u64,
+                "only the harmless devices every container gets",
+            )
+            .map_err(|errno| MountError::Node {
+                what: "mknod".into(),
+                path: path.to_path_buf(),
+                errno: errno.into(),
+            })?;
     }
-    step(
-        format!("mknod /dev/{{{}}}", names.join(",")),
-        "only the harmless devices every container gets",
-    );
     for (link, target) in [
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),
@@ -239,9 +253,20 @@ fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
         ("ptmx", "pts/ptmx"),
         ("core", "/proc/kcore"),
     ] {
-        match nix::unistd::symlinkat(target, &dev, link) {
+        match kernel().symlink(
+            Path::new(target),
+            dev.as_fd(),
+            Path::new(link),
+            "the links programs expect in /dev",
+        ) {
             Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
-            Err(err) => return Err(err).with_context(|| format!("symlink /dev/{link}")),
+            Err(errno) => {
+                return Err(MountError::Node {
+                    what: "symlink".into(),
+                    path: Path::new("/dev").join(link),
+                    errno: Errno::from(errno),
+                })
+            }
         }
     }
     Ok(())
@@ -250,18 +275,36 @@ fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
 /// Make the rootfs `/`. pivot_root(".", ".") stacks the old root under the new one,
 /// so it can be detached without a put_old directory.
 fn pivot_root(rootfs: &Path) -> Result<()> {
-    nix::unistd::chdir(rootfs).with_context(|| format!("chdir {}", rootfs.display()))?;
-    nix::unistd::pivot_root(".", ".")
-        .with_context(|| format!("pivot_root into {}", rootfs.display()))?;
-    umount2(".", MntFlags::MNT_DETACH).context("detach the old root after pivot_root")?;
-    nix::unistd::chdir("/").context("chdir / after pivot_root")?;
-    step(
-        format!(
-            "pivot_root({}); umount2(old root, MNT_DETACH)",
-            rootfs.display()
-        ),
-        "the image becomes /; the host's tree is gone from view",
-    );
+    let pivot = |what: String| {
+        move |errno: nix::errno::Errno| MountError::Pivot {
+            what,
+            errno: errno.into(),
+        }
+    };
+    let here = Path::new(".");
+    kernel()
+        .chdir(
+            rootfs,
+            "pivot_root(\".\", \".\") works on the current directory",
+        )
+        .map_err(pivot(format!("chdir {}", rootfs.display())))?;
+    kernel()
+        .pivot_root(
+            here,
+            here,
+            "the image becomes /; the host's tree is stacked under it",
+        )
+        .map_err(pivot(format!("pivot_root into {}", rootfs.display())))?;
+    kernel()
+        .umount2(
+            here,
+            MntFlags::MNT_DETACH,
+            "the host's tree is gone from view",
+        )
+        .map_err(pivot("detach the old root after pivot_root".into()))?;
+    kernel()
+        .chdir(Path::new("/"), "start from the new root")
+        .map_err(pivot("chdir / after pivot_root".into()))?;
     Ok(())
 }
 
@@ -270,16 +313,15 @@ fn mask_path(path: &Path) -> Result<()> {
     let Ok(meta) = std::fs::metadata(path) else {
         return Ok(()); // nothing to hide
     };
+    let why = "kernel details a container must not read";
     if meta.is_dir() {
-        mount(Some("tmpfs"), path, Some("tmpfs"), MsFlags::MS_RDONLY, NONE)
+        let tmpfs = Some(Path::new("tmpfs"));
+        kernel().mount(tmpfs, path, Some("tmpfs"), MsFlags::MS_RDONLY, None, why)
     } else {
-        mount(Some("/dev/null"), path, NONE, MsFlags::MS_BIND, NONE)
+        let null = Some(Path::new("/dev/null"));
+        kernel().mount(null, path, None, MsFlags::MS_BIND, None, why)
     }
-    .with_context(|| format!("mask {}", path.display()))?;
-    step(
-        format!("mask {}", path.display()),
-        "kernel details a container must not read",
-    );
+    .map_err(refused(format!("mask {}", path.display())))?;
     Ok(())
 }
 
@@ -288,26 +330,25 @@ fn readonly_path(path: &Path) -> Result<()> {
     if !path.exists() {
         return Ok(());
     }
-    mount(
-        Some(path),
-        path,
-        NONE,
-        MsFlags::MS_BIND | MsFlags::MS_REC,
-        NONE,
-    )
-    .and_then(|_| {
-        mount(
+    kernel()
+        .mount(
             Some(path),
             path,
-            NONE,
-            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_REC,
-            NONE,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None,
+            "a mount of its own, to make read-only",
         )
-    })
-    .with_context(|| format!("make {} read-only", path.display()))?;
-    step(
-        format!("mount -o remount,ro {}", path.display()),
-        "kernel knobs a container must not write",
-    );
+        .and_then(|_| {
+            kernel().mount(
+                Some(path),
+                path,
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_REC,
+                None,
+                "kernel knobs a container must not write",
+            )
+        })
+        .map_err(refused(format!("make {} read-only", path.display())))?;
     Ok(())
 }

@@ -1,0 +1,208 @@
+//! A call in words, from its real arguments: this text is the narration's *what*.
+//!
+//! Mounts read the way mount(8) writes them (`mount -t proc proc /proc -o nosuid`,
+//! `mount --bind SRC DEST`, `mount -o remount,bind,ro DEST`); the other calls as the
+//! system call with its arguments. A target given as `/proc/self/fd/N` (a descriptor
+//! resolved safely inside the rootfs) is shown as the path the descriptor names.
+
+use super::{Call, Prctl};
+use caps::{CapSet, CapsHashSet};
+use nix::mount::{MntFlags, MsFlags};
+use nix::sys::stat::SFlag;
+use std::fmt;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::path::{Path, PathBuf};
+
+impl fmt::Display for Call<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Call::Mount {
+                source,
+                target,
+                fstype,
+                flags,
+                data,
+            } => write_mount(f, *source, target, *fstype, *flags, *data),
+            Call::Umount2 { target, flags } => {
+                let flags = if flags.contains(MntFlags::MNT_DETACH) {
+                    "MNT_DETACH"
+                } else {
+                    "0"
+                };
+                write!(f, "umount2({}, {flags})", shown(target))
+            }
+            Call::PivotRoot { new_root, put_old } => {
+                write!(f, "pivot_root({}, {})", shown(new_root), shown(put_old))
+            }
+            Call::Chdir { path } => write!(f, "chdir({})", shown(path)),
+            Call::Setns { path, .. } => write!(f, "setns({})", path.display()),
+            Call::Unshare { flags } => {
+                write!(
+                    f,
+                    "unshare({})",
+                    crate::runtime::namespaces::describe(*flags)
+                )
+            }
+            Call::Sethostname { name } => write!(f, "sethostname({name:?})"),
+            Call::Mknod {
+                dir,
+                name,
+                kind,
+                mode,
+                major,
+                minor,
+            } => {
+                let kind = match *kind {
+                    SFlag::S_IFBLK => "S_IFBLK",
+                    SFlag::S_IFIFO => "S_IFIFO",
+                    _ => "S_IFCHR",
+                };
+                write!(
+                    f,
+                    "mknod({}, {kind}|{:04o}, {major}:{minor})",
+                    in_dir(*dir, name),
+                    mode.bits()
+                )
+            }
+            Call::Symlink { target, dir, link } => {
+                write!(f, "symlink({}, {})", target.display(), in_dir(*dir, link))
+            }
+            Call::Mkdir { path } => write!(f, "mkdir({})", path.display()),
+            Call::Write { path, value } => write!(f, "write({}, {value:?})", path.display()),
+            Call::Prctl(op) => match op {
+                Prctl::Dumpable(on) => write!(f, "prctl(PR_SET_DUMPABLE, {})", *on as u8),
+                Prctl::KeepCaps(on) => write!(f, "prctl(PR_SET_KEEPCAPS, {})", *on as u8),
+                Prctl::NoNewPrivs => write!(f, "prctl(PR_SET_NO_NEW_PRIVS, 1)"),
+                Prctl::Name(name) => write!(f, "prctl(PR_SET_NAME, {name:?})"),
+            },
+            Call::Setgroups { gids } => {
+                let gids: Vec<String> = gids.iter().map(|g| g.to_string()).collect();
+                write!(f, "setgroups([{}])", gids.join(", "))
+            }
+            Call::Setresgid { gid } => write!(f, "setresgid({gid}, {gid}, {gid})"),
+            Call::Setresuid { uid } => write!(f, "setresuid({uid}, {uid}, {uid})"),
+            Call::Capset { set, caps } => {
+                write!(f, "capset({}: {})", set_name(*set), cap_names(caps))
+            }
+            Call::CloseRangeCloexec { first } => {
+                write!(f, "close_range({first}, ~0, CLOSE_RANGE_CLOEXEC)")
+            }
+            Call::Execve { path, args, .. } => {
+                let args: Vec<String> = args
+                    .iter()
+                    .map(|a| format!("{:?}", a.to_string_lossy()))
+                    .collect();
+                write!(
+                    f,
+                    "execve({:?}, [{}])",
+                    path.to_string_lossy(),
+                    args.join(", ")
+                )
+            }
+        }
+    }
+}
+
+fn write_mount(
+    f: &mut fmt::Formatter<'_>,
+    source: Option<&Path>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: MsFlags,
+    data: Option<&str>,
+) -> fmt::Result {
+    let target = shown(target);
+    let propagation = MsFlags::MS_PRIVATE | MsFlags::MS_SLAVE | MsFlags::MS_SHARED;
+    let mut options = flag_words(flags);
+    if flags.contains(MsFlags::MS_REMOUNT) {
+        return write!(f, "mount -o remount,{} {target}", options.join(","));
+    }
+    if flags.intersects(propagation) {
+        let rec = if flags.contains(MsFlags::MS_REC) {
+            "r"
+        } else {
+            ""
+        };
+        let kind = if flags.contains(MsFlags::MS_SHARED) {
+            "shared"
+        } else if flags.contains(MsFlags::MS_SLAVE) {
+            "slave"
+        } else {
+            "private"
+        };
+        return write!(f, "mount --make-{rec}{kind} {target}");
+    }
+    let source = source.map(shown).unwrap_or_else(|| "none".to_string());
+    if flags.contains(MsFlags::MS_BIND) {
+        options.retain(|o| *o != "bind");
+        write!(f, "mount --bind {source} {target}")?;
+    } else {
+        write!(f, "mount -t {} {source} {target}", fstype.unwrap_or("none"))?;
+    }
+    options.extend(data.into_iter().filter(|d| !d.is_empty()));
+    if !options.is_empty() {
+        write!(f, " -o {}", options.join(","))?;
+    }
+    Ok(())
+}
+
+/// mount(8)'s words for the flags, in a fixed order.
+fn flag_words(flags: MsFlags) -> Vec<&'static str> {
+    [
+        (MsFlags::MS_BIND, "bind"),
+        (MsFlags::MS_REC, "rec"),
+        (MsFlags::MS_RDONLY, "ro"),
+        (MsFlags::MS_NOSUID, "nosuid"),
+        (MsFlags::MS_NODEV, "nodev"),
+        (MsFlags::MS_NOEXEC, "noexec"),
+        (MsFlags::MS_NOATIME, "noatime"),
+        (MsFlags::MS_RELATIME, "relatime"),
+        (MsFlags::MS_STRICTATIME, "strictatime"),
+    ]
+    .into_iter()
+    .filter(|(flag, _)| flags.contains(*flag))
+    .map(|(_, word)| word)
+    .collect()
+}
+
+/// A path as the reader can find it: `/proc/self/fd/N` becomes what N names.
+fn shown(path: &Path) -> String {
+    if path.starts_with("/proc/self/fd") {
+        if let Ok(real) = std::fs::read_link(path) {
+            return real.display().to_string();
+        }
+    }
+    path.display().to_string()
+}
+
+/// `name` inside the directory `dir` refers to.
+fn in_dir(dir: BorrowedFd<'_>, name: &Path) -> String {
+    let fd_path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+    match std::fs::read_link(&fd_path) {
+        Ok(real) => real.join(name).display().to_string(),
+        Err(_) => name.display().to_string(),
+    }
+}
+
+fn set_name(set: CapSet) -> &'static str {
+    match set {
+        CapSet::Bounding => "bounding",
+        CapSet::Ambient => "ambient",
+        CapSet::Effective => "effective",
+        CapSet::Permitted => "permitted",
+        CapSet::Inheritable => "inheritable",
+    }
+}
+
+/// `CHOWN,KILL,…`, sorted; `none` for the empty set.
+pub fn cap_names(caps: &CapsHashSet) -> String {
+    let mut names: Vec<String> = caps
+        .iter()
+        .map(|c| c.to_string().trim_start_matches("CAP_").to_string())
+        .collect();
+    if names.is_empty() {
+        return "none".to_string();
+    }
+    names.sort();
+    names.join(",")
+}
