@@ -1,8 +1,8 @@
 //! The channel between a runtime parent and the child processes that become a
 //! container: a `SOCK_SEQPACKET` socketpair (one message per `send`, never merged),
 //! both ends close-on-exec. The child sends narrated steps, the container's host PID,
-//! or an error with context; a successful `execve` closes the child's end, which the
-//! parent reads as end-of-file: "the container runs".
+//! or the typed [`super::Error`] that stopped it; a successful `execve` closes the
+//! child's end, which the parent reads as end-of-file: "the container runs".
 
 use crate::narration::Step;
 use anyhow::{Context, Result};
@@ -34,7 +34,16 @@ pub fn pair() -> Result<(OwnedFd, OwnedFd)> {
 
 /// Send one message; used in the child, where a failure has nowhere else to go.
 pub fn send(fd: impl std::os::fd::AsFd, message: &ChildMessage) {
-    if let Ok(bytes) = serde_json::to_vec(message) {
+    let bytes = match (serde_json::to_vec(message), message) {
+        (Ok(bytes), _) => Ok(bytes),
+        // A path that is not UTF-8 cannot be serialized: the error still gets through,
+        // as its message.
+        (Err(_), ChildMessage::Error(err)) => {
+            serde_json::to_vec(&ChildMessage::Error(super::Error::Other(err.to_string())))
+        }
+        (Err(err), _) => Err(err),
+    };
+    if let Ok(bytes) = bytes {
         // SAFETY: write(2) on a valid fd from a valid buffer of the given length.
         unsafe {
             libc::write(
@@ -60,5 +69,47 @@ pub fn receive(fd: &OwnedFd) -> Result<Option<ChildMessage>> {
             Err(nix::errno::Errno::EINTR) => continue,
             Err(err) => return Err(err).context("read the container's setup channel"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::error::{Error, Kind, NamespaceError};
+    use std::os::unix::ffi::OsStrExt;
+
+    #[test]
+    fn a_typed_error_arrives_as_itself() {
+        let (parent, child) = pair().unwrap();
+        let err = Error::from(NamespaceError::Setns {
+            path: "/proc/4711/ns/net".into(),
+            errno: nix::errno::Errno::EPERM.into(),
+        });
+        send(&child, &ChildMessage::Error(err.clone()));
+        drop(child);
+        let Some(ChildMessage::Error(got)) = receive(&parent).unwrap() else {
+            panic!("no error message");
+        };
+        assert_eq!(got, err);
+        assert_eq!(got.kind(), Kind::Run);
+        assert!(
+            receive(&parent).unwrap().is_none(),
+            "end of file after the child"
+        );
+    }
+
+    #[test]
+    fn an_error_naming_a_non_utf8_path_still_arrives_as_its_message() {
+        let (parent, child) = pair().unwrap();
+        let path = std::path::PathBuf::from(std::ffi::OsStr::from_bytes(b"/data/\xff"));
+        let err = Error::from(NamespaceError::Open {
+            path,
+            errno: nix::errno::Errno::ENOENT.into(),
+        });
+        send(&child, &ChildMessage::Error(err.clone()));
+        let Some(ChildMessage::Error(got)) = receive(&parent).unwrap() else {
+            panic!("no error message");
+        };
+        assert_eq!(got, Error::Other(err.to_string()));
     }
 }
