@@ -238,6 +238,20 @@ mod tests {
     }
 
     #[test]
+    fn the_pod_layer_finds_the_typed_error_under_its_context() {
+        // runtime::run returns anyhow::Error; the supervisor adds "start container …".
+        let err = anyhow::Error::from(Error::from(ProcessError::NoCommand))
+            .context("start container app");
+        let typed = err.downcast_ref::<Error>().expect("the runtime's error");
+        assert_eq!(typed.kind(), Kind::Config);
+        assert_eq!(
+            format!("{err:#}"),
+            "start container app: the container has no command: \
+             neither the image nor the manifest gives one"
+        );
+    }
+
+    #[test]
     fn an_anyhow_chain_keeps_its_context() {
         let err = anyhow::anyhow!("ENOENT").context("open /etc/hosts inside the rootfs");
         assert_eq!(

@@ -27,11 +27,11 @@ pub use error::Error;
 use crate::narration;
 use anyhow::{anyhow, Context, Result};
 use channel::ChildMessage;
-use error::ProcessError;
 use kernel::{kernel, Prctl};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 use oci_spec::runtime::Spec;
+use process::refused;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
@@ -194,15 +194,6 @@ fn build(
     let env = process.env().clone().unwrap_or_default();
     let args = process.args().clone().unwrap_or_default();
     Ok(process::exec(&args, &env)?)
-}
-
-/// The error of a call that sets up the process, saying what was being done.
-fn refused(what: impl Into<String>) -> impl FnOnce(nix::errno::Errno) -> ProcessError {
-    let what = what.into();
-    move |errno| ProcessError::Failed {
-        what,
-        errno: errno.into(),
-    }
 }
 
 /// The PID of this process as the host sees it (read before a new /proc is mounted:

@@ -13,7 +13,7 @@ use std::str::FromStr;
 type Result<T> = std::result::Result<T, ProcessError>;
 
 /// The error of a call the kernel refused, saying what was being done.
-fn refused(what: impl Into<String>) -> impl FnOnce(nix::errno::Errno) -> ProcessError {
+pub(super) fn refused(what: impl Into<String>) -> impl FnOnce(nix::errno::Errno) -> ProcessError {
     let what = what.into();
     move |errno| ProcessError::Failed {
         what,
