@@ -134,21 +134,22 @@ fn write_mount(
     }
     let source = source.map(shown).unwrap_or_else(|| "none".to_string());
     if flags.contains(MsFlags::MS_BIND) {
-        options.retain(|o| *o != "bind");
+        options.retain(|o| o != "bind");
         write!(f, "mount --bind {source} {target}")?;
     } else {
         write!(f, "mount -t {} {source} {target}", fstype.unwrap_or("none"))?;
     }
-    options.extend(data.into_iter().filter(|d| !d.is_empty()));
+    options.extend(data.into_iter().filter(|d| !d.is_empty()).map(String::from));
     if !options.is_empty() {
         write!(f, " -o {}", options.join(","))?;
     }
     Ok(())
 }
 
-/// mount(8)'s words for the flags, in a fixed order.
-fn flag_words(flags: MsFlags) -> Vec<&'static str> {
-    [
+/// mount(8)'s words for the flags, in a fixed order; a flag without a word is shown
+/// as its number, so the narration never leaves one out.
+fn flag_words(flags: MsFlags) -> Vec<String> {
+    let named = [
         (MsFlags::MS_BIND, "bind"),
         (MsFlags::MS_REC, "rec"),
         (MsFlags::MS_RDONLY, "ro"),
@@ -156,13 +157,26 @@ fn flag_words(flags: MsFlags) -> Vec<&'static str> {
         (MsFlags::MS_NODEV, "nodev"),
         (MsFlags::MS_NOEXEC, "noexec"),
         (MsFlags::MS_NOATIME, "noatime"),
+        (MsFlags::MS_NODIRATIME, "nodiratime"),
         (MsFlags::MS_RELATIME, "relatime"),
         (MsFlags::MS_STRICTATIME, "strictatime"),
-    ]
-    .into_iter()
-    .filter(|(flag, _)| flags.contains(*flag))
-    .map(|(_, word)| word)
-    .collect()
+        (MsFlags::MS_LAZYTIME, "lazytime"),
+        (MsFlags::MS_SYNCHRONOUS, "sync"),
+        (MsFlags::MS_DIRSYNC, "dirsync"),
+        (MsFlags::MS_SILENT, "silent"),
+    ];
+    let mut rest = flags - MsFlags::MS_REMOUNT;
+    let mut words = Vec::new();
+    for (flag, word) in named {
+        if flags.contains(flag) {
+            words.push(word.to_string());
+            rest.remove(flag);
+        }
+    }
+    if !rest.is_empty() {
+        words.push(format!("{:#x}", rest.bits()));
+    }
+    words
 }
 
 /// A path as the reader can find it: `/proc/self/fd/N` becomes what N names.
@@ -205,4 +219,42 @@ pub fn cap_names(caps: &CapsHashSet) -> String {
     }
     names.sort();
     names.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mount(source: Option<&str>, target: &str, fstype: Option<&str>, flags: MsFlags) -> String {
+        Call::Mount {
+            source: source.map(Path::new),
+            target: Path::new(target),
+            fstype,
+            flags,
+            data: Some("size=64m"),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn mounts_read_as_mount8_writes_them() {
+        assert_eq!(
+            mount(Some("tmpfs"), "/dev/shm", Some("tmpfs"), MsFlags::MS_NOSUID),
+            "mount -t tmpfs tmpfs /dev/shm -o nosuid,size=64m"
+        );
+        assert_eq!(
+            mount(None, "/", None, MsFlags::MS_REC | MsFlags::MS_SLAVE),
+            "mount --make-rslave /"
+        );
+        // A flag with no word is still shown.
+        assert_eq!(
+            mount(
+                Some("/a"),
+                "/b",
+                None,
+                MsFlags::MS_BIND | MsFlags::MS_MANDLOCK
+            ),
+            format!("mount --bind /a /b -o {:#x},size=64m", libc::MS_MANDLOCK)
+        );
+    }
 }
