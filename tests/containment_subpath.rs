@@ -120,7 +120,10 @@ spec:
     let seen = env.run(&["exec", "sub1", "-c", "side", "--", "ls", "-A", "/out"]);
     assert!(seen.status.success());
     assert_eq!(String::from_utf8_lossy(&seen.stdout), "", "main never ran");
-    assert!(!outside.path.join("written").exists(), "a write reached the host");
+    assert!(
+        !outside.path.join("written").exists(),
+        "a write reached the host"
+    );
     // The refused container is not running: exec into it fails.
     assert!(!env
         .run(&["exec", "sub1", "-c", "main", "--", "ls", "/hostroot"])
@@ -245,7 +248,10 @@ spec:
 
     // The honest subPath was created inside the volume and works.
     env.wait_for(10, "side wrote through its subPath", || {
-        std::fs::read_to_string(hp.join("ok/dir/file")).ok().as_deref() == Some("fine\n")
+        std::fs::read_to_string(hp.join("ok/dir/file"))
+            .ok()
+            .as_deref()
+            == Some("fine\n")
     });
     // Nothing of the host was read or written.
     let seen = env.run(&["exec", "victim", "-c", "side", "--", "ls", "-A", "/out"]);

@@ -61,6 +61,15 @@ impl PodPaths {
             .join(volume)
     }
     /// A container's writable overlay layer (upper and work dirs).
+    /// Where a container's subPath is pinned, as kubelet's
+    /// `pods/<uid>/volume-subpaths/<volume>/<container>/<index>`.
+    pub fn volume_subpath(&self, volume: &str, container: &str, index: usize) -> PathBuf {
+        self.lib
+            .join("volume-subpaths")
+            .join(volume)
+            .join(container)
+            .join(index.to_string())
+    }
     pub fn overlay(&self, container: &str) -> PathBuf {
         self.lib.join("overlay").join(container)
     }
