@@ -148,6 +148,7 @@ fn host_path_sub_paths_replaced_by_symlinks_by_an_earlier_pod_are_refused() {
     for d in ["to-root", "to-outside", "relative"] {
         std::fs::create_dir_all(hp.join(d)).unwrap();
     }
+    std::fs::write(hp.join("settings.conf"), "a file subPath\n").unwrap();
     assert_eq!(hp.components().count(), 4, "{}", hp.display());
 
     // A first pod replaces the directories with symlinks out of the volume.
@@ -216,7 +217,10 @@ spec:
   - name: side
     image: busybox:1.36
     command: [sh, -c, "echo fine > /ok/file; sleep 3600"]
-    volumeMounts: [{{name: h, mountPath: /ok, subPath: ok/dir}}, {{name: out, mountPath: /out}}]
+    volumeMounts:
+    - {{name: h, mountPath: /ok, subPath: ok/dir}}
+    - {{name: h, mountPath: /etc/app.conf, subPath: settings.conf, readOnly: true}}
+    - {{name: out, mountPath: /out}}
   volumes:
   - {{name: h, hostPath: {{path: {hp}, type: Directory}}}}
   - {{name: out, emptyDir: {{}}}}
@@ -253,6 +257,9 @@ spec:
             .as_deref()
             == Some("fine\n")
     });
+    // A file subPath is mounted as a file.
+    let conf = env.run(&["exec", "victim", "-c", "side", "--", "cat", "/etc/app.conf"]);
+    assert_eq!(String::from_utf8_lossy(&conf.stdout), "a file subPath\n");
     // Nothing of the host was read or written.
     let seen = env.run(&["exec", "victim", "-c", "side", "--", "ls", "-A", "/out"]);
     assert!(seen.status.success());
@@ -261,6 +268,110 @@ spec:
         assert!(!outside.path.join(f).exists(), "{f} reached the host");
     }
     assert!(!Path::new(&format!("{o}/written")).exists());
+}
+
+#[test]
+fn an_init_container_with_an_escaping_sub_path_holds_the_pod_in_init() {
+    let env = PodEnv::new("sub-init");
+    let outside = outside_dir("sub-outside");
+    // The host directory already holds the symlink (left by an earlier pod).
+    let hp = env.root().join("hp");
+    std::fs::create_dir_all(&hp).unwrap();
+    std::os::unix::fs::symlink(&outside.path, hp.join("sub")).unwrap();
+    apply(
+        &env,
+        "held",
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: held}}
+spec:
+  initContainers:
+  - name: setup
+    image: busybox:1.36
+    command: [sh, -c, "echo pwned > /x/written"]
+    volumeMounts: [{{name: h, mountPath: /x, subPath: sub}}]
+  containers:
+  - {{name: app, image: busybox:1.36, command: [sleep, "3600"]}}
+  volumes: [{{name: h, hostPath: {{path: {hp}}}}}]
+"#,
+            hp = hp.display()
+        ),
+    );
+    env.wait_for(30, "the init container refused", || {
+        waiting_reason(&env, "held", "setup") == "CreateContainerConfigError"
+    });
+    let row = env.row("held");
+    assert_eq!(
+        row.get(2).map(String::as_str),
+        Some("Init:CreateContainerConfigError"),
+        "{row:?}"
+    );
+    assert_eq!(env.pod_json("held")["status"]["phase"], "Pending");
+    assert!(!running(&env, "held", "app"), "the app waits for its init");
+    assert_refusal_event(&env, "held", "h", "setup", "sub");
+    assert!(!outside.path.join("written").exists());
+}
+
+#[test]
+fn a_sub_path_swapped_back_and_forth_never_lets_a_restart_through() {
+    // CVE-2021-25741 is a race: the subPath is a directory when checked and a symlink
+    // when mounted. A container swaps it without pause (renaming the directory away and
+    // back, a symlink to / in between) while another restarts.
+    std::env::set_var("MINIPOD_BACKOFF_SECONDS", "1");
+    let env = PodEnv::new("sub-race");
+    let outside = outside_dir("sub-outside");
+    let o = outside.path.display();
+    apply(
+        &env,
+        "race",
+        &format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: race}}
+spec:
+  # Past the init stage, a start that fails is the container's StartError, not the
+  # apply's.
+  initContainers:
+  - {{name: init, image: busybox:1.36, command: ["true"]}}
+  containers:
+  - name: swapper
+    image: busybox:1.36
+    command: [sh, -c, "cd /data; mkdir -p keep/real; while true; do mv keep/real sub; mv sub keep/real; ln -s / sub; rm sub; done"]
+    volumeMounts: [{{name: data, mountPath: /data}}, {{name: out, mountPath: /out}}]
+  - name: victim
+    image: busybox:1.36
+    command: [sh, -c, "cat /x{o}/marker >> /out/leak 2>/dev/null; echo pwned > /x{o}/written 2>/dev/null; exit 1"]
+    volumeMounts: [{{name: data, mountPath: /x, subPath: sub}}, {{name: out, mountPath: /out}}]
+  volumes: [{{name: data, emptyDir: {{}}}}, {{name: out, emptyDir: {{}}}}]
+"#
+        ),
+    );
+    env.wait_for(60, "the victim restarted a few times", || {
+        let st = env.pod_json("race");
+        st["status"]["containerStatuses"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["name"] == "victim").cloned())
+            .and_then(|c| c["restartCount"].as_u64())
+            >= Some(3)
+    });
+    let leak = env.run(&[
+        "exec",
+        "race",
+        "-c",
+        "swapper",
+        "--",
+        "sh",
+        "-c",
+        "cat /out/leak 2>/dev/null; true",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&leak.stdout), "");
+    assert!(
+        !outside.path.join("written").exists(),
+        "a restart reached the host"
+    );
 }
 
 #[test]
