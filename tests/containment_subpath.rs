@@ -374,11 +374,27 @@ spec:
     );
 }
 
+/// The message of the last time `container` failed to start.
+fn start_error(env: &PodEnv, pod: &str, container: &str) -> String {
+    let p = env.pod_json(pod);
+    let c = p["status"]["containerStatuses"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == container).cloned())
+        .unwrap_or_default();
+    let t = if c["state"]["terminated"].is_object() {
+        &c["state"]["terminated"]
+    } else {
+        &c["lastState"]["terminated"]
+    };
+    t["message"].as_str().unwrap_or_default().to_string()
+}
+
 #[test]
 fn a_volume_that_resolves_onto_proc_is_refused_by_the_runtime() {
     let env = PodEnv::new("sub-procfs");
     // `/x/p` passes validation, but an init container made `p` a symlink to /proc:
     // resolved inside the rootfs, the second volume would cover the container's procfs.
+    // Likewise `/y/r`, with `r` a symlink to `/`: it would cover the whole container.
     apply(
         &env,
         "cover",
@@ -388,37 +404,32 @@ kind: Pod
 metadata: {name: cover}
 spec:
   initContainers:
-  - {name: prep, image: busybox:1.36, command: [ln, -s, /proc, /data/p],
+  - {name: prep, image: busybox:1.36, command: [sh, -c, "ln -s /proc /data/p && ln -s / /data/r"],
      volumeMounts: [{name: data, mountPath: /data}]}
   containers:
   - name: main
     image: busybox:1.36
     command: [sleep, "3600"]
     volumeMounts: [{name: data, mountPath: /x}, {name: fake, mountPath: /x/p}]
+  - name: root
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    volumeMounts: [{name: data, mountPath: /y}, {name: fake, mountPath: /y/r}]
   - name: side
     image: busybox:1.36
     command: [sleep, "3600"]
   volumes: [{name: data, emptyDir: {}}, {name: fake, emptyDir: {}}]
 "#,
     );
-    env.wait_for(30, "main failed to start, side running", || {
-        let st = container_state(&env, "cover", "main");
-        let last = &env.pod_json("cover")["status"]["containerStatuses"];
-        let message = last
-            .as_array()
-            .and_then(|a| a.iter().find(|c| c["name"] == "main").cloned())
-            .map(|c| {
-                let t = if c["lastState"]["terminated"].is_object() {
-                    c["lastState"]["terminated"].clone()
-                } else {
-                    st["terminated"].clone()
-                };
-                t["message"].as_str().unwrap_or_default().to_string()
-            })
-            .unwrap_or_default();
-        message.contains("inside /proc") && running(&env, "cover", "side")
+    env.wait_for(30, "main and root failed to start, side running", || {
+        start_error(&env, "cover", "main")
+            .contains("/x/p cannot be mounted because it is inside /proc")
+            && start_error(&env, "cover", "root")
+                .contains("/y/r cannot be mounted because it is the container's /")
+            && running(&env, "cover", "side")
     });
     assert!(!running(&env, "cover", "main"));
+    assert!(!running(&env, "cover", "root"));
 }
 
 #[test]
