@@ -77,6 +77,8 @@ pub struct SpecInputs<'a> {
     pub infra_pid: i32,
     /// Volume name → host path to bind (an emptyDir's directory, a hostPath).
     pub volume_sources: &'a BTreeMap<String, PathBuf>,
+    /// The container's subPaths, pinned by the caller (see `volumes`).
+    pub sub_paths: &'a super::volumes::SubPaths,
     pub user: ResolvedUser,
 }
 
@@ -432,15 +434,25 @@ fn mounts(inputs: &SpecInputs) -> Result<Vec<Mount>> {
         &super::termination_message::host_file(p, &inputs.container.name),
         &["rbind", "rprivate"],
     )?);
-    let mut volume_mounts: Vec<_> = inputs.container.volume_mounts.iter().flatten().collect();
-    volume_mounts.sort_by_key(|m| Path::new(&m.mount_path).components().count());
-    for vm in volume_mounts {
+    let mut volume_mounts: Vec<_> = inputs
+        .container
+        .volume_mounts
+        .iter()
+        .flatten()
+        .enumerate()
+        .collect();
+    volume_mounts.sort_by_key(|(_, m)| Path::new(&m.mount_path).components().count());
+    for (index, vm) in volume_mounts {
         let base = inputs
             .volume_sources
             .get(&vm.name)
             .with_context(|| format!("volume {} has no host path", vm.name))?;
+        // A subPath is mounted from where the caller pinned it, never by its own path.
         let source = match vm.sub_path.as_deref() {
-            Some(sub) if !sub.is_empty() => base.join(sub),
+            Some(sub) if !sub.is_empty() => inputs
+                .sub_paths
+                .source(index)
+                .with_context(|| format!("subPath {sub:?} of volume {} was not opened", vm.name))?,
             _ => base.clone(),
         };
         let options: &[&str] = if vm.read_only == Some(true) {

@@ -60,6 +60,15 @@ impl PodPaths {
             .join("kubernetes.io~empty-dir")
             .join(volume)
     }
+    /// Where a container's subPath is pinned, as kubelet's
+    /// `pods/<uid>/volume-subpaths/<volume>/<container>/<index>`.
+    pub fn volume_subpath(&self, volume: &str, container: &str, index: usize) -> PathBuf {
+        self.lib
+            .join("volume-subpaths")
+            .join(volume)
+            .join(container)
+            .join(index.to_string())
+    }
     /// A container's writable overlay layer (upper and work dirs).
     pub fn overlay(&self, container: &str) -> PathBuf {
         self.lib.join("overlay").join(container)

@@ -325,7 +325,6 @@ impl Supervisor {
     /// Volumes, the pod's /dev/shm, its /etc files.
     fn prepare_pod(&mut self) -> Result<()> {
         self.volume_sources = volumes::prepare(&self.record.pod, &self.paths)?;
-        volumes::prepare_sub_paths(&self.record.pod, &self.volume_sources)?;
         let shm = self.paths.shm();
         std::fs::create_dir_all(&shm).with_context(|| format!("create {}", shm.display()))?;
         mount(
@@ -368,6 +367,19 @@ impl Supervisor {
     /// Start slot i: its rootfs, its spec, its process.
     fn start(&mut self, i: usize) -> Result<()> {
         let name = self.slots[i].container.name.clone();
+        // subPaths first, each pinned by the descriptor opened inside its volume; one
+        // that escapes its volume leaves this container waiting, as kubelet does.
+        let sub_paths = match volumes::prepare_sub_paths(
+            &self.slots[i].container,
+            &self.volume_sources,
+            &self.paths,
+        ) {
+            Ok(held) => held,
+            Err(err) => {
+                self.config_error(i, &err);
+                return Ok(());
+            }
+        };
         if self.slots[i].started.is_some() {
             // A restart: the count goes up when the new instance starts, and the
             // instance that ended becomes the last state.
@@ -458,6 +470,7 @@ impl Supervisor {
             paths: &self.paths,
             infra_pid: infra.as_raw(),
             volume_sources: &self.volume_sources,
+            sub_paths: &sub_paths,
             user,
         })?;
         spec.save(bundle.join("config.json"))
@@ -567,6 +580,33 @@ impl Supervisor {
             infra,
             ports: &ports,
         }))
+    }
+
+    /// kubelet's CreateContainerConfigError: the container is not created, waits with
+    /// the reason, and is tried again later; the pod's other containers go on.
+    fn config_error(&mut self, i: usize, err: &anyhow::Error) {
+        let message = format!("{err:#}");
+        events::record(
+            &self.paths,
+            "Warning",
+            "Failed",
+            format!("Error: {message}"),
+        );
+        let st = self.status_mut(i);
+        let before = std::mem::replace(
+            &mut st.state,
+            ContainerState::Waiting {
+                reason: "CreateContainerConfigError".into(),
+                message,
+            },
+        );
+        if let ContainerState::Terminated { .. } = before {
+            st.last_state = Some(before);
+        }
+        st.ready = false;
+        // kubelet retries it on its next sync; never a busy loop, whatever the back-off.
+        let retry = self.backoff.base.max(Duration::from_secs(1));
+        self.slots[i].restart_at = Some(Instant::now() + retry);
     }
 
     /// Start slot i after the pod is up: a failure is the container's state, not ours.

@@ -3,10 +3,13 @@
 //! then gets them as bind mounts (see `container_spec`).
 
 use super::paths::PodPaths;
-use crate::narration::step;
+use crate::narration::{self, step};
+use crate::runtime::safe_path;
 use anyhow::{bail, Context, Result};
-use k8s_openapi::api::core::v1::{Pod, Volume};
+use k8s_openapi::api::core::v1::{Container, Pod, Volume};
+use nix::sys::stat::{Mode, SFlag};
 use std::collections::BTreeMap;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -137,36 +140,98 @@ pub fn prepare(pod: &Pod, paths: &PodPaths) -> Result<BTreeMap<String, PathBuf>>
     Ok(sources)
 }
 
-/// Make a container's `subPath` directories exist inside their volumes (kubelet does).
-pub fn prepare_sub_paths(pod: &Pod, sources: &BTreeMap<String, PathBuf>) -> Result<()> {
-    let spec = pod.spec.as_ref();
-    let containers = spec
-        .map(|s| {
-            s.init_containers
-                .iter()
-                .flatten()
-                .chain(s.containers.iter())
-        })
-        .into_iter()
-        .flatten();
-    for c in containers {
-        for vm in c.volume_mounts.iter().flatten() {
-            let Some(sub) = vm.sub_path.as_deref().filter(|s| !s.is_empty()) else {
-                continue;
-            };
-            let Some(base) = sources.get(&vm.name) else {
-                continue;
-            };
-            let dir = base.join(sub);
-            if !dir.exists() {
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o755)
-                    .create(&dir)
-                    .with_context(|| format!("create subPath {} of volume {}", sub, vm.name))?;
-            }
-        }
+/// A container's subPaths, as kubelet prepares them: each opened inside its volume
+/// without following a symlink, then that very descriptor bind-mounted (through
+/// `/proc/self/fd/N`) onto a path of the pod's own
+/// (`volume-subpaths/<volume>/<container>/<index>`). The container's runtime binds that
+/// path; it cannot be swapped, for no container can reach it, and the mount pins the
+/// directory checked here. (The descriptor itself cannot be the runtime's source: the
+/// container's new mount namespace refuses to bind a mount of ours, EINVAL.)
+#[derive(Default)]
+pub struct SubPaths {
+    /// Index in the container's `volumeMounts` → the pinned subPath.
+    bound: BTreeMap<usize, PathBuf>,
+}
+
+impl SubPaths {
+    /// The mount source for volumeMount `index`, if it has a subPath.
+    pub fn source(&self, index: usize) -> Option<PathBuf> {
+        self.bound.get(&index).cloned()
     }
+}
+
+/// Prepare every subPath of `container` (creating missing directories, refusing any
+/// symlink on the way). The error is kubelet's `CreateContainerConfigError` message,
+/// naming the volumeMount, the container and the subPath, never what a symlink
+/// pointed to on the host.
+pub fn prepare_sub_paths(
+    container: &Container,
+    sources: &BTreeMap<String, PathBuf>,
+    paths: &PodPaths,
+) -> Result<SubPaths> {
+    let mut bound = BTreeMap::new();
+    for (index, vm) in container.volume_mounts.iter().flatten().enumerate() {
+        let Some(sub) = vm.sub_path.as_deref().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let refused = || {
+            format!(
+                "failed to prepare subPath for volumeMount {:?} of container {:?}: subPath {sub:?}",
+                vm.name, container.name
+            )
+        };
+        let base = sources
+            .get(&vm.name)
+            .with_context(|| format!("volume {} has no host path", vm.name))
+            .with_context(refused)?;
+        // kubelet creates missing subPath directories with the volume root's mode.
+        let mode = std::fs::metadata(base)
+            .map(|m| Mode::from_bits_truncate(m.permissions().mode() & 0o7777))
+            .with_context(|| format!("stat the volume {}", vm.name))
+            .with_context(refused)?;
+        narration::set_actor(&container.name);
+        let pinned = safe_path::open_beneath(base, Path::new(sub), mode).and_then(|fd| {
+            let target = paths.volume_subpath(&vm.name, &container.name, index);
+            bind_pinned(&fd, &target)?;
+            Ok(target)
+        });
+        narration::set_actor("pod");
+        bound.insert(index, pinned.with_context(refused)?);
+    }
+    Ok(SubPaths { bound })
+}
+
+/// Bind the opened subPath `fd` onto `target`, a mount point of the pod's own.
+fn bind_pinned(fd: &OwnedFd, target: &Path) -> Result<()> {
+    // A restart pins the subPath again: drop the previous pin. The mount point is ours
+    // (never inside a volume), so removing it when empty is safe.
+    let _ = nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH);
+    let _ = std::fs::remove_file(target).or_else(|_| std::fs::remove_dir(target));
+    let parent = target.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(parent).with_context(|| format!("create {}", parent.display()))?;
+    // A bind needs a mount point of the same kind: a directory for a directory.
+    let is_dir = nix::sys::stat::fstat(fd)
+        .map(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR)
+        .context("fstat the opened subPath")?;
+    if is_dir {
+        std::fs::create_dir(target)
+    } else {
+        std::fs::File::create(target).map(drop)
+    }
+    .with_context(|| format!("create the mount point {}", target.display()))?;
+    let source = safe_path::fd_path(fd);
+    nix::mount::mount(
+        Some(&source),
+        target,
+        None::<&str>,
+        nix::mount::MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .with_context(|| format!("mount --bind {} {}", source.display(), target.display()))?;
+    step(
+        format!("mount --bind {} {}", source.display(), target.display()),
+        "the subPath pinned by its descriptor, at a path no container can swap",
+    );
     Ok(())
 }
 

@@ -123,6 +123,9 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
         Kind::Directory
     };
     let target = safe_path::open_or_create(root_fd, dest, kind).map_err(unresolved(what()))?;
+    if opts.is_bind() {
+        refuse_kernel_fs_target(root_fd, &target, dest).map_err(unresolved(what()))?;
+    }
     let target_path = safe_path::fd_path(&target);
 
     if opts.is_bind() {
@@ -171,6 +174,38 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
                 "the propagation the mount asks for",
             )
             .map_err(refused(what()))?;
+    }
+    Ok(())
+}
+
+/// The target, resolved inside the rootfs, must not be on the container's procfs or
+/// sysfs (mounted before the volumes), nor the rootfs itself: a volume there would
+/// replace the kernel's files with the volume's, and the masked paths would find
+/// nothing to mask. A mountPath that passed validation can still get there through a
+/// symlink another container left in a volume. runc refuses the same.
+fn refuse_kernel_fs_target(root_fd: &OwnedFd, target: &OwnedFd, dest: &Path) -> anyhow::Result<()> {
+    use anyhow::{bail, Context};
+    let fs = nix::sys::statfs::fstatfs(target).context("fstatfs the mount target")?;
+    for (magic, dir) in [
+        (nix::sys::statfs::PROC_SUPER_MAGIC, "/proc"),
+        (nix::sys::statfs::SYSFS_MAGIC, "/sys"),
+    ] {
+        if fs.filesystem_type() == magic {
+            bail!(
+                "{} cannot be mounted because it is inside {dir}",
+                dest.display()
+            );
+        }
+    }
+    let (t, r) = (
+        nix::sys::stat::fstat(target).context("fstat the mount target")?,
+        nix::sys::stat::fstat(root_fd).context("fstat the rootfs")?,
+    );
+    if (t.st_dev, t.st_ino) == (r.st_dev, r.st_ino) {
+        bail!(
+            "{} cannot be mounted because it is the container's / (it would cover /proc and /sys)",
+            dest.display()
+        );
     }
     Ok(())
 }
@@ -310,8 +345,16 @@ fn pivot_root(rootfs: &Path) -> Result<()> {
 
 /// Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.
 fn mask_path(path: &Path) -> Result<()> {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Ok(()); // nothing to hide
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        // This kernel has no such file: nothing to hide (runc skips it too).
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => {
+            return Err(MountError::Target {
+                what: format!("mask {}", path.display()),
+                message: err.to_string(),
+            })
+        }
     };
     let why = "kernel details a container must not read";
     if meta.is_dir() {
@@ -327,8 +370,15 @@ fn mask_path(path: &Path) -> Result<()> {
 
 /// Bind a path onto itself and remount it read-only.
 fn readonly_path(path: &Path) -> Result<()> {
-    if !path.exists() {
-        return Ok(());
+    match std::fs::metadata(path) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => {
+            return Err(MountError::Target {
+                what: format!("make {} read-only", path.display()),
+                message: err.to_string(),
+            })
+        }
     }
     kernel()
         .mount(

@@ -361,6 +361,8 @@ fn validate_volume_mounts(
             ));
         } else if !mount_paths.insert(mount.mount_path.trim_end_matches('/').to_string()) {
             errors.push(invalid(&target_path, &mount.mount_path, "must be unique"));
+        } else if let Some(why) = covers_kernel_files(&mount.mount_path) {
+            errors.push(invalid(&target_path, &mount.mount_path, &why));
         }
         if let Some(sub_path) = mount.sub_path.as_deref() {
             let sub_path_path = format!("{mount_path}.subPath");
@@ -370,5 +372,66 @@ fn validate_volume_mounts(
                 errors.push(invalid(&sub_path_path, sub_path, "must not contain '..'"));
             }
         }
+    }
+}
+
+/// A volume on or inside /proc or /sys would replace the container's procfs or sysfs
+/// (and the masked paths with it); runc refuses such a mount ("cannot be mounted
+/// because it is inside /proc"), so minipod refuses the manifest before creating
+/// anything. Kubernetes itself accepts it and lets the runtime fail.
+fn covers_kernel_files(mount_path: &str) -> Option<String> {
+    let clean = clean_path(mount_path);
+    if clean == "/" {
+        return Some(format!(
+            "{clean:?} covers /proc and /sys: a volume may not replace the container's root"
+        ));
+    }
+    ["/proc", "/sys"]
+        .into_iter()
+        .find(|dir| clean == *dir || clean.starts_with(&format!("{dir}/")))
+        .map(|dir| {
+            format!(
+                "{clean:?} is inside {dir}: a volume may not cover the kernel's files there (runc: cannot be mounted because it is inside {dir})"
+            )
+        })
+}
+
+/// An absolute path cleaned as Go's `path.Clean` does: no `.`, `..` or empty parts.
+fn clean_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+#[cfg(test)]
+mod kernel_file_tests {
+    use super::*;
+
+    #[test]
+    fn proc_and_sys_are_refused_after_cleaning() {
+        for (path, refused) in [
+            ("/proc", true),
+            ("/proc/", true),
+            ("//proc/sys", true),
+            ("/tmp/../sys/fs", true),
+            ("/./sys", true),
+            ("/", true),
+            ("/a/..", true),
+            ("/procfs", false),
+            ("/system", false),
+            ("/data/proc", false),
+            ("/var/log/nginx", false),
+        ] {
+            assert_eq!(covers_kernel_files(path).is_some(), refused, "{path}");
+        }
+        assert_eq!(clean_path("//tmp/../sys/./fs/"), "/sys/fs");
     }
 }
