@@ -459,6 +459,7 @@ impl Supervisor {
             infra_pid: infra.as_raw(),
             volume_sources: &self.volume_sources,
             user,
+            seccomp: super::seccomp::choose_for(&self.record, &self.slots[i].container),
         })?;
         spec.save(bundle.join("config.json"))
             .with_context(|| format!("write {}", bundle.join("config.json").display()))?;

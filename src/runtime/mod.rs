@@ -18,6 +18,7 @@ mod mount_options;
 pub mod namespaces;
 pub mod process;
 mod rootfs;
+pub mod seccomp;
 pub mod safe_path;
 
 use crate::narration::{self, step};
@@ -170,7 +171,17 @@ fn init(
             "the container's own UTS namespace",
         );
     }
+    // Installing a seccomp filter needs no_new_privs or CAP_SYS_ADMIN: without
+    // no_new_privs, load it while we still hold every capability; with it, last.
+    let filter = seccomp::from_spec(spec)?;
+    let no_new_privs = process.no_new_privileges() == Some(true);
+    if let Some(f) = filter.as_ref().filter(|_| !no_new_privs) {
+        f.load()?;
+    }
     process::set_user_and_capabilities(process)?;
+    if let Some(f) = filter.as_ref().filter(|_| no_new_privs) {
+        f.load()?;
+    }
     process::enter_cwd(process.cwd())?;
     process::close_fds_on_exec()?;
     let env = process.env().clone().unwrap_or_default();
