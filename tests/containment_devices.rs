@@ -87,9 +87,7 @@ spec:
         );
     }
     // The harmless devices still work, whatever node they are opened through.
-    for dev in [
-        "null", "zero", "full", "random", "urandom", "ptmx", "null2",
-    ] {
+    for dev in ["null", "zero", "full", "random", "urandom", "ptmx", "null2"] {
         assert!(
             logs.lines().any(|l| l == format!("{dev} opened")),
             "{dev} must open, logs:\n{logs}"
@@ -126,7 +124,11 @@ spec:
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let config = env.root().join("run/pods").join(&uid).join("bundles/probe/config.json");
+    let config = env
+        .root()
+        .join("run/pods")
+        .join(&uid)
+        .join("bundles/probe/config.json");
     let spec: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&config).expect("read config.json")).unwrap();
     let rules = spec["linux"]["resources"]["devices"]

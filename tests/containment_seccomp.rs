@@ -48,10 +48,14 @@ fn pod(name: &str, pod_profile: &str, containers: &[(&str, &str, &str, &str)]) -
 
 fn logs_when_done(env: &PodEnv, pod: &str, container: &str) -> String {
     let mut logs = String::new();
-    env.wait_for(20, &format!("{pod}/{container} to finish its attempts"), || {
-        logs = env.ok(&["logs", pod, "-c", container]);
-        logs.lines().any(|l| l == "done")
-    });
+    env.wait_for(
+        20,
+        &format!("{pod}/{container} to finish its attempts"),
+        || {
+            logs = env.ok(&["logs", pod, "-c", container]);
+            logs.lines().any(|l| l == "done")
+        },
+    );
     logs
 }
 
@@ -123,11 +127,20 @@ fn unconfined_allows_what_the_default_forbids_and_containers_override_the_pod() 
     assert_eq!(line(&free, "userns"), "userns allowed", "{free}");
     assert_eq!(line(&free, "mount"), "mount allowed", "{free}");
     let held = logs_when_done(&env, "mixed", "held");
-    assert!(line(&held, "userns").contains("Operation not permitted"), "{held}");
+    assert!(
+        line(&held, "userns").contains("Operation not permitted"),
+        "{held}"
+    );
 
     let described = env.ok(&["describe", "pod", "mixed"]);
-    assert!(described.contains("Seccomp Profile:  Unconfined"), "{described}");
-    assert!(described.contains("Seccomp Profile:  RuntimeDefault"), "{described}");
+    assert!(
+        described.contains("Seccomp Profile:  Unconfined"),
+        "{described}"
+    );
+    assert!(
+        described.contains("Seccomp Profile:  RuntimeDefault"),
+        "{described}"
+    );
     let explained = env.ok(&["explain", "pod", "mixed"]);
     assert!(explained.contains("seccomp Unconfined"), "{explained}");
     assert!(explained.contains("seccomp RuntimeDefault"), "{explained}");
@@ -225,11 +238,17 @@ fn seccomp_profiles_are_validated_like_the_api_server() {
         assert!(err.contains(message), "{profile}: {err}");
     }
     // The container level is checked too, under its own path.
-    let yaml = pod("v", "", &[("c", "busybox:1.36", "{type: Localhost}", "true")]);
+    let yaml = pod(
+        "v",
+        "",
+        &[("c", "busybox:1.36", "{type: Localhost}", "true")],
+    );
     let out = env.run(&["apply", "-f", &env.manifest("v.yaml", &yaml)]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("spec.containers[0].securityContext.seccompProfile.localhostProfile: Required value"),
+        err.contains(
+            "spec.containers[0].securityContext.seccompProfile.localhostProfile: Required value"
+        ),
         "{err}"
     );
     // Other securityContext fields are still refused by name.
@@ -251,17 +270,28 @@ fn the_node_default_can_be_unconfined_like_a_stock_kubelet() {
         .env("MINIPOD_SECCOMP_DEFAULT", "Unconfined")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let logs = logs_when_done(&env, "plain", "c");
     assert_eq!(line(&logs, "userns"), "userns allowed", "{logs}");
     // describe runs without the variable and still tells what the pod got.
     let described = env.ok(&["describe", "pod", "plain"]);
-    assert!(described.contains("Seccomp Profile:  Unconfined"), "{described}");
+    assert!(
+        described.contains("Seccomp Profile:  Unconfined"),
+        "{described}"
+    );
 
     let out = Command::new(env!("CARGO_BIN_EXE_minipod"))
         .arg("--root")
         .arg(env.root())
-        .args(["apply", "-f", &env.manifest("q.yaml", &yaml.replace("plain", "other"))])
+        .args([
+            "apply",
+            "-f",
+            &env.manifest("q.yaml", &yaml.replace("plain", "other")),
+        ])
         .env_remove("MINIPOD_ROOT")
         .env("MINIPOD_SECCOMP_DEFAULT", "Sometimes")
         .output()

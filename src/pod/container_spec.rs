@@ -99,7 +99,9 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
     let seccomp = super::seccomp::profile::oci_section(&inputs.seccomp, &cap_names)
         .with_context(|| format!("container {name}: CreateContainerConfigError"))?;
     let mut resources = super::resources::of(c).to_oci().with_context(what)?;
-    resources.set_devices(Some(super::device_rules::default_rules().with_context(what)?));
+    resources.set_devices(Some(
+        super::device_rules::default_rules().with_context(what)?,
+    ));
 
     let process = ProcessBuilder::default()
         .terminal(false)

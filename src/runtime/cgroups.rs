@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 const ROOT: &str = "/sys/fs/cgroup";
 /// The v1 controllers minipod puts containers in.
-const V1_CONTROLLERS: [&str; 4] = ["memory", "cpu", "cpuacct", "pids"];
+const V1_CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuacct", "pids", "devices"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Hierarchy {
@@ -98,6 +98,9 @@ pub fn enter(path: &Path, resources: Option<&LinuxResources>) -> Result<()> {
             written.push(format!("{file}={value}"));
         }
     }
+    if let Some(rules) = resources.and_then(|r| r.devices().as_ref()) {
+        enforce_devices(&hierarchy, &dirs, rules)?;
+    }
     for dir in &dirs {
         write(dir, "cgroup.procs", "0")?;
     }
@@ -117,6 +120,27 @@ pub fn enter(path: &Path, resources: Option<&LinuxResources>) -> Result<()> {
         "the container's own cgroup: what it may use, and how the kernel counts it",
     );
     Ok(())
+}
+
+/// The device rules: the devices controller on v1, a BPF program on v2.
+fn enforce_devices(
+    hierarchy: &Hierarchy,
+    dirs: &[PathBuf],
+    rules: &[oci_spec::runtime::LinuxDeviceCgroup],
+) -> Result<()> {
+    let devices = Path::new(ROOT).join("devices");
+    match hierarchy {
+        Hierarchy::V2 => match dirs.first() {
+            Some(dir) => super::devices::attach_program(dir, rules),
+            None => anyhow::bail!("no cgroup to attach the device program to"),
+        },
+        Hierarchy::V1 => match dirs.iter().find(|d| d.starts_with(&devices)) {
+            Some(dir) => super::devices::write_v1(dir, rules),
+            None => anyhow::bail!(
+                "the spec has device rules but this host has no devices cgroup controller"
+            ),
+        },
+    }
 }
 
 /// The files and values for the spec's limits on this host.

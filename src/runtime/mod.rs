@@ -14,12 +14,13 @@
 
 pub mod cgroups;
 pub mod channel;
+pub mod devices;
 mod mount_options;
 pub mod namespaces;
 pub mod process;
 mod rootfs;
-pub mod seccomp;
 pub mod safe_path;
+pub mod seccomp;
 
 use crate::narration::{self, step};
 use anyhow::{anyhow, Context, Result};

@@ -70,7 +70,10 @@ pub enum Choice {
     RuntimeDefault,
     Unconfined,
     /// The name as written in the manifest, and the file it names.
-    Localhost { name: String, path: PathBuf },
+    Localhost {
+        name: String,
+        path: PathBuf,
+    },
 }
 
 /// Where the choice came from.
@@ -143,7 +146,12 @@ pub fn check_profiles(pod: &Pod, node: &NodeSeccomp) -> Vec<String> {
         return Vec::new();
     };
     let mut errors = Vec::new();
-    for c in spec.init_containers.iter().flatten().chain(&spec.containers) {
+    for c in spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(&spec.containers)
+    {
         if let (Choice::Localhost { path, .. }, _) = choose(pod, c, node) {
             if let Err(err) = profile::read_file(&path) {
                 errors.push(format!(
@@ -179,7 +187,10 @@ mod tests {
             ..Default::default()
         };
         let mut c = Container::default();
-        assert_eq!(choose(&pod, &c, &node), (Choice::RuntimeDefault, Source::Node));
+        assert_eq!(
+            choose(&pod, &c, &node),
+            (Choice::RuntimeDefault, Source::Node)
+        );
         pod.spec.as_mut().unwrap().security_context = Some(PodSecurityContext {
             seccomp_profile: Some(profile("Unconfined", None)),
             ..Default::default()

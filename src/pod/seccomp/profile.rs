@@ -172,7 +172,9 @@ mod tests {
         let s = to_oci(&default, &caps).unwrap();
         assert_eq!(s.default_action(), LinuxSeccompAction::ScmpActErrno);
         assert_eq!(s.default_errno_ret(), Some(1));
-        for refused in ["unshare", "mount", "keyctl", "add_key", "bpf", "setns", "ptrace"] {
+        for refused in [
+            "unshare", "mount", "keyctl", "add_key", "bpf", "setns", "ptrace",
+        ] {
             assert!(rules_for(&s, refused).is_empty(), "{refused} is allowed");
         }
         // clone only without namespace flags; clone3 answers ENOSYS.

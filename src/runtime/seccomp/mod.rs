@@ -15,7 +15,9 @@
 
 use crate::narration::step;
 use anyhow::{bail, Context, Result};
-use libseccomp::{ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall};
+use libseccomp::{
+    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
 use oci_spec::runtime::{Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, Spec};
 
 /// EPERM, the errno of an ERRNO action that names none (runc's default).
@@ -243,10 +245,21 @@ mod tests {
                     // SAFETY: unshare(CLONE_NEWUSER) is not filtered; clone is
                     // tested through the raw syscall with a null stack: ENOSYS first.
                     let clone = unsafe {
-                        libc::syscall(libc::SYS_clone, libc::CLONE_NEWUSER as libc::c_ulong, 0, 0, 0, 0)
+                        libc::syscall(
+                            libc::SYS_clone,
+                            libc::CLONE_NEWUSER as libc::c_ulong,
+                            0,
+                            0,
+                            0,
+                            0,
+                        )
                     };
                     let clone_errno = std::io::Error::last_os_error().raw_os_error();
-                    if mkdir == -1 && mkdir_errno == Some(libc::EPERM) && clone == -1 && clone_errno == Some(libc::ENOSYS) {
+                    if mkdir == -1
+                        && mkdir_errno == Some(libc::EPERM)
+                        && clone == -1
+                        && clone_errno == Some(libc::ENOSYS)
+                    {
                         0
                     } else {
                         11
