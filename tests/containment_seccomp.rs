@@ -85,6 +85,16 @@ fn runtime_default_refuses_namespaces_mount_and_keyctl() {
             "{what}: {l:?}\n{logs}"
         );
     }
+    // kubectl exec gets the container's filter too.
+    let out = env.run(&[
+        "exec", "confined", "-c", "attacks", "--", "unshare", "-U", "true",
+    ]);
+    assert!(!out.status.success(), "unshare -U worked through exec");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Operation not permitted"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let logs = logs_when_done(&env, "confined", "syscalls");
     assert_eq!(line(&logs, "keyctl"), "keyctl -1 Operation not permitted");
     // clone3 answers ENOSYS so that libc falls back to clone (which the filter checks).

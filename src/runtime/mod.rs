@@ -172,17 +172,11 @@ fn init(
             "the container's own UTS namespace",
         );
     }
-    // Installing a seccomp filter needs no_new_privs or CAP_SYS_ADMIN: without
-    // no_new_privs, load it while we still hold every capability; with it, last.
+    // The seccomp filter goes on around the drop of privileges (the kernel's order).
     let filter = seccomp::from_spec(spec)?;
-    let no_new_privs = process.no_new_privileges() == Some(true);
-    if let Some(f) = filter.as_ref().filter(|_| !no_new_privs) {
-        f.load()?;
-    }
-    process::set_user_and_capabilities(process)?;
-    if let Some(f) = filter.as_ref().filter(|_| no_new_privs) {
-        f.load()?;
-    }
+    seccomp::load_around(filter.as_ref(), process, || {
+        process::set_user_and_capabilities(process)
+    })?;
     process::enter_cwd(process.cwd())?;
     process::close_fds_on_exec()?;
     let env = process.env().clone().unwrap_or_default();

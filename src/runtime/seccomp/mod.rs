@@ -18,7 +18,10 @@ use anyhow::{bail, Context, Result};
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
-use oci_spec::runtime::{Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, Spec};
+use oci_spec::runtime::{
+    Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, Process, Spec,
+};
+use std::path::Path;
 
 /// EPERM, the errno of an ERRNO action that names none (runc's default).
 const DEFAULT_ERRNO: u32 = libc::EPERM as u32;
@@ -39,6 +42,34 @@ pub fn from_spec(spec: &Spec) -> Result<Option<Filter>> {
         Some(seccomp) => compile(seccomp).map(Some),
         None => Ok(None),
     }
+}
+
+/// The filter of the container whose OCI bundle is `bundle`, for a process exec'd
+/// into it (read before joining the container: its mount namespace hides the bundle).
+pub fn from_bundle(bundle: &Path) -> Result<Option<Filter>> {
+    let config = bundle.join("config.json");
+    let spec = Spec::load(&config).with_context(|| format!("read {}", config.display()))?;
+    from_spec(&spec)
+}
+
+/// Become the process's user with its capabilities (`become_user`), the filter loaded
+/// at the point the kernel allows: without no_new_privs installing a filter needs
+/// CAP_SYS_ADMIN, so before the capabilities go; with no_new_privs, after, as late
+/// as possible (youki's order).
+pub fn load_around(
+    filter: Option<&Filter>,
+    process: &Process,
+    become_user: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let no_new_privs = process.no_new_privileges() == Some(true);
+    if let Some(f) = filter.filter(|_| !no_new_privs) {
+        f.load()?;
+    }
+    become_user()?;
+    if let Some(f) = filter.filter(|_| no_new_privs) {
+        f.load()?;
+    }
+    Ok(())
 }
 
 pub fn compile(seccomp: &LinuxSeccomp) -> Result<Filter> {
