@@ -119,6 +119,12 @@ spec:
     );
     assert!(!host_kernel_log().contains(&format!("{marker}-exec")));
 
+    // The narration tells how the rules were put in place.
+    let steps = env.ok(&["explain", "pod", "devices", "--steps"]);
+    assert!(
+        steps.contains("devices.deny") || steps.contains("BPF_PROG_ATTACH"),
+        "{steps}"
+    );
     // The rules are in the container's spec, as runc reads them.
     let uid = env.pod_json("devices")["metadata"]["uid"]
         .as_str()

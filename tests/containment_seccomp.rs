@@ -100,6 +100,12 @@ fn runtime_default_refuses_namespaces_mount_and_keyctl() {
     // clone3 answers ENOSYS so that libc falls back to clone (which the filter checks).
     assert_eq!(line(&logs, "clone3"), "clone3 -1 Function not implemented");
 
+    // The narration tells which filter went on.
+    let steps = env.ok(&["explain", "pod", "confined", "--steps"]);
+    assert!(
+        steps.contains("seccomp filter loaded:") && steps.contains("default action ERRNO(EPERM)"),
+        "{steps}"
+    );
     // describe says which profile each container runs under, and why.
     let described = env.ok(&["describe", "pod", "confined"]);
     assert!(

@@ -146,16 +146,20 @@ impl Filter {
         self.context
             .load()
             .context("seccomp(SECCOMP_SET_MODE_FILTER): load the container's filter")?;
+        let skipped = if self.unknown > 0 {
+            format!(
+                " ({} names unknown to libseccomp here skipped)",
+                self.unknown
+            )
+        } else {
+            String::new()
+        };
         step(
             format!(
-                "seccomp filter loaded: {} rules, default action {}",
+                "seccomp filter loaded: {} rules, default action {}{skipped}",
                 self.rules, self.default_action
             ),
-            if self.unknown > 0 {
-                "what the container may ask of the kernel (names this kernel lacks skipped)"
-            } else {
-                "what the container may ask of the kernel: the rest fails"
-            },
+            "what the container may ask of the kernel: every other call fails",
         );
         Ok(())
     }
