@@ -166,7 +166,7 @@ fn unconfined_allows_what_the_default_forbids_and_containers_override_the_pod() 
     let row = |name: &str| {
         security
             .lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
             .unwrap_or_default()
             .to_string()
     };

@@ -175,7 +175,10 @@ fn print_security(pod: &StoredPod, status: &PodStatus) {
             },
         ]);
     }
-    print_columns(&table);
+    // Indented under its heading (the namespace table's rows start with the names).
+    for line in super::get::format_columns(&table, 3, 2) {
+        println!("{line}");
+    }
 }
 
 fn print_namespaces(pod: &StoredPod, status: &PodStatus) -> Result<()> {
