@@ -150,14 +150,10 @@ spec:
         && r["access"] == "rwm"));
 }
 
-/// On a cgroup v1 (or hybrid) host the devices controller holds the list.
+/// On a cgroup v1 (or hybrid) host the devices controller holds the list; on a pure
+/// v2 host a device program is attached to the container's cgroup.
 #[test]
-fn the_devices_cgroup_lists_exactly_the_default_rules() {
-    if !std::path::Path::new("/sys/fs/cgroup/devices").is_dir() {
-        // A pure cgroup v2 host: the BPF program is tested in the runtime's unit tests.
-        assert!(std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists());
-        return;
-    }
+fn the_container_cgroup_holds_exactly_the_default_rules() {
     let env = PodEnv::new("devlist");
     let yaml = r#"
 apiVersion: v1
@@ -174,6 +170,12 @@ spec:
         .as_str()
         .unwrap_or_default()
         .to_string();
+    if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        let steps = env.ok(&["explain", "pod", "devlist", "--steps"]);
+        let attach = format!("BPF_PROG_ATTACH, /sys/fs/cgroup/minipod/pod{uid}/c)");
+        assert!(steps.contains(&attach), "{steps}");
+        return;
+    }
     let list = std::fs::read_to_string(format!(
         "/sys/fs/cgroup/devices/minipod/pod{uid}/c/devices.list"
     ))
