@@ -109,7 +109,7 @@ fn runtime_default_refuses_namespaces_mount_and_keyctl() {
     // describe says which profile each container runs under, and why.
     let described = env.ok(&["describe", "pod", "confined"]);
     assert!(
-        described.contains("Seccomp Profile:  RuntimeDefault"),
+        described.contains("SeccompProfile: RuntimeDefault"),
         "{described}"
     );
     // The filter is in the container's spec, compiled from the default profile.
@@ -150,11 +150,11 @@ fn unconfined_allows_what_the_default_forbids_and_containers_override_the_pod() 
 
     let described = env.ok(&["describe", "pod", "mixed"]);
     assert!(
-        described.contains("Seccomp Profile:  Unconfined"),
+        described.contains("SeccompProfile: Unconfined"),
         "{described}"
     );
     assert!(
-        described.contains("Seccomp Profile:  RuntimeDefault"),
+        described.contains("SeccompProfile: RuntimeDefault"),
         "{described}"
     );
     let explained = env.ok(&["explain", "pod", "mixed"]);
@@ -221,7 +221,7 @@ sleep 3600
     assert_eq!(line(&logs, "touch"), "touch allowed", "{logs}");
     let described = env.ok(&["describe", "pod", "local"]);
     assert!(
-        described.contains("Seccomp Profile:  Localhost (profiles/deny-mkdir.json)"),
+        described.contains("SeccompProfile: Localhost (profiles/deny-mkdir.json)"),
         "{described}"
     );
 
@@ -315,7 +315,7 @@ fn the_node_default_can_be_unconfined_like_a_stock_kubelet() {
     // describe runs without the variable and still tells what the pod got.
     let described = env.ok(&["describe", "pod", "plain"]);
     assert!(
-        described.contains("Seccomp Profile:  Unconfined"),
+        described.contains("SeccompProfile: Unconfined"),
         "{described}"
     );
 

@@ -282,7 +282,7 @@ fn container(out: &mut String, c: &Container, st: Option<&ContainerStatus>, secc
             field(out, "Restart Count", "0");
         }
     }
-    let _ = writeln!(out, "    Seccomp Profile:  {seccomp}");
+    field(out, "SeccompProfile", seccomp);
     if let Some(res) = &c.resources {
         for (title, map) in [("Limits", &res.limits), ("Requests", &res.requests)] {
             if let Some(map) = map.as_ref().filter(|m| !m.is_empty()) {
