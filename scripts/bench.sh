@@ -256,6 +256,12 @@ eval "$PRUNE"
 row "1. sidecar pod: apply (until both run)" ms "$(ms mp-apply)" "podman kube play" "$(ms pm-play)"
 row "1. sidecar pod: delete (force, grace 0)" ms "$(ms mp-delete)" "podman pod rm -f -t 0" "$(ms pm-down)"
 row "1. sidecar pod: apply + delete" ms "$(ms mp-cycle)" "kube play + pod rm -f -t 0" "$(ms pm-cycle)"
+# What seccomp costs at start: the same apply with no filter (a stock kubelet's default).
+hf mp-apply-unconfined --prepare "$MPDEL sidecar-pod --grace-period=0 --force >/dev/null 2>&1; true" \
+    "MINIPOD_SECCOMP_DEFAULT=Unconfined $M --root $MROOT apply -f $SIDECAR"
+mp delete pod sidecar-pod --grace-period=0 --force >/dev/null 2>&1
+row "1. sidecar pod: apply, seccomp RuntimeDefault (peer: minipod Unconfined)" ms "$(ms mp-apply)" \
+    "minipod, MINIPOD_SECCOMP_DEFAULT=Unconfined" "$(ms mp-apply-unconfined)"
 
 # ------------------------------------------------------------------ 2. one short container
 msg "2. one short container: /bin/true"

@@ -12,6 +12,11 @@ if ! command -v cargo >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cargo
 fi
+# libseccomp compiles the containers' seccomp filters.
+if ! [ -e /usr/include/seccomp.h ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp-dev
+fi
 
 show() { printf '\n$ %s\n' "$*"; "$@"; }
 

@@ -15,6 +15,12 @@ if ! command -v rsvg-convert >/dev/null; then
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q librsvg2-bin
 fi
 
+# libseccomp compiles the containers' seccomp filters (crate libseccomp links it).
+if ! [ -e /usr/include/seccomp.h ]; then
+    echo "== installing libseccomp-dev"
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libseccomp-dev
+fi
+
 echo "== format and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -37,6 +37,8 @@ const POD_FIELDS: &[&str] = &[
     "spec.volumes[].emptyDir.sizeLimit",
     "spec.volumes[].hostPath.path",
     "spec.volumes[].hostPath.type",
+    "spec.securityContext.seccompProfile.type",
+    "spec.securityContext.seccompProfile.localhostProfile",
 ];
 
 /// Supported fields of every container, under `spec.containers[]` and
@@ -78,6 +80,8 @@ const CONTAINER_FIELDS: &[&str] = &[
     "startupProbe.*",
     "lifecycle.postStart.*",
     "lifecycle.preStop.*",
+    "securityContext.seccompProfile.type",
+    "securityContext.seccompProfile.localhostProfile",
 ];
 
 /// The handlers probes and hooks share: a command, an HTTP GET.

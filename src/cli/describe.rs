@@ -151,13 +151,13 @@ pub fn describe(p: &StoredPod) -> String {
                 .init_container_statuses
                 .iter()
                 .find(|s| s.name == c.name);
-            container(&mut out, c, st);
+            container(&mut out, c, st, &seccomp_line(p, c));
         }
     }
     out.push_str("Containers:\n");
     for c in &spec.containers {
         let st = status.container_statuses.iter().find(|s| s.name == c.name);
-        container(&mut out, c, st);
+        container(&mut out, c, st, &seccomp_line(p, c));
     }
 
     out.push_str("Conditions:\n");
@@ -213,7 +213,17 @@ fn pod_status_word(status: &PodStatus) -> String {
     status.phase.clone()
 }
 
-fn container(out: &mut String, c: &Container, st: Option<&ContainerStatus>) {
+/// The container's seccomp profile, and `(node default)` when the manifest named none.
+fn seccomp_line(p: &StoredPod, c: &Container) -> String {
+    use crate::pod::seccomp::{choose, Source};
+    let (choice, source) = choose(&p.record.pod, c, &p.record.seccomp);
+    match source {
+        Source::Node => format!("{choice} (node default)"),
+        Source::Pod | Source::Container => choice.to_string(),
+    }
+}
+
+fn container(out: &mut String, c: &Container, st: Option<&ContainerStatus>, seccomp: &str) {
     let _ = writeln!(out, "  {}:", c.name);
     let field = |out: &mut String, key: &str, value: &str| {
         let line = format!("    {:<16}{value}", format!("{key}:"));
@@ -272,6 +282,7 @@ fn container(out: &mut String, c: &Container, st: Option<&ContainerStatus>) {
             field(out, "Restart Count", "0");
         }
     }
+    field(out, "SeccompProfile", seccomp);
     if let Some(res) = &c.resources {
         for (title, map) in [("Limits", &res.limits), ("Requests", &res.requests)] {
             if let Some(map) = map.as_ref().filter(|m| !m.is_empty()) {

@@ -5,7 +5,8 @@
 use super::get::{print_columns, truthful_status};
 use super::Context;
 use crate::cli::views::{
-    members, namespace_table, picture, picture_svg, picture_text, procfs, volume_table,
+    members, namespace_table, picture, picture_svg, picture_text, procfs, security_table,
+    volume_table,
 };
 use crate::narration::Step;
 use crate::pod::record::{self, StoredPod};
@@ -108,6 +109,7 @@ fn print_tables(pod: &StoredPod, status: &PodStatus) -> Result<()> {
         Some(sentence) => println!("{sentence}"),
         None => print_namespaces(pod, status)?,
     }
+    print_security(pod, status);
     let volumes = volume_table::volumes(pod);
     if volumes.is_empty() {
         return Ok(());
@@ -145,6 +147,38 @@ fn print_tables(pod: &StoredPod, status: &PodStatus) -> Result<()> {
     }
     print_columns(&rows);
     Ok(())
+}
+
+/// Per container: its seccomp profile and capabilities, as the kernel holds them.
+fn print_security(pod: &StoredPod, status: &PodStatus) {
+    let rows = security_table::rows(pod, status);
+    if rows.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "What each container may ask of the kernel (Seccomp and CapEff in /proc/<pid>/status)"
+    );
+    let mut table = vec![["CONTAINER", "PID", "SECCOMP", "KERNEL", "CAPABILITIES"]
+        .map(String::from)
+        .to_vec()];
+    for r in &rows {
+        table.push(vec![
+            r.container.clone(),
+            r.pid.map_or("-".into(), |p| p.to_string()),
+            r.seccomp_profile.clone(),
+            r.seccomp_mode.clone(),
+            if r.capabilities.is_empty() {
+                "-".into()
+            } else {
+                r.capabilities.join(",")
+            },
+        ]);
+    }
+    // Indented under its heading (the namespace table's rows start with the names).
+    for line in super::get::format_columns(&table, 3, 2) {
+        println!("{line}");
+    }
 }
 
 fn print_namespaces(pod: &StoredPod, status: &PodStatus) -> Result<()> {
@@ -205,6 +239,7 @@ fn print_json(pod: &StoredPod, status: &PodStatus) -> Result<()> {
         "message": status.message,
         "namespaces": namespaces,
         "volumes": volume_table::volumes(pod),
+        "security": security_table::rows(pod, status),
     });
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())

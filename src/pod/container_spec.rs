@@ -80,6 +80,8 @@ pub struct SpecInputs<'a> {
     /// The container's subPaths, pinned by the caller (see `volumes`).
     pub sub_paths: &'a super::volumes::SubPaths,
     pub user: ResolvedUser,
+    /// The container's seccomp profile, as the pod and the node chose it.
+    pub seccomp: super::seccomp::Choice,
 }
 
 pub fn build(inputs: &SpecInputs) -> Result<Spec> {
@@ -95,6 +97,13 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
         .unwrap_or_else(|| "/".to_string());
     let caps: HashSet<Capability> = DEFAULT_CAPABILITIES.into_iter().collect();
     let what = || format!("build the OCI spec of container {name}");
+    let cap_names: Vec<String> = caps.iter().map(|c| format!("CAP_{c}")).collect();
+    let seccomp = super::seccomp::profile::oci_section(&inputs.seccomp, &cap_names)
+        .with_context(|| format!("container {name}: CreateContainerConfigError"))?;
+    let mut resources = super::resources::of(c).to_oci().with_context(what)?;
+    resources.set_devices(Some(
+        super::device_rules::default_rules().with_context(what)?,
+    ));
 
     let process = ProcessBuilder::default()
         .terminal(false)
@@ -126,7 +135,7 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
     let uid = inputs.pod.metadata.uid.as_deref().unwrap_or_default();
     let linux = LinuxBuilder::default()
         .cgroups_path(super::resources::pod_cgroup(uid).join(name))
-        .resources(super::resources::of(c).to_oci().with_context(what)?)
+        .resources(resources)
         .namespaces(namespaces(inputs).with_context(what)?)
         .devices(devices().with_context(what)?)
         .masked_paths(
@@ -144,6 +153,8 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
         .build()
         .with_context(what)?;
 
+    let mut linux = linux;
+    linux.set_seccomp(seccomp);
     let mut spec = SpecBuilder::default()
         .version("1.0.2")
         .root(

@@ -22,6 +22,7 @@ use std::path::Path;
 pub struct Plan {
     pub pod: Pod,
     pub images: BTreeMap<String, ImageUse>,
+    pub seccomp: super::seccomp::NodeSeccomp,
 }
 
 /// Check what `apply` needs from the host: every image in the store, every hostPath
@@ -38,10 +39,21 @@ pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<Stri
     for e in crate::net::port_forward::check_host_ports(pod) {
         errors.push(format!("{origin}: pod \"{name}\": {e}"));
     }
+    let seccomp = match super::seccomp::NodeSeccomp::new(state) {
+        Ok(node) => node,
+        Err(err) => {
+            errors.push(format!("{origin}: {err:#}"));
+            Default::default()
+        }
+    };
+    for e in super::seccomp::check_profiles(pod, &seccomp) {
+        errors.push(format!("{origin}: pod \"{name}\": {e}"));
+    }
     if errors.is_empty() {
         Ok(Plan {
             pod: pod.clone(),
             images,
+            seccomp,
         })
     } else {
         Err(errors)
@@ -117,6 +129,7 @@ pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> 
     let record = PodRecord {
         pod,
         images: plan.images,
+        seccomp: plan.seccomp,
     };
     let paths = record.paths(state);
     let result = (|| {

@@ -184,6 +184,7 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> 
         );
     };
     let (proc_spec, cgroup) = container_process(&pod.paths.bundle(container))?;
+    let seccomp = runtime::seccomp::from_bundle(&pod.paths.bundle(container))?;
 
     let opened = open_namespaces(Pid::from_raw(process.pid))?;
     if !process.is_alive() {
@@ -213,7 +214,9 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> 
                     pty::unblock_signals();
                     pty::become_controlling_terminal(&pty.slave)?;
                 }
-                runtime::process::set_user_and_capabilities(&proc_spec)?;
+                runtime::seccomp::load_around(seccomp.as_ref(), &proc_spec, || {
+                    Ok(runtime::process::set_user_and_capabilities(&proc_spec)?)
+                })?;
                 runtime::process::enter_cwd(proc_spec.cwd())?;
                 runtime::process::close_fds_on_exec()?;
                 let env = proc_spec.env().clone().unwrap_or_default();

@@ -30,6 +30,9 @@ pub struct PodRecord {
     pub pod: Pod,
     /// Container name → image.
     pub images: BTreeMap<String, ImageUse>,
+    /// The node's seccomp default and profile directory, as they were at apply time.
+    #[serde(default)]
+    pub seccomp: super::seccomp::NodeSeccomp,
 }
 
 impl PodRecord {

@@ -472,6 +472,7 @@ impl Supervisor {
             volume_sources: &self.volume_sources,
             sub_paths: &sub_paths,
             user,
+            seccomp: super::seccomp::choose_for(&self.record, &self.slots[i].container),
         })?;
         spec.save(bundle.join("config.json"))
             .with_context(|| format!("write {}", bundle.join("config.json").display()))?;

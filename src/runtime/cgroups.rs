@@ -15,7 +15,7 @@ type Result<T> = std::result::Result<T, CgroupError>;
 
 const ROOT: &str = "/sys/fs/cgroup";
 /// The v1 controllers minipod puts containers in.
-const V1_CONTROLLERS: [&str; 4] = ["memory", "cpu", "cpuacct", "pids"];
+const V1_CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuacct", "pids", "devices"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Hierarchy {
@@ -118,6 +118,9 @@ pub fn enter(path: &Path, resources: Option<&LinuxResources>) -> Result<()> {
             write(dir, file, &value, "what the container may use")?;
         }
     }
+    if let Some(rules) = resources.and_then(|r| r.devices().as_ref()) {
+        enforce_devices(&hierarchy, &dirs, rules)?;
+    }
     for dir in &dirs {
         write(
             dir,
@@ -127,6 +130,30 @@ pub fn enter(path: &Path, resources: Option<&LinuxResources>) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The device rules: the devices controller on v1, a BPF program on v2.
+fn enforce_devices(
+    hierarchy: &Hierarchy,
+    dirs: &[PathBuf],
+    rules: &[oci_spec::runtime::LinuxDeviceCgroup],
+) -> Result<()> {
+    let devices = Path::new(ROOT).join("devices");
+    let in_force = match hierarchy {
+        Hierarchy::V2 => match dirs.first() {
+            Some(dir) => super::devices::attach_program(dir, rules),
+            None => Err(anyhow::anyhow!("no cgroup to attach the device program to")),
+        },
+        Hierarchy::V1 => match dirs.iter().find(|d| d.starts_with(&devices)) {
+            Some(dir) => super::devices::write_v1(dir, rules),
+            None => Err(anyhow::anyhow!(
+                "the spec has device rules but this host has no devices cgroup controller"
+            )),
+        },
+    };
+    in_force.map_err(|err| CgroupError::Devices {
+        message: format!("{err:#}"),
+    })
 }
 
 /// The files and values for the spec's limits on this host.

@@ -125,6 +125,9 @@ pub enum CgroupError {
     },
     #[error("no {controller} cgroup controller on this host")]
     NoController { controller: String },
+    /// The device rules could not be put in force (v1 files, or the v2 BPF program).
+    #[error("device rules: {message}")]
+    Devices { message: String },
 }
 
 /// Everything that can stop a container before its program runs.

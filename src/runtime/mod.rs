@@ -14,6 +14,7 @@
 
 pub mod cgroups;
 pub mod channel;
+pub mod devices;
 pub mod error;
 pub mod kernel;
 mod mount_options;
@@ -21,6 +22,7 @@ pub mod namespaces;
 pub mod process;
 mod rootfs;
 pub mod safe_path;
+pub mod seccomp;
 
 pub use error::Error;
 
@@ -188,7 +190,11 @@ fn build(
             .sethostname(hostname, "the container's own UTS namespace")
             .map_err(refused(format!("sethostname {hostname}")))?;
     }
-    process::set_user_and_capabilities(process)?;
+    // The seccomp filter goes on around the drop of privileges (the kernel's order).
+    let filter = seccomp::from_spec(spec)?;
+    seccomp::load_around(filter.as_ref(), process, || {
+        Ok(process::set_user_and_capabilities(process)?)
+    })?;
     process::enter_cwd(process.cwd())?;
     process::close_fds_on_exec()?;
     let env = process.env().clone().unwrap_or_default();

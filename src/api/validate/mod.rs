@@ -7,6 +7,7 @@ pub mod image_ref;
 mod metadata;
 mod names;
 mod pod_spec;
+mod seccomp;
 mod volumes;
 
 pub use field_error::FieldError;
@@ -22,6 +23,7 @@ pub fn validate_pod(pod: &Pod) -> Vec<FieldError> {
                 volumes::validate_volumes(spec.volumes.as_deref().unwrap_or(&[]), &mut errors);
             containers::validate_containers(spec, &volume_names, &mut errors);
             pod_spec::validate_pod_fields(spec, &mut errors);
+            seccomp::validate_seccomp(spec, &mut errors);
         }
         None => errors.push(field_error::required("spec", "")),
     }

@@ -4,7 +4,8 @@
 //!
 //! - `procfs`: the few `/proc/PID/*` fields the views need.
 //! - `members`: the pod's processes: infra, each container's PID 1, running `exec`s.
-//! - `namespace_table`, `volume_table`, `process_tree`: what `explain` and `top` print.
+//! - `namespace_table`, `volume_table`, `security_table`, `process_tree`: what `explain`
+//!   and `top` print.
 //! - `picture`, `picture_svg`, `picture_text`: the pod drawn, as SVG or box-drawing text.
 
 pub mod members;
@@ -14,4 +15,5 @@ pub mod picture_svg;
 pub mod picture_text;
 pub mod process_tree;
 pub mod procfs;
+pub mod security_table;
 pub mod volume_table;
