@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The watcher, in busybox sh: every process it can see, every round. It opens each
-/// `/proc/PID/exe` (the open keeps the file, as O_PATH would), ignores its own
-/// busybox, and for anything else notes OPENED and tries to write through
+/// `/proc/PID/exe` (the open keeps the file, as O_PATH would), ignores the
+/// container's own programs, and for anything else notes OPENED and tries to write through
 /// `/proc/1/fd/3`: the reopen the attack needs. The exec'd commands run with a very
 /// long PATH, so the runtime's process searches it for a while before its `execve`:
 /// the window the attack needs is wide open if the runtime leaves one.
@@ -29,8 +29,9 @@ while :; do
     p=${e%/exe}; p=${p#/proc/}
     [ "$p" = "$$" ] && continue
     command exec 2>/dev/null 3< "$e" || continue
-    if [ /proc/$$/fd/3 -ef /proc/$$/exe ]; then exec 3<&-; continue; fi
-    echo "OPENED pid $p exe $(readlink /proc/$$/fd/3)" >> /tmp/report
+    t=$(readlink /proc/$$/fd/3)
+    case "$t" in /bin/*|/sbin/*|/usr/*) exec 3<&-; continue;; esac
+    echo "OPENED pid $p exe $t" >> /tmp/report
     ( echo pwned >> /proc/$$/fd/3 ) 2>> /tmp/report && echo "WROTE pid $p" >> /tmp/report
     exec 3<&-
   done
@@ -149,7 +150,10 @@ spec:
         !report.contains("OPENED") && !report.contains("WROTE"),
         "a process of minipod was opened from inside the container:\n{report}"
     );
-    copy.ok(&env, &["delete", "pod", "watched", "--grace-period=0", "--force"]);
+    copy.ok(
+        &env,
+        &["delete", "pod", "watched", "--grace-period=0", "--force"],
+    );
     assert_eq!(copy.sha256(), before, "the minipod binary was overwritten");
 }
 

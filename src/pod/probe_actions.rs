@@ -2,7 +2,7 @@
 //! a command inside it (`exec`), a TCP connection and an HTTP GET to it. Network
 //! actions connect inside the pod's network namespace, so `localhost` is the pod's.
 
-use super::exec::{self, ExecStdio};
+use super::exec;
 use anyhow::{bail, Context, Result};
 use k8s_openapi::api::core::v1::{ContainerPort, ExecAction, HTTPGetAction};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -34,11 +34,11 @@ pub fn run_exec(action: &ExecAction, target: &Target, timeout: Duration) -> Resu
     let argv = action.command.clone().unwrap_or_default();
     let (out_r, out_w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    let stdio = ExecStdio {
-        stdin: std::fs::File::open("/dev/null").ok().map(OwnedFd::from),
-        stdout: out_w.try_clone().ok(),
-        stderr: Some(out_w),
-    };
+    let stdio = [
+        std::fs::File::open("/dev/null").ok().map(OwnedFd::from),
+        out_w.try_clone().ok(),
+        Some(out_w),
+    ];
     let child = exec::spawn(target.pid, target.process, target.cgroup, &argv, stdio)
         .map_err(|e| format!("{e:#}"))?;
     let code = exec::wait_with_timeout(child, timeout);

@@ -4,7 +4,8 @@
 //! The processes of one `create`, named with prctl so `ps` tells the story:
 //! ```text
 //! caller (the pod supervisor)
-//!  └─ minipod-inter   joins namespaces by path, unshares the new ones, forks
+//!  └─ minipod-inter   the sealed copy of minipod (see `stage`, `sealed`), non-dumpable:
+//!      │              joins namespaces by path, unshares the new ones, forks
 //!      └─ minipod-init  PID 1 of the new PID namespace: mounts, pivot_root,
 //!                       user and capabilities, then execve → the container's program
 //! ```
@@ -14,11 +15,17 @@
 
 pub mod cgroups;
 pub mod channel;
+mod closing;
+pub mod exec;
 mod mount_options;
 pub mod namespaces;
 pub mod process;
+pub mod procfs;
 mod rootfs;
 pub mod safe_path;
+mod sealed;
+pub mod stage;
+mod terminal;
 
 use crate::narration::{self, step};
 use anyhow::{anyhow, Context, Result};
@@ -26,7 +33,7 @@ use channel::ChildMessage;
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 use oci_spec::runtime::Spec;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 /// The container's standard streams, as the supervisor opened them.
@@ -39,6 +46,41 @@ pub struct Stdio {
 /// Create and start the container described by `spec` in `bundle`; returns the host
 /// PID of its first process once `execve` succeeded, or the error that stopped it.
 pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid> {
+    let job = stage::Job::Create {
+        name: name.to_string(),
+        bundle: bundle.to_path_buf(),
+        spec: Box::new(spec.clone()),
+    };
+    let fds = [&stdio.stdin, &stdio.stdout, &stdio.stderr].map(|fd| Some(fd.as_fd()));
+    let (child, parent_end) = stage::start("minipod-inter", &job, fds)?;
+    let mut pid = None;
+    let mut error = None;
+    while let Some(message) = channel::receive(&parent_end)? {
+        match message {
+            ChildMessage::Step(s) => narration::record(s),
+            ChildMessage::Pid(p) => pid = Some(Pid::from_raw(p)),
+            ChildMessage::Error(e) => error = Some(e),
+        }
+    }
+    // The intermediate exits as soon as it has reported; reap it.
+    let _ = waitpid(child, None);
+    match (error, pid) {
+        (Some(err), Some(pid)) => {
+            // The init failed before execve and exits; reap it here.
+            let _ = waitpid(pid, None);
+            Err(anyhow!(err))
+        }
+        (Some(err), None) => Err(anyhow!(err)),
+        (None, Some(pid)) => Ok(pid),
+        (None, None) => Err(anyhow!(
+            "container {name}: the setup process exited without a word"
+        )),
+    }
+}
+
+/// The `Create` job of a stage (the sealed copy of minipod, its stdio already the
+/// container's): become the intermediate, which forks the init.
+fn create_stage(spec: &Spec, bundle: &Path, channel_end: &OwnedFd) -> Result<()> {
     let process = spec.process().as_ref().context("the spec has no process")?;
     let namespaces = spec
         .linux()
@@ -48,63 +90,9 @@ pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid>
     let plan = namespaces::plan(&namespaces)?;
     let root = spec.root().as_ref().context("the spec has no root")?;
     let rootfs = bundle.join(root.path());
-    let (parent_end, child_end) = channel::pair()?;
-
-    // SAFETY: the supervisor that calls us is single-threaded, so the child may run
-    // ordinary Rust code (no lock can be held by a thread that fork did not copy).
-    match unsafe { fork() }.context("fork the container's intermediate process")? {
-        ForkResult::Child => {
-            drop(parent_end);
-            unblock_signals();
-            forward_steps_to(&child_end, name);
-            let result = intermediate(&plan, spec.linux().as_ref(), &child_end, || {
-                init(spec, process, &rootfs, stdio).map(|_| ())
-            });
-            if let Err(err) = result {
-                channel::send(&child_end, &ChildMessage::Error(format!("{err:#}")));
-            }
-            // SAFETY: _exit ends the forked child without running the parent's atexit
-            // handlers or flushing buffers it shares with the parent.
-            unsafe { libc::_exit(1) }
-        }
-        ForkResult::Parent { child } => {
-            drop(child_end);
-            let mut pid = None;
-            let mut error = None;
-            while let Some(message) = channel::receive(&parent_end)? {
-                match message {
-                    ChildMessage::Step(s) => narration::record(s),
-                    ChildMessage::Pid(p) => pid = Some(Pid::from_raw(p)),
-                    ChildMessage::Error(e) => error = Some(e),
-                }
-            }
-            // The intermediate exits as soon as it has reported; reap it.
-            let _ = waitpid(child, None);
-            match (error, pid) {
-                (Some(err), Some(pid)) => {
-                    // The init failed before execve and exits; reap it here.
-                    let _ = waitpid(pid, None);
-                    Err(anyhow!(err))
-                }
-                (Some(err), None) => Err(anyhow!(err)),
-                (None, Some(pid)) => Ok(pid),
-                (None, None) => Err(anyhow!(
-                    "container {name}: the setup process exited without a word"
-                )),
-            }
-        }
-    }
-}
-
-/// From now on this process's narrated steps travel to the parent over the channel.
-fn forward_steps_to(channel_end: &OwnedFd, actor: &str) {
-    let fd: RawFd = channel_end.as_raw_fd();
-    narration::set_actor(actor);
-    narration::set_sink(narration::Sink::Forward(Box::new(move |s| {
-        // SAFETY: the channel's fd stays open until this process execs or exits.
-        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        channel::send(borrowed, &ChildMessage::Step(s.clone()));
-    })));
+    intermediate(&plan, spec.linux().as_ref(), channel_end, || {
+        init(spec, process, &rootfs).map(|_| ())
+    })
 }
 
 /// The intermediate: join, unshare, fork the init, report its PID, exit.
@@ -114,11 +102,9 @@ fn intermediate(
     channel_end: &OwnedFd,
     init: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
+    // This process is the sealed copy of minipod, non-dumpable since its first
+    // instruction (see `stage`): nothing in the container can open it.
     set_process_name("minipod-inter");
-    // Nothing in the container may open this process's memory or /proc/PID/exe (the
-    // minipod binary) while it is being set up (CVE-2019-5736); execve resets it.
-    // SAFETY: PR_SET_DUMPABLE takes plain integers.
-    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     namespaces::join_all(plan)?;
     // Into the container's cgroup before the cgroup namespace is made, so that the
     // container sees its own cgroup as its root.
@@ -148,20 +134,13 @@ fn intermediate(
     }
 }
 
-/// The container's first process, up to `execve`.
+/// The container's first process, up to `execve` (its stdio is already 0, 1, 2).
 fn init(
     spec: &Spec,
     process: &oci_spec::runtime::Process,
     rootfs: &Path,
-    stdio: &Stdio,
 ) -> Result<std::convert::Infallible> {
     nix::unistd::setsid().context("setsid")?;
-    for (fd, target) in [(&stdio.stdin, 0), (&stdio.stdout, 1), (&stdio.stderr, 2)] {
-        // SAFETY: dup2 onto 0, 1, 2 with a valid fd; Rust holds no handle to them.
-        if unsafe { libc::dup2(fd.as_raw_fd(), target) } < 0 {
-            return Err(std::io::Error::last_os_error()).context("dup2 the container's stdio");
-        }
-    }
     rootfs::prepare(spec, rootfs)?;
     if let Some(hostname) = spec.hostname() {
         nix::unistd::sethostname(hostname).with_context(|| format!("sethostname {hostname}"))?;
@@ -170,12 +149,8 @@ fn init(
             "the container's own UTS namespace",
         );
     }
-    process::set_user_and_capabilities(process)?;
-    process::enter_cwd(process.cwd())?;
-    process::close_fds_on_exec()?;
-    let env = process.env().clone().unwrap_or_default();
     let args = process.args().clone().unwrap_or_default();
-    process::exec(&args, &env)
+    closing::become_program(process, &args)
 }
 
 /// The PID of this process as the host sees it (read before a new /proc is mounted:
