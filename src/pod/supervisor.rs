@@ -18,7 +18,7 @@ use super::{
     volumes,
 };
 use crate::narration::{self, step};
-use crate::runtime::{self, cgroups};
+use crate::runtime::{self, cgroups, RootfsMount};
 use crate::state::paths::StateRoot;
 use crate::state::time;
 use anyhow::{Context, Result};
@@ -89,7 +89,7 @@ struct Slot {
     restart_at: Option<Instant>,
     /// Terminated and will not run again.
     done: bool,
-    rootfs_mounted: Option<PathBuf>,
+    rootfs_mounted: Option<RootfsMount>,
     /// A native sidecar: an init container with `restartPolicy: Always`.
     sidecar: bool,
     /// The running instance's process settings (for exec probes and hooks).
@@ -405,43 +405,10 @@ impl Supervisor {
         for d in [&upper, &work] {
             std::fs::create_dir_all(d).with_context(|| format!("create {}", d.display()))?;
         }
-        // overlayfs lists lower layers top first; the image lists them base first.
-        let lower: Vec<String> = image
-            .layers
-            .iter()
-            .rev()
-            .map(|l| l.display().to_string())
-            .collect();
-        let data = format!(
-            "lowerdir={},upperdir={},workdir={}",
-            lower.join(":"),
-            upper.display(),
-            work.display()
-        );
-        mount(
-            Some("overlay"),
-            &rootfs,
-            Some("overlay"),
-            MsFlags::empty(),
-            Some(data.as_str()),
-        )
-        .with_context(|| {
-            format!(
-                "mount the overlay rootfs of container {name} on {}",
-                rootfs.display()
-            )
-        })?;
-        self.slots[i].rootfs_mounted = Some(rootfs.clone());
         narration::set_actor(&name);
-        step(
-            format!(
-                "mount -t overlay ({} layers of {}) {}",
-                lower.len(),
-                image.reference,
-                rootfs.display()
-            ),
-            "the image's read-only layers under a fresh writable layer",
-        );
+        let mounted = RootfsMount::overlay(&rootfs, &image.layers, &upper, &work, &image.reference)
+            .with_context(|| format!("container {name}"))?;
+        self.slots[i].rootfs_mounted = Some(mounted);
         narration::set_actor("pod");
 
         let user = image_user::resolve(&image.user, &rootfs).with_context(|| {
@@ -1234,12 +1201,8 @@ impl Supervisor {
 
     fn unmount_rootfs(&mut self, i: usize) {
         if let Some(rootfs) = self.slots[i].rootfs_mounted.take() {
-            let _ = umount2(&rootfs, MntFlags::MNT_DETACH);
             narration::set_actor(&self.slots[i].container.name);
-            step(
-                format!("umount2({}, MNT_DETACH)", rootfs.display()),
-                "the container's overlay goes; its writable layer is removed with the pod",
-            );
+            drop(rootfs);
             narration::set_actor("pod");
         }
     }

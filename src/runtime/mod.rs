@@ -22,10 +22,12 @@ pub mod namespaces;
 pub mod process;
 pub mod procfs;
 mod rootfs;
+mod rootfs_mount;
 pub mod safe_path;
 mod sealed;
 pub mod stage;
 mod terminal;
+pub mod visit;
 
 use crate::narration::{self, step};
 use anyhow::{anyhow, Context, Result};
@@ -33,6 +35,7 @@ use channel::ChildMessage;
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 use oci_spec::runtime::Spec;
+pub use rootfs_mount::RootfsMount;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
