@@ -292,7 +292,7 @@ impl Supervisor {
             .as_ref()
             .and_then(|s| s.share_process_namespace)
             .unwrap_or(false);
-        let infra = infra::start(&hostname, share_pid, &infra::pause_program()?)?;
+        let infra = infra::start(&self.paths, &hostname, share_pid)?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
         self.host_ports =

@@ -32,6 +32,7 @@ pub mod visit;
 use crate::narration::{self, step};
 use anyhow::{anyhow, Context, Result};
 use channel::ChildMessage;
+use nix::sched::CloneFlags;
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 use oci_spec::runtime::Spec;
@@ -65,8 +66,11 @@ pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid>
             ChildMessage::Error(e) => error = Some(e),
         }
     }
-    // The intermediate exits as soon as it has reported; reap it.
-    let _ = waitpid(child, None);
+    // The intermediate exits as soon as it has reported; reap it (unless, with no
+    // PID namespace to enter, it became the container's first process itself).
+    if pid != Some(child) {
+        let _ = waitpid(child, None);
+    }
     match (error, pid) {
         (Some(err), Some(pid)) => {
             // The init failed before execve and exits; reap it here.
@@ -114,13 +118,53 @@ fn intermediate(
     if let Some(path) = linux.and_then(|l| l.cgroups_path().clone()) {
         cgroups::enter(&path, linux.and_then(|l| l.resources().as_ref()))?;
     }
-    if !plan.create.is_empty() {
-        nix::sched::unshare(plan.create)
-            .with_context(|| format!("unshare({})", namespaces::describe(plan.create)))?;
+    // The pod's namespaces first, when this container is a pod's infra: they are
+    // born here, and every container of the pod will join them.
+    let pod_level = plan.create
+        & (CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS);
+    if !pod_level.is_empty() {
+        nix::sched::unshare(pod_level)
+            .with_context(|| format!("unshare({})", namespaces::describe(pod_level)))?;
         step(
-            format!("unshare({}) + fork", namespaces::describe(plan.create)),
-            "own filesystem view and own PID 1 (a new PID namespace takes effect for children)",
+            format!("unshare({})", namespaces::describe(pod_level)),
+            "the pod's network, IPC and hostname are born here",
         );
+        if pod_level.contains(CloneFlags::CLONE_NEWNET) {
+            crate::net::loopback::bring_up()?;
+            step(
+                "ip link set lo up",
+                "a new network namespace's lo is down: localhost works once it is up",
+            );
+        }
+    }
+    // A new PID namespace, or a joined one, takes effect for children only: the
+    // container's first process is a child of this one, then.
+    let own = plan.create - pod_level;
+    let fork_needed = own.contains(CloneFlags::CLONE_NEWPID)
+        || plan
+            .join
+            .iter()
+            .any(|(typ, _)| *typ == oci_spec::runtime::LinuxNamespaceType::Pid);
+    if !own.is_empty() {
+        nix::sched::unshare(own)
+            .with_context(|| format!("unshare({})", namespaces::describe(own)))?;
+        if fork_needed {
+            step(
+                format!("unshare({}) + fork", namespaces::describe(own)),
+                "own filesystem view and own PID 1 (a new PID namespace takes effect for children)",
+            );
+        } else {
+            step(
+                format!("unshare({})", namespaces::describe(own)),
+                "a filesystem view of its own",
+            );
+        }
+    }
+    if !fork_needed {
+        // No PID namespace to enter: this process is the container's first one.
+        channel::send(channel_end, &ChildMessage::Pid(host_pid()));
+        set_process_name("minipod-init");
+        return init();
     }
     // SAFETY: this process is single-threaded (a fork of a single-threaded parent).
     match unsafe { fork() }.context("fork the container's init process")? {

@@ -2,6 +2,7 @@
 //! undone when dropped (`umount2(MNT_DETACH)`), so whoever holds it cannot forget it.
 //!
 //! - `overlay`: an image's read-only layers under a fresh writable layer.
+//! - `tmpfs`: a small empty file system, the infra's whole root.
 
 use crate::narration::step;
 use anyhow::{Context, Result};
@@ -54,6 +55,27 @@ impl RootfsMount {
             target: target.to_path_buf(),
         })
     }
+
+    /// A small empty tmpfs on `target` (`size` as tmpfs reads it: `64k`): a root that
+    /// holds only what is bound into it, and shows no host path.
+    pub fn tmpfs(target: &Path, size: &str) -> Result<RootfsMount> {
+        let data = format!("mode=0755,size={size}");
+        mount(
+            Some("minipod-root"),
+            target,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some(data.as_str()),
+        )
+        .with_context(|| format!("mount a tmpfs root on {}", target.display()))?;
+        step(
+            format!("mount -t tmpfs -o {data} minipod-root {}", target.display()),
+            "a root of its own, holding only what is bound into it",
+        );
+        Ok(RootfsMount {
+            target: target.to_path_buf(),
+        })
+    }
 }
 
 impl Drop for RootfsMount {
@@ -62,7 +84,7 @@ impl Drop for RootfsMount {
         let _ = umount2(&self.target, MntFlags::MNT_DETACH);
         step(
             format!("umount2({}, MNT_DETACH)", self.target.display()),
-            "the container's root file system goes with it",
+            "gone from this mount namespace; a container's own namespace keeps its copy while it lives",
         );
     }
 }
