@@ -23,7 +23,6 @@ use crate::state::paths::StateRoot;
 use crate::state::time;
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::Container;
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::SignalFd;
@@ -36,8 +35,6 @@ use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-const NONE: Option<&str> = None;
 
 /// What the supervisor tells the CLI that started it, once: the pod runs, or why not.
 #[derive(serde::Serialize, serde::Deserialize, Debug)]
@@ -256,14 +253,7 @@ impl Supervisor {
     fn run(&mut self) -> Result<()> {
         // SAFETY: PR_SET_CHILD_SUBREAPER takes plain integers.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
-            .context("unshare(CLONE_NEWNS) for the pod's mount namespace")?;
-        mount(NONE, "/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)
-            .context("make / rprivate in the pod's mount namespace")?;
-        step(
-            "unshare(NEWNS); mount(/, MS_REC|MS_PRIVATE)",
-            "the pod's mounts live in the supervisor's namespace and vanish with it",
-        );
+        runtime::pod_mounts::private_mount_namespace()?;
 
         let mut mask = SigSet::empty();
         for s in [
@@ -328,18 +318,14 @@ impl Supervisor {
         volumes::prepare_sub_paths(&self.record.pod, &self.volume_sources)?;
         let shm = self.paths.shm();
         std::fs::create_dir_all(&shm).with_context(|| format!("create {}", shm.display()))?;
-        mount(
-            Some("shm"),
+        runtime::pod_mounts::tmpfs(
+            "shm",
             &shm,
-            Some("tmpfs"),
-            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-            Some("mode=1777,size=65536k"),
-        )
-        .with_context(|| format!("mount the pod's shm tmpfs on {}", shm.display()))?;
-        step(
-            format!("mount -t tmpfs -o mode=1777,size=64m shm {}", shm.display()),
+            "mode=1777,size=65536k",
+            true,
+            "mode=1777,size=64m",
             "one /dev/shm for the whole pod: an IPC namespace does not cover it",
-        );
+        )?;
         etc_files::write(&self.record.pod, &self.paths)
     }
 
@@ -1223,9 +1209,8 @@ impl Supervisor {
         for i in 0..self.slots.len() {
             self.unmount_rootfs(i);
         }
-        let _ = umount2(&self.paths.shm(), MntFlags::MNT_DETACH);
-        step(
-            format!("umount2({}, MNT_DETACH)", self.paths.shm().display()),
+        runtime::pod_mounts::unmount(
+            &self.paths.shm(),
             "the pod's /dev/shm: shared memory goes with the pod",
         );
         resources::remove_pod_cgroup(self.record.uid());

@@ -19,6 +19,7 @@ mod closing;
 pub mod exec;
 mod mount_options;
 pub mod namespaces;
+pub mod pod_mounts;
 pub mod process;
 pub mod procfs;
 mod rootfs;
