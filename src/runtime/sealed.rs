@@ -19,6 +19,8 @@ use crate::narration::step;
 use anyhow::{bail, Context, Result};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::sync::OnceLock;
 
 static SEALED: OnceLock<OwnedFd> = OnceLock::new();
@@ -31,7 +33,7 @@ pub fn binary() -> Result<&'static OwnedFd> {
     let fd = match read_only_view() {
         Ok(fd) => {
             step(
-                "open_tree(/proc/self/exe, CLONE); mount_setattr(RDONLY)",
+                "open_tree(minipod's binary, CLONE); mount_setattr(RDONLY)",
                 "the sealed copy of minipod: a read-only view of its binary, in no mount table",
             );
             fd
@@ -56,9 +58,32 @@ pub fn binary() -> Result<&'static OwnedFd> {
     Ok(SEALED.get_or_init(|| high))
 }
 
-/// A detached, read-only bind mount of `/proc/self/exe`, as an `O_PATH` descriptor.
+/// A detached, read-only bind mount of this process's binary, as an `O_PATH`
+/// descriptor. `/proc/self/exe` names the binary as it was found at exec time: after
+/// an `unshare(CLONE_NEWNS)` (the supervisor's) that mount is in another namespace,
+/// which `open_tree` refuses; then the binary's path, found again in ours, if it is
+/// still the very same file.
 fn read_only_view() -> Result<OwnedFd> {
-    let path = CString::new("/proc/self/exe").context("path")?;
+    match clone_read_only(Path::new("/proc/self/exe")) {
+        Ok(fd) => Ok(fd),
+        Err(err) => {
+            let path = std::fs::read_link("/proc/self/exe").context("readlink /proc/self/exe")?;
+            let ours = std::fs::metadata("/proc/self/exe").context("stat /proc/self/exe")?;
+            let found =
+                std::fs::metadata(&path).with_context(|| format!("stat {}", path.display()))?;
+            if (ours.dev(), ours.ino()) != (found.dev(), found.ino()) {
+                return Err(err).context(format!(
+                    "{} is no longer the binary this process runs",
+                    path.display()
+                ));
+            }
+            clone_read_only(&path)
+        }
+    }
+}
+
+fn clone_read_only(binary: &Path) -> Result<OwnedFd> {
+    let path = CString::new(binary.as_os_str().as_encoded_bytes()).context("path")?;
     // SAFETY: open_tree(2) reads a NUL-terminated path and returns a new descriptor.
     let raw = unsafe {
         libc::syscall(
@@ -69,7 +94,8 @@ fn read_only_view() -> Result<OwnedFd> {
         )
     };
     if raw < 0 {
-        return Err(std::io::Error::last_os_error()).context("open_tree(/proc/self/exe)");
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("open_tree({})", binary.display()));
     }
     // SAFETY: the kernel just returned this descriptor; nothing else owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
@@ -159,4 +185,35 @@ pub fn make_non_dumpable() -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mechanism on a file nobody executes (a running binary would answer ETXTBSY
+    /// first): through the view, a write is refused; the file itself stays writable.
+    #[test]
+    fn a_read_only_view_refuses_writes() {
+        let path = std::env::temp_dir().join(format!("minipod-sealed-{}", std::process::id()));
+        std::fs::write(&path, b"binary").unwrap();
+        let view = clone_read_only(&path).expect("open_tree + mount_setattr (needs root)");
+        let reopen = format!("/proc/self/fd/{}", view.as_raw_fd());
+        let err = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&reopen)
+            .expect_err("a write through the view");
+        assert_eq!(err.raw_os_error(), Some(libc::EROFS), "{err}");
+        assert_eq!(std::fs::read(&reopen).unwrap(), b"binary");
+        assert!(std::fs::OpenOptions::new().append(true).open(&path).is_ok());
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_sealed_memfd_refuses_writes() {
+        let memfd = std::fs::File::from(sealed_memfd().unwrap());
+        use std::io::Write;
+        assert!((&memfd).write_all(b"x").is_err());
+        assert!(memfd.set_len(0).is_err());
+    }
 }
