@@ -4,7 +4,8 @@
 //! writing through `/proc/self/fd` and overwrites the host's binary.
 //!
 //! Here a container runs exactly that watcher (in busybox sh) while the test runs 100
-//! `minipod exec` calls and an exec probe fires every second. minipod must never let
+//! `minipod exec` calls, an exec probe fires every second and a postStart exec hook
+//! runs. minipod must never let
 //! a process of its own be opened from inside: the process that joins a container runs
 //! from a sealed, read-only copy of the binary and is non-dumpable before it joins.
 //! The binary under test is a copy in a temporary directory, so a successful attack
@@ -18,8 +19,9 @@ use std::process::{Command, Output};
 
 /// The watcher, in busybox sh: every process it can see, every round. It opens each
 /// `/proc/PID/exe` (the open keeps the file, as O_PATH would), ignores the
-/// container's own programs, and for anything else notes OPENED and tries to write through
-/// `/proc/1/fd/3`: the reopen the attack needs. The exec'd commands run with a very
+/// container's own programs, and for anything else notes OPENED and tries to write
+/// through `/proc/self/fd/3`: the reopen the attack needs. (No `$$` in it: Kubernetes
+/// reads `$$` in a command as an escaped `$`.) The exec'd commands run with a very
 /// long PATH, so the runtime's process searches it for a while before its `execve`:
 /// the window the attack needs is wide open if the runtime leaves one.
 const WATCHER: &str = r#"
@@ -27,12 +29,11 @@ rounds=0
 while :; do
   for e in /proc/[0-9]*/exe; do
     p=${e%/exe}; p=${p#/proc/}
-    [ "$p" = "$$" ] && continue
     command exec 2>/dev/null 3< "$e" || continue
-    t=$(readlink /proc/$$/fd/3)
+    t=$(readlink /proc/self/fd/3)
     case "$t" in /bin/*|/sbin/*|/usr/*) exec 3<&-; continue;; esac
     echo "OPENED pid $p exe $t" >> /tmp/report
-    ( echo pwned >> /proc/$$/fd/3 ) 2>> /tmp/report && echo "WROTE pid $p" >> /tmp/report
+    ( echo pwned >> /proc/self/fd/3 ) 2>> /tmp/report && echo "WROTE pid $p" >> /tmp/report
     exec 3<&-
   done
   rounds=$((rounds+1))
@@ -111,6 +112,7 @@ spec:
     command: ["sh", "-c", {script}]
     env: [{{name: PATH, value: "{}"}}]
     livenessProbe: {{exec: {{command: [sh, -c, "exit 0"]}}, periodSeconds: 1}}
+    lifecycle: {{postStart: {{exec: {{command: [sh, -c, "exit 0"]}}}}}}
 "#,
         long_path()
     );

@@ -115,9 +115,10 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> 
             // before the command can end (the stage unblocks them for itself).
             let sigfd = pty::block_signals()?;
             let started = runtime::exec::spawn(&target, argv, runtime::exec::Stdio::Pty)?;
-            let master = started
-                .pty_master
-                .context("the container's pseudo-terminal did not reach us")?;
+            let Some(master) = started.pty_master else {
+                // The runtime failed before the terminal was made, and said why.
+                return runtime::exec::wait_exit_code(started.pid);
+            };
             // Raw mode only when the caller types into the command.
             let _raw = if stdin {
                 Some(pty::RawMode::enter()?)

@@ -47,14 +47,15 @@ pub fn run_if_stage() -> Option<i32> {
     if std::env::args_os().nth(1).as_deref() != Some(std::ffi::OsStr::new(MARKER)) {
         return None;
     }
-    // Before anything else: nothing of a container may open this process.
-    if sealed::make_non_dumpable().is_err() {
-        return Some(1);
-    }
-    super::unblock_signals();
     // SAFETY: the caller placed our end of the channel on fd 3 for us; no one else
     // in this fresh process owns it.
     let channel_end = unsafe { OwnedFd::from_raw_fd(CHANNEL_FD) };
+    // Before anything else: nothing of a container may open this process.
+    if let Err(err) = sealed::make_non_dumpable() {
+        channel::send(&channel_end, &ChildMessage::Error(format!("{err:#}")));
+        return Some(1);
+    }
+    super::unblock_signals();
     // Keep it out of the container's program.
     let _ = nix::fcntl::fcntl(
         &channel_end,
