@@ -17,6 +17,7 @@ pub mod cgroups;
 pub mod channel;
 mod closing;
 pub mod exec;
+mod loopback;
 mod mount_options;
 pub mod namespaces;
 pub mod pod_mounts;
@@ -131,7 +132,7 @@ fn intermediate(
             "the pod's network, IPC and hostname are born here",
         );
         if pod_level.contains(CloneFlags::CLONE_NEWNET) {
-            crate::net::loopback::bring_up()?;
+            loopback::bring_up()?;
             step(
                 "ip link set lo up",
                 "a new network namespace's lo is down: localhost works once it is up",
