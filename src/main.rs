@@ -20,6 +20,10 @@ mod runtime;
 mod state;
 
 fn main() {
+    // A runtime stage (a re-executed sealed copy of minipod) is no CLI invocation.
+    if let Some(code) = runtime::stage::run_if_stage() {
+        std::process::exit(code);
+    }
     let code = match cli::run() {
         Ok(code) => code,
         Err(err) => {

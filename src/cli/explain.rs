@@ -209,9 +209,16 @@ fn print_namespaces(pod: &StoredPod, status: &PodStatus) -> Result<()> {
     print_columns(&table);
     println!();
     println!("shared: the infra's, i.e. the pod's   own: this process's alone   host: the host's (as minipod's own process sees it)");
-    println!(
-        "shim: the infra runs in its supervisor's mount namespace, where the pod's mounts live"
-    );
+    let shim_marked = rows.iter().any(|r| {
+        r.cells
+            .iter()
+            .any(|c| c.mark == namespace_table::Mark::Shim)
+    });
+    if shim_marked {
+        println!(
+            "shim: the infra runs in its supervisor's mount namespace, where the pod's mounts live"
+        );
+    }
     println!();
     println!("Check it yourself: the same inode means the same namespace");
     for kind in procfs::NS_KINDS {

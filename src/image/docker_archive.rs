@@ -3,7 +3,7 @@
 
 use super::archive_file::ArchiveFile;
 use super::digest::Digest;
-use super::load::{ImageSource, LayerSource};
+use super::image_source::{ImageSource, LayerSource};
 use super::reference::Reference;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;

@@ -13,6 +13,7 @@ mod digest;
 mod docker_archive;
 pub mod human;
 mod image_config;
+mod image_source;
 mod import;
 mod layer_extract;
 mod load;

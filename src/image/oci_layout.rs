@@ -3,7 +3,7 @@
 
 use super::archive_file::ArchiveFile;
 use super::digest::Digest;
-use super::load::{read_verified_blob, ImageSource, LayerSource};
+use super::image_source::{read_verified_blob, ImageSource, LayerSource};
 use super::manifest::parse_manifest;
 use super::reference::Reference;
 use anyhow::{bail, Context, Result};

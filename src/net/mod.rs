@@ -1,5 +1,4 @@
-//! Networking of a pod: the loopback interface of its network namespace, and port
-//! forwarding into it (`port-forward`, hostPort).
+//! Networking of a pod: port forwarding into its network namespace (`port-forward`,
+//! hostPort). Its loopback is brought up by the runtime, which creates the namespace.
 
-pub mod loopback;
 pub mod port_forward;

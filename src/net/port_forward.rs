@@ -18,7 +18,6 @@
 //! dies (PR_SET_PDEATHSIG).
 
 use anyhow::{bail, Context, Result};
-use nix::sched::CloneFlags;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -102,10 +101,7 @@ pub fn bind(forwards: &[Forward]) -> Result<Vec<(TcpListener, Forward)>> {
 
 /// The pod's network namespace, opened once: `/proc/<infra>/ns/net`.
 pub fn open_netns(infra_pid: i32) -> Result<Arc<File>> {
-    let path = format!("/proc/{infra_pid}/ns/net");
-    File::open(&path)
-        .map(Arc::new)
-        .with_context(|| format!("open {path} (the pod's network namespace)"))
+    crate::runtime::visit::open_netns(infra_pid).map(Arc::new)
 }
 
 /// Serve every listener, each on its own thread; returns only if a listener fails.
@@ -147,8 +143,7 @@ pub fn serve(
 
 /// This thread enters the pod's network namespace, connects, and copies both ways.
 fn forward_connection(client: TcpStream, netns: &File, remote: u16) -> Result<()> {
-    nix::sched::setns(netns, CloneFlags::CLONE_NEWNET)
-        .context("setns into the pod's network namespace")?;
+    crate::runtime::visit::enter_netns_for_this_thread(netns)?;
     let upstream = match TcpStream::connect(("127.0.0.1", remote)) {
         Ok(s) => s,
         Err(e) => {
@@ -300,10 +295,10 @@ pub fn run_host_ports(infra_pid: i32, triples: &[String]) -> Result<()> {
     writeln!(stdout, "ready").context("report to the supervisor")?;
     stdout.flush().context("report to the supervisor")?;
     // The pod lives as long as its infra process: so do its host ports.
-    let infra =
-        crate::pod::status::ProcessId::of(infra_pid).context("the pod's infra process is gone")?;
+    let started =
+        crate::runtime::procfs::start_time(infra_pid).context("the pod's infra process is gone")?;
     std::thread::spawn(move || loop {
-        if !infra.is_alive() {
+        if !crate::runtime::procfs::is_running(infra_pid, started) {
             std::process::exit(0);
         }
         std::thread::sleep(std::time::Duration::from_millis(200));

@@ -1,140 +1,69 @@
-//! A new process inside a running container (`exec`, exec probes, lifecycle hooks).
-//!
-//! It joins every namespace of the container's first process (mnt last: after it,
-//! host paths are gone), forks once more so the PID namespace takes effect, then
-//! becomes the container's user with its capabilities, in its working directory, with
-//! its environment. The caller's process itself never changes namespace: the first
-//! fork does the joining, and exits with the command's status.
+//! A new process inside a running container (`exec`, exec probes, lifecycle hooks):
+//! the pod-level part. Which container, is it running, what its bundle says; the
+//! joining itself is the runtime's (`runtime::exec`).
 
 use super::pty;
 use super::record::StoredPod;
 use crate::runtime;
 use anyhow::{bail, Context, Result};
-use nix::sched::CloneFlags;
 use nix::sys::wait::{waitpid, WaitStatus};
-use nix::unistd::{fork, ForkResult, Pid};
-use oci_spec::runtime::{Process, Spec};
-use std::os::fd::{AsRawFd, OwnedFd};
+use nix::unistd::Pid;
+use oci_spec::runtime::{LinuxSeccomp, Process, Spec};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Standard streams for the new process; `None` keeps the caller's.
-#[derive(Default)]
-pub struct ExecStdio {
-    pub stdin: Option<OwnedFd>,
-    pub stdout: Option<OwnedFd>,
-    pub stderr: Option<OwnedFd>,
+/// What a new process in the container gets from the container's spec: its process
+/// settings (user, capabilities, env, cwd), its cgroup and its seccomp profile.
+#[derive(Debug, Clone)]
+pub struct ContainerEntry {
+    pub process: Process,
+    pub cgroup: Option<PathBuf>,
+    pub seccomp: Option<LinuxSeccomp>,
 }
 
-/// The container's process settings and cgroup, from its bundle's `config.json`.
-pub fn container_process(bundle: &Path) -> Result<(Process, Option<PathBuf>)> {
-    let config = bundle.join("config.json");
-    let spec = Spec::load(&config).with_context(|| format!("read {}", config.display()))?;
-    let process = spec
-        .process()
-        .clone()
-        .context("the container's spec has no process")?;
-    let cgroup = spec.linux().as_ref().and_then(|l| l.cgroups_path().clone());
-    Ok((process, cgroup))
-}
-
-/// Every namespace of the container's first process, opened before any is joined
-/// (once one is joined, `/proc` paths may mean something else), mnt last: after it,
-/// host paths are gone.
-fn open_namespaces(target: Pid) -> Result<Vec<(String, std::fs::File, CloneFlags)>> {
-    let mut opened = Vec::new();
-    for (name, flag) in [
-        ("ipc", CloneFlags::CLONE_NEWIPC),
-        ("uts", CloneFlags::CLONE_NEWUTS),
-        ("net", CloneFlags::CLONE_NEWNET),
-        ("pid", CloneFlags::CLONE_NEWPID),
-        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
-        ("mnt", CloneFlags::CLONE_NEWNS),
-    ] {
-        let path = format!("/proc/{target}/ns/{name}");
-        let fd = std::fs::File::open(&path).with_context(|| format!("open {path}"))?;
-        opened.push((path, fd, flag));
+impl ContainerEntry {
+    pub fn from_spec(spec: &Spec) -> Result<ContainerEntry> {
+        let linux = spec.linux().as_ref();
+        Ok(ContainerEntry {
+            process: spec
+                .process()
+                .clone()
+                .context("the container's spec has no process")?,
+            cgroup: linux.and_then(|l| l.cgroups_path().clone()),
+            seccomp: linux.and_then(|l| l.seccomp().clone()),
+        })
     }
-    Ok(opened)
+
+    /// From the container's bundle's `config.json`.
+    pub fn load(bundle: &Path) -> Result<ContainerEntry> {
+        let config = bundle.join("config.json");
+        let spec = Spec::load(&config).with_context(|| format!("read {}", config.display()))?;
+        ContainerEntry::from_spec(&spec)
+    }
 }
 
-/// Start `argv` inside the container whose first process is `target`; returns the
-/// PID of a child that exits with the command's exit status.
+/// Start `argv` inside the container whose first process is `target` (the
+/// supervisor's child, so its PID cannot be reused meanwhile); returns the PID of a
+/// child that exits with the command's exit status.
 pub fn spawn(
     target: Pid,
-    process: &Process,
-    cgroup: Option<&Path>,
+    entry: &ContainerEntry,
     argv: &[String],
-    stdio: ExecStdio,
+    stdio: [Option<OwnedFd>; 3],
 ) -> Result<Pid> {
-    let opened = open_namespaces(target)?;
-    // SAFETY: callers (the CLI, the supervisor) are single-threaded.
-    match unsafe { fork() }.context("fork to join the container")? {
-        ForkResult::Parent { child } => Ok(child),
-        ForkResult::Child => {
-            runtime::unblock_signals();
-            let code = match join_and_run(&opened, process, cgroup, argv, &stdio) {
-                Ok(code) => code,
-                Err(err) => {
-                    eprintln!("error: {err:#}");
-                    126
-                }
-            };
-            // SAFETY: end the forked child without the parent's exit handlers.
-            unsafe { libc::_exit(code) }
-        }
-    }
-}
-
-fn join_and_run(
-    opened: &[(String, std::fs::File, CloneFlags)],
-    process: &Process,
-    cgroup: Option<&Path>,
-    argv: &[String],
-    stdio: &ExecStdio,
-) -> Result<i32> {
-    for (fd, target) in [(&stdio.stdin, 0), (&stdio.stdout, 1), (&stdio.stderr, 2)] {
-        if let Some(fd) = fd {
-            // SAFETY: dup2 of a valid descriptor onto a standard stream.
-            unsafe { libc::dup2(fd.as_raw_fd(), target) };
-        }
-    }
-    // The container's cgroup first, while the host's cgroup tree is still in view.
-    if let Some(cgroup) = cgroup {
-        runtime::cgroups::join(cgroup)?;
-    }
-    for (path, fd, flag) in opened {
-        nix::sched::setns(fd, *flag).with_context(|| format!("setns {path}"))?;
-    }
-    // setns(CLONE_NEWPID) only places our children in the container's PID namespace.
-    // SAFETY: this child is single-threaded.
-    match unsafe { fork() }.context("fork into the container's PID namespace")? {
-        ForkResult::Child => {
-            let Err(err) = (|| -> Result<std::convert::Infallible> {
-                runtime::process::set_user_and_capabilities(process)?;
-                runtime::process::enter_cwd(process.cwd())?;
-                runtime::process::close_fds_on_exec()?;
-                let env = process.env().clone().unwrap_or_default();
-                Ok(runtime::process::exec(argv, &env)?)
-            })();
-            eprintln!("error: {err:#}");
-            // SAFETY: as above.
-            unsafe { libc::_exit(126) }
-        }
-        ForkResult::Parent { child } => wait_exit_code(child),
-    }
-}
-
-/// Wait for `pid` and turn its end into a shell-style exit code.
-pub fn wait_exit_code(pid: Pid) -> Result<i32> {
-    loop {
-        match waitpid(pid, None) {
-            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
-            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
-            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e).context("wait for the process in the container"),
-        }
-    }
+    let start_time = runtime::procfs::start_time(target.as_raw())
+        .with_context(|| format!("the container's process {target} is gone"))?;
+    let target = runtime::exec::Target {
+        pid: target.as_raw(),
+        start_time,
+        process: &entry.process,
+        cgroup: entry.cgroup.as_deref(),
+        seccomp: entry.seccomp.as_ref(),
+        who: "exec",
+        error_context: None,
+    };
+    Ok(runtime::exec::spawn(&target, argv, runtime::exec::Stdio::Fds(stdio))?.pid)
 }
 
 /// Wait at most `limit`; a process still running then is killed and `None` returned.
@@ -183,63 +112,39 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> 
             pod.record.name()
         );
     };
-    let (proc_spec, cgroup) = container_process(&pod.paths.bundle(container))?;
-    let seccomp = runtime::seccomp::from_bundle(&pod.paths.bundle(container))?;
-
-    let opened = open_namespaces(Pid::from_raw(process.pid))?;
-    if !process.is_alive() {
-        bail!("container {container} stopped while exec was joining it");
-    }
-    // The container's cgroup first, while the host's cgroup tree is still in view.
-    if let Some(cgroup) = &cgroup {
-        runtime::cgroups::join(cgroup)?;
-    }
-    // The CLI itself joins (it is single-threaded and exits after the command), so a
-    // pseudo-terminal can be opened in the container's own /dev/pts.
-    for (path, fd, flag) in &opened {
-        nix::sched::setns(fd, *flag).with_context(|| format!("setns {path}"))?;
-    }
-    drop(opened);
-    // The terminal is allocated in the container's namespaces (after setns): its
-    // slave is the command's controlling terminal, its master stays with us.
-    let tty = match stdio {
-        Stdio::Tty { stdin } => Some((pty::open()?, pty::block_signals()?, stdin)),
-        Stdio::Inherit => None,
+    let entry = ContainerEntry::load(&pod.paths.bundle(container))?;
+    let who = format!("exec {container}");
+    let error_context = format!("exec in container {container}");
+    let target = runtime::exec::Target {
+        pid: process.pid,
+        start_time: process.start_time,
+        process: &entry.process,
+        cgroup: entry.cgroup.as_deref(),
+        seccomp: entry.seccomp.as_ref(),
+        who: &who,
+        error_context: Some(&error_context),
     };
-    // SAFETY: the CLI is single-threaded, so the child may run Rust code.
-    match unsafe { fork() }.context("fork the exec'd process")? {
-        ForkResult::Child => {
-            let result = (|| -> Result<std::convert::Infallible> {
-                if let Some((pty, _, _)) = &tty {
-                    pty::unblock_signals();
-                    pty::become_controlling_terminal(&pty.slave)?;
-                }
-                runtime::seccomp::load_around(seccomp.as_ref(), &proc_spec, || {
-                    Ok(runtime::process::set_user_and_capabilities(&proc_spec)?)
-                })?;
-                runtime::process::enter_cwd(proc_spec.cwd())?;
-                runtime::process::close_fds_on_exec()?;
-                let env = proc_spec.env().clone().unwrap_or_default();
-                Ok(runtime::process::exec(argv, &env)?)
-            })();
-            let Err(err) = result;
-            eprintln!("error: exec in container {container}: {err:#}");
-            // SAFETY: end the forked child without the parent's exit handlers.
-            unsafe { libc::_exit(126) }
+    match stdio {
+        Stdio::Inherit => {
+            let started = runtime::exec::spawn(&target, argv, runtime::exec::Stdio::Inherit)?;
+            runtime::exec::wait_exit_code(started.pid)
         }
-        ForkResult::Parent { child } if tty.is_some() => {
-            let Some((pty, sigfd, stdin)) = tty else {
-                unreachable!("matched on tty.is_some()")
+        Stdio::Tty { stdin } => {
+            // SIGCHLD and SIGWINCH are read from a signalfd by the relay: blocked
+            // before the command can end (the stage unblocks them for itself).
+            let sigfd = pty::block_signals()?;
+            let started = runtime::exec::spawn(&target, argv, runtime::exec::Stdio::Pty)?;
+            let Some(master) = started.pty_master else {
+                // The runtime failed before the terminal was made, and said why.
+                return runtime::exec::wait_exit_code(started.pid);
             };
-            drop(pty.slave);
             // Raw mode only when the caller types into the command.
             let _raw = if stdin {
                 Some(pty::RawMode::enter()?)
             } else {
                 None
             };
-            pty::relay(pty.master, child, stdin, &sigfd)
+            pty::relay(master, started.pid, stdin, &sigfd)
         }
-        ForkResult::Parent { child } => wait_exit_code(child),
     }
 }

@@ -1,18 +1,27 @@
-//! The infra process: the pod's namespaces are born here, and it holds them.
+//! The infra ("pause") container: the pod's namespaces are born with it, and it holds
+//! them. Like containerd's sandbox spec, it is an OCI spec built without side effects
+//! ([`spec`]) and run by the runtime like any container ([`start`]):
 //!
-//! The supervisor forks; the child unshares NET, IPC and UTS (and PID with
-//! `shareProcessNamespace`, where one more fork makes the pause program PID 1), names
-//! the host after the pod, brings `lo` up and execs the tiny `minipod-pause` program.
-//! Containers later join these namespaces through `/proc/<infra pid>/ns/*`.
+//! - new NET, IPC and UTS namespaces (and PID with `shareProcessNamespace`, where the
+//!   pause program is PID 1 and reaps orphans), hostname = the pod's name; the runtime
+//!   brings `lo` up in the new network namespace;
+//! - a new MNT namespace whose root is a small tmpfs holding only the pause program
+//!   and what it loads, bound read-only: nothing of the host or of the supervisor's
+//!   mounts is in its mount table;
+//! - no capabilities at all, `no_new_privs`.
+//!
+//! Containers later join its NET, IPC, UTS (and PID) through `/proc/<infra pid>/ns/*`.
 
-use crate::narration::{self, step};
-use crate::runtime::channel::{self, ChildMessage};
-use crate::runtime::{self, namespaces};
-use anyhow::{anyhow, Context, Result};
-use nix::sched::CloneFlags;
-use nix::sys::wait::waitpid;
-use nix::unistd::{fork, ForkResult, Pid};
-use std::ffi::CString;
+use super::infra_files::{self, RootFile};
+use super::paths::PodPaths;
+use crate::runtime::{self, RootfsMount};
+use anyhow::{Context, Result};
+use nix::unistd::Pid;
+use oci_spec::runtime::{
+    LinuxBuilder, LinuxCapabilitiesBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, Mount,
+    MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
+};
+use std::collections::HashSet;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
@@ -29,97 +38,166 @@ pub fn pause_program() -> Result<PathBuf> {
     Ok(pause)
 }
 
-pub fn start(hostname: &str, share_pid: bool, pause: &Path) -> Result<Pid> {
-    let (parent_end, child_end) = channel::pair()?;
-    // SAFETY: the supervisor is single-threaded, so the child may run Rust code.
-    match unsafe { fork() }.context("fork the infra process")? {
-        ForkResult::Child => {
-            drop(parent_end);
-            runtime::unblock_signals();
-            let forward = child_end.try_clone();
-            if let Ok(fwd) = forward {
-                narration::set_actor("infra");
-                narration::set_sink(narration::Sink::Forward(Box::new(move |s| {
-                    channel::send(&fwd, &ChildMessage::Step(s.clone()))
-                })));
-            }
-            if let Err(err) = become_infra(hostname, share_pid, pause, &child_end) {
-                channel::send(&child_end, &ChildMessage::Error(err.into()));
-            }
-            // SAFETY: end the forked child without running the parent's exit handlers.
-            unsafe { libc::_exit(1) }
-        }
-        ForkResult::Parent { child } => {
-            drop(child_end);
-            let mut pid = Pid::from_raw(child.as_raw());
-            let mut error = None;
-            while let Some(message) = channel::receive(&parent_end)? {
-                match message {
-                    ChildMessage::Step(s) => narration::record(s),
-                    ChildMessage::Pid(p) => pid = Pid::from_raw(p),
-                    ChildMessage::Error(e) => error = Some(e),
-                }
-            }
-            if let Some(err) = error {
-                let _ = waitpid(child, None);
-                return Err(anyhow!(err)).context("start the infra process");
-            }
-            if pid != child {
-                // With a PID namespace, the first child only forked the pause: reap it.
-                let _ = waitpid(child, None);
-            }
-            Ok(pid)
-        }
+/// The infra's spec: a pure function of the pod's hostname, whether it shares one PID
+/// namespace, and the files its root holds.
+pub fn spec(hostname: &str, share_pid: bool, files: &[RootFile]) -> Result<Spec> {
+    // No capability in any set: pause only waits for signals and reaps children.
+    let none = LinuxCapabilitiesBuilder::default()
+        .bounding(HashSet::new())
+        .effective(HashSet::new())
+        .permitted(HashSet::new())
+        .inheritable(HashSet::new())
+        .ambient(HashSet::new())
+        .build()?;
+    let mut library_dirs: Vec<String> = files
+        .iter()
+        .skip(1)
+        .filter_map(|f| f.inside.parent().map(|d| d.display().to_string()))
+        .collect();
+    library_dirs.dedup();
+    let process = ProcessBuilder::default()
+        // Found through PATH, so that `ps` shows `minipod-pause <pod>`.
+        .args(vec!["minipod-pause".to_string(), hostname.to_string()])
+        .env(vec![
+            "PATH=/".to_string(),
+            format!("LD_LIBRARY_PATH={}", library_dirs.join(":")),
+        ])
+        .cwd("/")
+        .user(UserBuilder::default().uid(0u32).gid(0u32).build()?)
+        .capabilities(none)
+        .no_new_privileges(true)
+        .build()?;
+    let new = |typ| LinuxNamespaceBuilder::default().typ(typ).build();
+    let mut namespaces = vec![
+        new(LinuxNamespaceType::Network)?,
+        new(LinuxNamespaceType::Ipc)?,
+        new(LinuxNamespaceType::Uts)?,
+        new(LinuxNamespaceType::Mount)?,
+    ];
+    if share_pid {
+        namespaces.push(new(LinuxNamespaceType::Pid)?);
     }
+    let linux = LinuxBuilder::default().namespaces(namespaces).build()?;
+    let mounts = files.iter().map(bind).collect::<Result<Vec<Mount>>>()?;
+    Ok(SpecBuilder::default()
+        .version("1.0.2")
+        .hostname(hostname)
+        .root(
+            RootBuilder::default()
+                .path("rootfs")
+                .readonly(true)
+                .build()?,
+        )
+        .process(process)
+        .mounts(mounts)
+        .linux(linux)
+        .build()?)
 }
 
-fn become_infra(
-    hostname: &str,
-    share_pid: bool,
-    pause: &Path,
-    channel_end: &OwnedFd,
-) -> Result<()> {
-    runtime::set_process_name("minipod-infra");
-    let mut flags = CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS;
-    if share_pid {
-        flags |= CloneFlags::CLONE_NEWPID;
+fn bind(file: &RootFile) -> Result<Mount> {
+    Ok(MountBuilder::default()
+        .destination(&file.inside)
+        .typ("bind")
+        .source(&file.host)
+        .options(
+            ["bind", "ro", "nosuid", "nodev"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .build()?)
+}
+
+/// Build the infra's bundle and have the runtime run it; returns its host PID.
+pub fn start(paths: &PodPaths, hostname: &str, share_pid: bool) -> Result<Pid> {
+    let files = infra_files::for_program(&pause_program()?)?;
+    let spec = spec(hostname, share_pid, &files)?;
+    let bundle = paths.infra_bundle();
+    let rootfs = bundle.join("rootfs");
+    std::fs::create_dir_all(&rootfs).with_context(|| format!("create {}", rootfs.display()))?;
+    spec.save(bundle.join("config.json"))
+        .with_context(|| format!("write {}", bundle.join("config.json").display()))?;
+    // The root, in the supervisor's mount namespace only until the infra has made its
+    // own copy of it (a new mount namespace copies the mounts it starts from).
+    let root = RootfsMount::tmpfs(&rootfs, "64k")?;
+    let stdio = runtime::Stdio {
+        stdin: dev_null()?,
+        stdout: dev_null()?,
+        stderr: dev_null()?,
+    };
+    let pid = runtime::run("infra", &bundle, &spec, &stdio).context("start the infra process")?;
+    drop(root);
+    Ok(pid)
+}
+
+fn dev_null() -> Result<OwnedFd> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(Path::new("/dev/null"))
+        .context("open /dev/null")?;
+    Ok(OwnedFd::from(file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files() -> Vec<RootFile> {
+        vec![
+            RootFile {
+                host: "/opt/minipod-pause".into(),
+                inside: "/minipod-pause".into(),
+            },
+            RootFile {
+                host: "/usr/lib/x86_64-linux-gnu/libc.so.6".into(),
+                inside: "/lib/x86_64-linux-gnu/libc.so.6".into(),
+            },
+        ]
     }
-    nix::sched::unshare(flags)
-        .with_context(|| format!("unshare({})", namespaces::describe(flags)))?;
-    step(
-        format!("unshare({})", namespaces::describe(flags)),
-        "the pod's network, IPC and hostname are born here",
-    );
-    nix::unistd::sethostname(hostname).with_context(|| format!("sethostname {hostname}"))?;
-    crate::net::loopback::bring_up()?;
-    step(
-        format!("sethostname({hostname:?}); ip link set lo up"),
-        "every container of the pod will see this name and this localhost",
-    );
-    if share_pid {
-        // SAFETY: single-threaded child; the grandchild becomes PID 1 of the new namespace.
-        match unsafe { fork() }.context("fork the pause process into the pod's PID namespace")? {
-            ForkResult::Parent { child } => {
-                channel::send(channel_end, &ChildMessage::Pid(child.as_raw()));
-                // SAFETY: see above.
-                unsafe { libc::_exit(0) }
-            }
-            ForkResult::Child => narration::set_pid(runtime::host_pid()),
-        }
+
+    #[test]
+    fn the_infra_creates_the_pods_namespaces_and_holds_no_capability() {
+        let spec = spec("web", false, &files()).unwrap();
+        let types: Vec<_> = spec
+            .linux()
+            .as_ref()
+            .unwrap()
+            .namespaces()
+            .clone()
+            .unwrap()
+            .iter()
+            .map(|n| (n.typ(), n.path().is_none()))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                (LinuxNamespaceType::Network, true),
+                (LinuxNamespaceType::Ipc, true),
+                (LinuxNamespaceType::Uts, true),
+                (LinuxNamespaceType::Mount, true),
+            ]
+        );
+        assert_eq!(spec.hostname().as_deref(), Some("web"));
+        let process = spec.process().as_ref().unwrap();
+        assert_eq!(process.no_new_privileges(), Some(true));
+        let caps = process.capabilities().as_ref().unwrap();
+        assert!(caps.bounding().as_ref().unwrap().is_empty());
+        assert!(caps.permitted().as_ref().unwrap().is_empty());
+        assert_eq!(spec.root().as_ref().unwrap().readonly(), Some(true));
+        let mounts = spec.mounts().as_ref().unwrap();
+        assert_eq!(mounts.len(), 2);
+        assert!(mounts
+            .iter()
+            .all(|m| m.options().as_ref().unwrap().contains(&"ro".to_string())));
     }
-    crate::runtime::process::close_fds_on_exec()?;
-    let program = CString::new(pause.as_os_str().as_encoded_bytes()).context("pause path")?;
-    step(
-        format!("execve({:?})", pause.display().to_string()),
-        "pause(): hold the namespaces, reap zombies, exit on SIGTERM",
-    );
-    // `ps` shows which pod this pause holds.
-    let argv = [
-        CString::new("minipod-pause").context("argv")?,
-        CString::new(hostname).context("argv")?,
-    ];
-    let env: [CString; 0] = [];
-    nix::unistd::execve(&program, &argv, &env)
-        .with_context(|| format!("exec {}", pause.display()))?;
-    Ok(())
+
+    #[test]
+    fn a_shared_process_namespace_is_born_with_the_infra() {
+        let spec = spec("web", true, &files()).unwrap();
+        let namespaces = spec.linux().as_ref().unwrap().namespaces().clone().unwrap();
+        assert!(namespaces
+            .iter()
+            .any(|n| n.typ() == LinuxNamespaceType::Pid && n.path().is_none()));
+    }
 }

@@ -17,6 +17,7 @@ pub mod exec;
 pub mod hooks;
 pub mod image_user;
 pub mod infra;
+mod infra_files;
 pub mod logs;
 pub mod paths;
 pub mod probe_actions;

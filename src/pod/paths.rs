@@ -43,6 +43,10 @@ impl PodPaths {
     pub fn supervisor_log(&self) -> PathBuf {
         self.run.join("supervisor.log")
     }
+    /// The infra's OCI bundle (beside the containers': a container may be named infra).
+    pub fn infra_bundle(&self) -> PathBuf {
+        self.run.join("infra")
+    }
     /// The OCI bundle of a container: `config.json` + `rootfs/`.
     pub fn bundle(&self, container: &str) -> PathBuf {
         self.run.join("bundles").join(container)

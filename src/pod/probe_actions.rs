@@ -2,14 +2,14 @@
 //! a command inside it (`exec`), a TCP connection and an HTTP GET to it. Network
 //! actions connect inside the pod's network namespace, so `localhost` is the pod's.
 
-use super::exec::{self, ExecStdio};
+use super::exec;
+use crate::runtime;
 use anyhow::{bail, Context, Result};
 use k8s_openapi::api::core::v1::{ContainerPort, ExecAction, HTTPGetAction};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use nix::sched::CloneFlags;
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType, SockaddrIn};
 use nix::unistd::Pid;
-use oci_spec::runtime::Process;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::os::fd::OwnedFd;
@@ -19,10 +19,8 @@ use std::time::Duration;
 pub struct Target<'a> {
     /// The container's first process.
     pub pid: Pid,
-    /// The container's process settings (user, env, cwd) for commands.
-    pub process: &'a Process,
-    /// The container's cgroup, which commands join.
-    pub cgroup: Option<&'a std::path::Path>,
+    /// What commands run in it get: its process settings, cgroup and seccomp profile.
+    pub entry: &'a exec::ContainerEntry,
     /// The infra process, holder of the pod's network namespace.
     pub infra: Pid,
     /// The container's ports, to resolve named ports.
@@ -34,13 +32,13 @@ pub fn run_exec(action: &ExecAction, target: &Target, timeout: Duration) -> Resu
     let argv = action.command.clone().unwrap_or_default();
     let (out_r, out_w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    let stdio = ExecStdio {
-        stdin: std::fs::File::open("/dev/null").ok().map(OwnedFd::from),
-        stdout: out_w.try_clone().ok(),
-        stderr: Some(out_w),
-    };
-    let child = exec::spawn(target.pid, target.process, target.cgroup, &argv, stdio)
-        .map_err(|e| format!("{e:#}"))?;
+    let stdio = [
+        std::fs::File::open("/dev/null").ok().map(OwnedFd::from),
+        out_w.try_clone().ok(),
+        Some(out_w),
+    ];
+    let child =
+        exec::spawn(target.pid, target.entry, &argv, stdio).map_err(|e| format!("{e:#}"))?;
     let code = exec::wait_with_timeout(child, timeout);
     let mut output = String::new();
     nix::fcntl::fcntl(
@@ -195,19 +193,13 @@ fn connect(
 }
 
 fn socket_in_pod(infra: Pid) -> Result<OwnedFd> {
-    let own = std::fs::File::open("/proc/self/ns/net").context("open our own network namespace")?;
-    let pod_path = format!("/proc/{infra}/ns/net");
-    let pod = std::fs::File::open(&pod_path).with_context(|| format!("open {pod_path}"))?;
-    nix::sched::setns(&pod, CloneFlags::CLONE_NEWNET)
-        .with_context(|| format!("setns {pod_path}"))?;
-    let sock = socket(
-        AddressFamily::Inet,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    );
-    // Back home before anything else, whatever socket() said.
-    nix::sched::setns(&own, CloneFlags::CLONE_NEWNET)
-        .context("return to our own network namespace")?;
+    let sock = runtime::visit::in_namespace_of(infra.as_raw(), CloneFlags::CLONE_NEWNET, || {
+        socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+    })?;
     sock.context("socket(AF_INET, SOCK_STREAM) in the pod's network namespace")
 }

@@ -1,7 +1,7 @@
-//! A pseudo-terminal for `exec -it`, as a container runtime gives one: the command's
-//! end (the slave) becomes its controlling terminal in a new session, the caller's
-//! end (the master) is copied to and from the caller's terminal, which is put in raw
-//! mode so every key (Ctrl-C too) reaches the pty's line discipline unchanged. There,
+//! The caller's side of `exec -it`: the runtime made a pseudo-terminal inside the
+//! container (the command's end, the slave, is its controlling terminal in a new
+//! session) and handed us its master, which is copied to and from the caller's
+//! terminal, put in raw mode so every key (Ctrl-C too) reaches the pty's line discipline unchanged. There,
 //! Ctrl-C becomes SIGINT for the command's foreground process group: the signal is
 //! born inside the container, as with kubectl.
 
@@ -14,21 +14,6 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-
-/// Both ends of a new pseudo-terminal, sized like the caller's terminal.
-pub struct Pty {
-    pub master: OwnedFd,
-    pub slave: OwnedFd,
-}
-
-pub fn open() -> Result<Pty> {
-    let pty = nix::pty::openpty(None, None).context("openpty: allocate a pseudo-terminal")?;
-    copy_window_size(pty.master.as_fd());
-    Ok(Pty {
-        master: pty.master,
-        slave: pty.slave,
-    })
-}
 
 /// Is standard input a terminal (the only kind `-t` can use)?
 pub fn stdin_is_terminal() -> bool {
@@ -50,24 +35,6 @@ fn copy_window_size(master: BorrowedFd) {
         // SAFETY: TIOCSWINSZ reads one winsize from `ws`; master is an open pty.
         unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
     }
-}
-
-/// In the forked child, before exec: a new session whose controlling terminal is the
-/// pty's slave, which becomes stdin, stdout and stderr.
-pub fn become_controlling_terminal(slave: &OwnedFd) -> Result<()> {
-    nix::unistd::setsid().context("setsid: a new session for the terminal")?;
-    // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal from another session).
-    if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY as _, 0) } < 0 {
-        return Err(std::io::Error::last_os_error())
-            .context("ioctl(TIOCSCTTY): make the pty the controlling terminal");
-    }
-    for target in 0..=2 {
-        // SAFETY: dup2 of an open fd onto the standard descriptors.
-        if unsafe { libc::dup2(slave.as_raw_fd(), target) } < 0 {
-            return Err(std::io::Error::last_os_error()).context("dup2 the pty onto stdio");
-        }
-    }
-    Ok(())
 }
 
 /// The caller's terminal in raw mode for as long as this lives; restored on drop,
@@ -94,17 +61,13 @@ impl Drop for RawMode {
     }
 }
 
-/// Block SIGCHLD and SIGWINCH (to read them from a signalfd); the child must call
-/// [`unblock_signals`] before exec, since exec keeps the signal mask.
+/// Block SIGCHLD and SIGWINCH (to read them from a signalfd); the runtime's stage
+/// unblocks every signal for itself and the command, since exec keeps the mask.
 pub fn block_signals() -> Result<SignalFd> {
     let mask = signals();
     mask.thread_block().context("block SIGCHLD/SIGWINCH")?;
     SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .context("signalfd for SIGCHLD/SIGWINCH")
-}
-
-pub fn unblock_signals() {
-    let _ = signals().thread_unblock();
 }
 
 fn signals() -> SigSet {

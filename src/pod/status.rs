@@ -1,6 +1,7 @@
 //! What the supervisor knows about a running pod, written atomically to the pod's
 //! `status.json` on every change and read by `get`, `describe`, `logs`, `delete`.
 
+use crate::runtime::procfs;
 use serde::{Deserialize, Serialize};
 
 /// A process as recorded: its host PID and its start time (field 22 of
@@ -13,19 +14,12 @@ pub struct ProcessId {
 
 impl ProcessId {
     pub fn of(pid: i32) -> Option<ProcessId> {
-        start_time(pid).map(|start_time| ProcessId { pid, start_time })
+        procfs::start_time(pid).map(|start_time| ProcessId { pid, start_time })
     }
 
     /// Is this very process still there (and not a zombie)?
     pub fn is_alive(&self) -> bool {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)) else {
-            return false;
-        };
-        let Some(after_comm) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
-            return false;
-        };
-        let state = after_comm.split(' ').next().unwrap_or("");
-        state != "Z" && state != "X" && parse_start_time(&stat) == Some(self.start_time)
+        procfs::is_running(self.pid, self.start_time)
     }
 }
 
@@ -66,17 +60,6 @@ impl ProcessId {
             }
         }
     }
-}
-
-fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_start_time(&stat)
-}
-
-fn parse_start_time(stat: &str) -> Option<u64> {
-    // The command may contain spaces and parentheses: fields start after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split(' ').nth(19)?.parse().ok()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

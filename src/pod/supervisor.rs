@@ -18,26 +18,22 @@ use super::{
     volumes,
 };
 use crate::narration::{self, step};
-use crate::runtime::{self, cgroups};
+use crate::runtime::{self, cgroups, RootfsMount};
 use crate::state::paths::StateRoot;
 use crate::state::time;
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::Container;
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
-use oci_spec::runtime::Process;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-const NONE: Option<&str> = None;
 
 /// What the supervisor tells the CLI that started it, once: the pod runs, or why not.
 #[derive(serde::Serialize, serde::Deserialize, Debug)]
@@ -89,11 +85,11 @@ struct Slot {
     restart_at: Option<Instant>,
     /// Terminated and will not run again.
     done: bool,
-    rootfs_mounted: Option<PathBuf>,
+    rootfs_mounted: Option<RootfsMount>,
     /// A native sidecar: an init container with `restartPolicy: Always`.
     sidecar: bool,
     /// The running instance's process settings (for exec probes and hooks).
-    process_spec: Option<Process>,
+    process_spec: Option<super::exec::ContainerEntry>,
     probers: Vec<Prober>,
     /// No startup probe, or it has passed.
     startup_done: bool,
@@ -256,14 +252,7 @@ impl Supervisor {
     fn run(&mut self) -> Result<()> {
         // SAFETY: PR_SET_CHILD_SUBREAPER takes plain integers.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
-            .context("unshare(CLONE_NEWNS) for the pod's mount namespace")?;
-        mount(NONE, "/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)
-            .context("make / rprivate in the pod's mount namespace")?;
-        step(
-            "unshare(NEWNS); mount(/, MS_REC|MS_PRIVATE)",
-            "the pod's mounts live in the supervisor's namespace and vanish with it",
-        );
+        runtime::pod_mounts::private_mount_namespace()?;
 
         let mut mask = SigSet::empty();
         for s in [
@@ -292,7 +281,7 @@ impl Supervisor {
             .as_ref()
             .and_then(|s| s.share_process_namespace)
             .unwrap_or(false);
-        let infra = infra::start(&hostname, share_pid, &infra::pause_program()?)?;
+        let infra = infra::start(&self.paths, &hostname, share_pid)?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
         self.host_ports =
@@ -327,18 +316,14 @@ impl Supervisor {
         self.volume_sources = volumes::prepare(&self.record.pod, &self.paths)?;
         let shm = self.paths.shm();
         std::fs::create_dir_all(&shm).with_context(|| format!("create {}", shm.display()))?;
-        mount(
-            Some("shm"),
+        runtime::pod_mounts::tmpfs(
+            "shm",
             &shm,
-            Some("tmpfs"),
-            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-            Some("mode=1777,size=65536k"),
-        )
-        .with_context(|| format!("mount the pod's shm tmpfs on {}", shm.display()))?;
-        step(
-            format!("mount -t tmpfs -o mode=1777,size=64m shm {}", shm.display()),
+            "mode=1777,size=65536k",
+            true,
+            "mode=1777,size=64m",
             "one /dev/shm for the whole pod: an IPC namespace does not cover it",
-        );
+        )?;
         etc_files::write(&self.record.pod, &self.paths)
     }
 
@@ -417,43 +402,10 @@ impl Supervisor {
         for d in [&upper, &work] {
             std::fs::create_dir_all(d).with_context(|| format!("create {}", d.display()))?;
         }
-        // overlayfs lists lower layers top first; the image lists them base first.
-        let lower: Vec<String> = image
-            .layers
-            .iter()
-            .rev()
-            .map(|l| l.display().to_string())
-            .collect();
-        let data = format!(
-            "lowerdir={},upperdir={},workdir={}",
-            lower.join(":"),
-            upper.display(),
-            work.display()
-        );
-        mount(
-            Some("overlay"),
-            &rootfs,
-            Some("overlay"),
-            MsFlags::empty(),
-            Some(data.as_str()),
-        )
-        .with_context(|| {
-            format!(
-                "mount the overlay rootfs of container {name} on {}",
-                rootfs.display()
-            )
-        })?;
-        self.slots[i].rootfs_mounted = Some(rootfs.clone());
         narration::set_actor(&name);
-        step(
-            format!(
-                "mount -t overlay ({} layers of {}) {}",
-                lower.len(),
-                image.reference,
-                rootfs.display()
-            ),
-            "the image's read-only layers under a fresh writable layer",
-        );
+        let mounted = RootfsMount::overlay(&rootfs, &image.layers, &upper, &work, &image.reference)
+            .with_context(|| format!("container {name}"))?;
+        self.slots[i].rootfs_mounted = Some(mounted);
         narration::set_actor("pod");
 
         let user = image_user::resolve(&image.user, &rootfs).with_context(|| {
@@ -515,7 +467,7 @@ impl Supervisor {
         slot.started = Some(now);
         slot.restart_at = None;
         slot.kill_at = None;
-        slot.process_spec = spec.process().clone();
+        slot.process_spec = super::exec::ContainerEntry::from_spec(&spec).ok();
         slot.probers = Prober::for_container(&slot.container, now);
         slot.startup_done = slot.container.startup_probe.is_none();
         slot.ready = slot.container.readiness_probe.is_none();
@@ -571,13 +523,11 @@ impl Supervisor {
     /// pod's network namespace); `None` when it is not running.
     fn with_target<T>(&self, i: usize, f: impl FnOnce(&probe_actions::Target) -> T) -> Option<T> {
         let slot = &self.slots[i];
-        let (pid, process, infra) = (slot.pid?, slot.process_spec.as_ref()?, self.infra?);
+        let (pid, entry, infra) = (slot.pid?, slot.process_spec.as_ref()?, self.infra?);
         let ports = slot.container.ports.clone().unwrap_or_default();
-        let cgroup = resources::pod_cgroup(self.record.uid()).join(&slot.container.name);
         Some(f(&probe_actions::Target {
             pid,
-            process,
-            cgroup: Some(&cgroup),
+            entry,
             infra,
             ports: &ports,
         }))
@@ -1275,12 +1225,8 @@ impl Supervisor {
 
     fn unmount_rootfs(&mut self, i: usize) {
         if let Some(rootfs) = self.slots[i].rootfs_mounted.take() {
-            let _ = umount2(&rootfs, MntFlags::MNT_DETACH);
             narration::set_actor(&self.slots[i].container.name);
-            step(
-                format!("umount2({}, MNT_DETACH)", rootfs.display()),
-                "the container's overlay goes; its writable layer is removed with the pod",
-            );
+            drop(rootfs);
             narration::set_actor("pod");
         }
     }
@@ -1301,9 +1247,8 @@ impl Supervisor {
         for i in 0..self.slots.len() {
             self.unmount_rootfs(i);
         }
-        let _ = umount2(&self.paths.shm(), MntFlags::MNT_DETACH);
-        step(
-            format!("umount2({}, MNT_DETACH)", self.paths.shm().display()),
+        runtime::pod_mounts::unmount(
+            &self.paths.shm(),
             "the pod's /dev/shm: shared memory goes with the pod",
         );
         resources::remove_pod_cgroup(self.record.uid());

@@ -85,20 +85,15 @@ pub fn prepare(pod: &Pod, paths: &PodPaths) -> Result<BTreeMap<String, PathBuf>>
                 if let Some(limit) = &ed.size_limit {
                     data.push_str(&format!(",size={}", quantity_bytes(&limit.0)?));
                 }
-                nix::mount::mount(
-                    Some("tmpfs"),
+                crate::runtime::pod_mounts::tmpfs(
+                    "tmpfs",
                     &dir,
-                    Some("tmpfs"),
-                    nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
-                    Some(data.as_str()),
-                )
-                .with_context(|| {
-                    format!("mount tmpfs for emptyDir {} on {}", v.name, dir.display())
-                })?;
-                step(
-                    format!("mount -t tmpfs -o {data} tmpfs {}", dir.display()),
+                    &data,
+                    false,
+                    &data,
                     "emptyDir medium Memory: one tmpfs for the whole pod",
-                );
+                )
+                .with_context(|| format!("emptyDir {}", v.name))?;
             } else {
                 step(
                     format!("mkdir {}", dir.display()),

@@ -4,7 +4,8 @@
 //! The processes of one `create`, named with prctl so `ps` tells the story:
 //! ```text
 //! caller (the pod supervisor)
-//!  └─ minipod-inter   joins namespaces by path, unshares the new ones, forks
+//!  └─ minipod-inter   the sealed copy of minipod (see `stage`, `sealed`), non-dumpable:
+//!      │              joins namespaces by path, unshares the new ones, forks
 //!      └─ minipod-init  PID 1 of the new PID namespace: mounts, pivot_root,
 //!                       user and capabilities, then execve → the container's program
 //! ```
@@ -14,15 +15,25 @@
 
 pub mod cgroups;
 pub mod channel;
+mod closing;
 pub mod devices;
 pub mod error;
+pub mod exec;
 pub mod kernel;
+mod loopback;
 mod mount_options;
 pub mod namespaces;
+pub mod pod_mounts;
 pub mod process;
+pub mod procfs;
 mod rootfs;
+mod rootfs_mount;
 pub mod safe_path;
+mod sealed;
 pub mod seccomp;
+pub mod stage;
+mod terminal;
+pub mod visit;
 
 pub use error::Error;
 
@@ -30,11 +41,13 @@ use crate::narration;
 use anyhow::{anyhow, Context, Result};
 use channel::ChildMessage;
 use kernel::{kernel, Prctl};
+use nix::sched::CloneFlags;
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
 use oci_spec::runtime::Spec;
 use process::refused;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+pub use rootfs_mount::RootfsMount;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 /// The container's standard streams, as the supervisor opened them.
@@ -47,72 +60,56 @@ pub struct Stdio {
 /// Create and start the container described by `spec` in `bundle`; returns the host
 /// PID of its first process once `execve` succeeded, or the error that stopped it.
 pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid> {
+    let job = stage::Job::Create {
+        name: name.to_string(),
+        bundle: bundle.to_path_buf(),
+        spec: Box::new(spec.clone()),
+    };
+    let fds = [&stdio.stdin, &stdio.stdout, &stdio.stderr].map(|fd| Some(fd.as_fd()));
+    let (child, parent_end) = stage::start("minipod-inter", &job, fds)?;
+    let mut pid = None;
+    let mut error = None;
+    while let Some(message) = channel::receive(&parent_end)? {
+        match message {
+            ChildMessage::Step(s) => narration::record(s),
+            ChildMessage::Pid(p) => pid = Some(Pid::from_raw(p)),
+            ChildMessage::Error(e) => error = Some(e),
+        }
+    }
+    // The intermediate exits as soon as it has reported; reap it (unless, with no
+    // PID namespace to enter, it became the container's first process itself).
+    if pid != Some(child) {
+        let _ = waitpid(child, None);
+    }
+    match (error, pid) {
+        (Some(err), Some(pid)) => {
+            // The init failed before execve and exits; reap it here.
+            let _ = waitpid(pid, None);
+            Err(anyhow!(err))
+        }
+        (Some(err), None) => Err(anyhow!(err)),
+        (None, Some(pid)) => Ok(pid),
+        (None, None) => Err(anyhow!(
+            "container {name}: the setup process exited without a word"
+        )),
+    }
+}
+
+/// The `Create` job of a stage (the sealed copy of minipod, its stdio already the
+/// container's): become the intermediate, which forks the init.
+fn create_stage(spec: &Spec, bundle: &Path, channel_end: &OwnedFd) -> Result<(), Error> {
     let process = spec.process().as_ref().context("the spec has no process")?;
     let namespaces = spec
         .linux()
         .as_ref()
         .and_then(|l| l.namespaces().clone())
         .unwrap_or_default();
-    let plan = namespaces::plan(&namespaces).map_err(Error::from)?;
+    let plan = namespaces::plan(&namespaces)?;
     let root = spec.root().as_ref().context("the spec has no root")?;
     let rootfs = bundle.join(root.path());
-    let (parent_end, child_end) = channel::pair()?;
-
-    // SAFETY: the supervisor that calls us is single-threaded, so the child may run
-    // ordinary Rust code (no lock can be held by a thread that fork did not copy).
-    match unsafe { fork() }.context("fork the container's intermediate process")? {
-        ForkResult::Child => {
-            drop(parent_end);
-            unblock_signals();
-            forward_steps_to(&child_end, name);
-            let result = intermediate(&plan, spec.linux().as_ref(), &child_end, || {
-                init(spec, process, &rootfs, stdio).map(|_| ())
-            });
-            if let Err(err) = result {
-                channel::send(&child_end, &ChildMessage::Error(err));
-            }
-            // SAFETY: _exit ends the forked child without running the parent's atexit
-            // handlers or flushing buffers it shares with the parent.
-            unsafe { libc::_exit(1) }
-        }
-        ForkResult::Parent { child } => {
-            drop(child_end);
-            let mut pid = None;
-            let mut error = None;
-            while let Some(message) = channel::receive(&parent_end)? {
-                match message {
-                    ChildMessage::Step(s) => narration::record(s),
-                    ChildMessage::Pid(p) => pid = Some(Pid::from_raw(p)),
-                    ChildMessage::Error(e) => error = Some(e),
-                }
-            }
-            // The intermediate exits as soon as it has reported; reap it.
-            let _ = waitpid(child, None);
-            match (error, pid) {
-                (Some(err), Some(pid)) => {
-                    // The init failed before execve and exits; reap it here.
-                    let _ = waitpid(pid, None);
-                    Err(err.into())
-                }
-                (Some(err), None) => Err(err.into()),
-                (None, Some(pid)) => Ok(pid),
-                (None, None) => Err(anyhow!(
-                    "container {name}: the setup process exited without a word"
-                )),
-            }
-        }
-    }
-}
-
-/// From now on this process's narrated steps travel to the parent over the channel.
-fn forward_steps_to(channel_end: &OwnedFd, actor: &str) {
-    let fd: RawFd = channel_end.as_raw_fd();
-    narration::set_actor(actor);
-    narration::set_sink(narration::Sink::Forward(Box::new(move |s| {
-        // SAFETY: the channel's fd stays open until this process execs or exits.
-        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        channel::send(borrowed, &ChildMessage::Step(s.clone()));
-    })));
+    intermediate(&plan, spec.linux().as_ref(), channel_end, || {
+        init(spec, process, &rootfs).map(|_| ())
+    })
 }
 
 /// The intermediate: join, unshare, fork the init, report its PID, exit.
@@ -122,29 +119,64 @@ fn intermediate(
     channel_end: &OwnedFd,
     init: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
+    // This process is the sealed copy of minipod, non-dumpable since its first
+    // instruction (see `stage`): nothing in the container can open it.
     set_process_name("minipod-inter");
-    // Nothing in the container may open this process's memory or /proc/PID/exe (the
-    // minipod binary) while it is being set up (CVE-2019-5736); execve resets it.
-    let _ = kernel().prctl(
-        Prctl::Dumpable(false),
-        "nothing in the container may open this process or its binary (CVE-2019-5736)",
-    );
     namespaces::join_all(plan)?;
     // Into the container's cgroup before the cgroup namespace is made, so that the
     // container sees its own cgroup as its root.
     if let Some(path) = linux.and_then(|l| l.cgroups_path().clone()) {
         cgroups::enter(&path, linux.and_then(|l| l.resources().as_ref()))?;
     }
-    if !plan.create.is_empty() {
+    let unshare = |flags: CloneFlags, why: &str| {
         kernel()
-            .unshare(
-                plan.create,
-                "own filesystem view and own PID 1 (a new PID namespace takes effect for children)",
-            )
+            .unshare(flags, why)
             .map_err(|errno| error::NamespaceError::Unshare {
-                flags: namespaces::describe(plan.create),
+                flags: namespaces::describe(flags),
                 errno: errno.into(),
-            })?;
+            })
+    };
+    // The pod's namespaces first, when this container is a pod's infra: they are
+    // born here, and every container of the pod will join them.
+    let pod_level = plan.create
+        & (CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS);
+    if !pod_level.is_empty() {
+        unshare(
+            pod_level,
+            "the pod's network, IPC and hostname are born here",
+        )?;
+        if pod_level.contains(CloneFlags::CLONE_NEWNET) {
+            kernel()
+                .link_up(
+                    "lo",
+                    "a new network namespace's lo is down: localhost works once it is up",
+                )
+                .map_err(refused("bring lo up in the pod's network namespace"))?;
+        }
+    }
+    // A new PID namespace, or a joined one, takes effect for children only: the
+    // container's first process is a child of this one, then.
+    let own = plan.create - pod_level;
+    let fork_needed = own.contains(CloneFlags::CLONE_NEWPID)
+        || plan
+            .join
+            .iter()
+            .any(|(typ, _)| *typ == oci_spec::runtime::LinuxNamespaceType::Pid);
+    if !own.is_empty() {
+        unshare(
+            own,
+            if fork_needed {
+                "own filesystem view and own PID 1 (a new PID namespace takes effect for children)"
+            } else {
+                "a filesystem view of its own"
+            },
+        )?;
+    }
+    if !fork_needed {
+        // No PID namespace to enter: this process is the container's first one.
+        channel::send(channel_end, &ChildMessage::Pid(host_pid()));
+        set_process_name("minipod-init");
+        return init();
     }
     // SAFETY: this process is single-threaded (a fork of a single-threaded parent).
     match unsafe { fork() }.map_err(refused("fork the container's init process"))? {
@@ -161,20 +193,13 @@ fn intermediate(
     }
 }
 
-/// The container's first process, up to `execve`.
+/// The container's first process, up to `execve` (its stdio is already 0, 1, 2).
 fn init(
     spec: &Spec,
     process: &oci_spec::runtime::Process,
     rootfs: &Path,
-    stdio: &Stdio,
 ) -> Result<std::convert::Infallible, Error> {
     nix::unistd::setsid().map_err(refused("setsid"))?;
-    for (fd, target) in [(&stdio.stdin, 0), (&stdio.stdout, 1), (&stdio.stderr, 2)] {
-        // SAFETY: dup2 onto 0, 1, 2 with a valid fd; Rust holds no handle to them.
-        if unsafe { libc::dup2(fd.as_raw_fd(), target) } < 0 {
-            return Err(refused("dup2 the container's stdio")(nix::errno::Errno::last()).into());
-        }
-    }
     build(spec, process, rootfs)
 }
 
@@ -190,16 +215,9 @@ fn build(
             .sethostname(hostname, "the container's own UTS namespace")
             .map_err(refused(format!("sethostname {hostname}")))?;
     }
-    // The seccomp filter goes on around the drop of privileges (the kernel's order).
     let filter = seccomp::from_spec(spec)?;
-    seccomp::load_around(filter.as_ref(), process, || {
-        Ok(process::set_user_and_capabilities(process)?)
-    })?;
-    process::enter_cwd(process.cwd())?;
-    process::close_fds_on_exec()?;
-    let env = process.env().clone().unwrap_or_default();
     let args = process.args().clone().unwrap_or_default();
-    Ok(process::exec(&args, &env)?)
+    closing::become_program(process, filter.as_ref(), &args)
 }
 
 /// The PID of this process as the host sees it (read before a new /proc is mounted:

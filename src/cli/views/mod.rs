@@ -2,7 +2,7 @@
 //! process tree, the volumes, a picture. Each is read from the kernel (`/proc`) and
 //! from the OCI specs the pod was built from, never from a description of the pod.
 //!
-//! - `procfs`: the few `/proc/PID/*` fields the views need.
+//! - `procfs`: the runtime's `/proc/PID/*` readers, which the views use.
 //! - `members`: the pod's processes: infra, each container's PID 1, running `exec`s.
 //! - `namespace_table`, `volume_table`, `security_table`, `process_tree`: what `explain`
 //!   and `top` print.
@@ -14,6 +14,6 @@ pub mod picture;
 pub mod picture_svg;
 pub mod picture_text;
 pub mod process_tree;
-pub mod procfs;
+pub use crate::runtime::procfs;
 pub mod security_table;
 pub mod volume_table;

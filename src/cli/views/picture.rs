@@ -9,8 +9,7 @@ use super::procfs;
 use super::volume_table::{self, Volume};
 use crate::pod::record::StoredPod;
 use crate::pod::status::{ContainerState, ContainerStatus, PodStatus};
-use anyhow::{Context, Result};
-use nix::sched::CloneFlags;
+use anyhow::Result;
 
 #[derive(Debug, Clone)]
 pub struct Infra {
@@ -144,18 +143,10 @@ pub fn state_words(state: &ContainerState) -> String {
     }
 }
 
-/// The hostname the kernel keeps in the UTS namespace of `pid`: this process visits
-/// that namespace with `setns`, asks, and comes back (UTS may be joined by a
-/// multi-threaded process, and nothing else runs meanwhile).
+/// The hostname the kernel keeps in the UTS namespace of `pid` (the runtime visits
+/// that namespace with `setns`, asks, and comes back).
 pub fn hostname_in(pid: i32) -> Result<String> {
-    let ours = std::fs::File::open("/proc/self/ns/uts").context("open /proc/self/ns/uts")?;
-    let path = format!("/proc/{pid}/ns/uts");
-    let theirs = std::fs::File::open(&path).with_context(|| format!("open {path}"))?;
-    nix::sched::setns(&theirs, CloneFlags::CLONE_NEWUTS)
-        .with_context(|| format!("setns {path}"))?;
-    let name = nix::unistd::gethostname();
-    nix::sched::setns(&ours, CloneFlags::CLONE_NEWUTS).context("setns back to our own UTS")?;
-    Ok(name.context("gethostname")?.to_string_lossy().into_owned())
+    crate::runtime::visit::hostname_in(pid)
 }
 
 /// Interface names in the network namespace of `pid` (`/proc/PID/net/dev`).

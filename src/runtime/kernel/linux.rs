@@ -24,6 +24,7 @@ impl Kernel for Linux {
             Call::Setns { fd, nstype, .. } => nix::sched::setns(fd, *nstype),
             Call::Unshare { flags } => nix::sched::unshare(*flags),
             Call::Sethostname { name } => nix::unistd::sethostname(name),
+            Call::LinkUp { name } => super::super::loopback::bring_up(name),
             Call::Mknod {
                 dir,
                 name,

@@ -64,6 +64,10 @@ pub enum Call<'a> {
     Sethostname {
         name: &'a str,
     },
+    /// An interface of this network namespace brought up (SIOCSIFFLAGS IFF_UP).
+    LinkUp {
+        name: &'a str,
+    },
     /// mknodat, then fchmodat: the node gets exactly `mode`, whatever the umask.
     Mknod {
         dir: BorrowedFd<'a>,
@@ -135,6 +139,7 @@ impl Call<'_> {
             Call::Setns { .. } => "setns",
             Call::Unshare { .. } => "unshare",
             Call::Sethostname { .. } => "sethostname",
+            Call::LinkUp { .. } => "link_up",
             Call::Mknod { .. } => "mknod",
             Call::Symlink { .. } => "symlink",
             Call::Mkdir { .. } => "mkdir",
@@ -259,6 +264,10 @@ impl dyn Kernel + '_ {
 
     pub fn sethostname(&self, name: &str, why: &str) -> nix::Result<()> {
         self.call(&Call::Sethostname { name }, why)
+    }
+
+    pub fn link_up(&self, name: &str, why: &str) -> nix::Result<()> {
+        self.call(&Call::LinkUp { name }, why)
     }
 
     #[allow(clippy::too_many_arguments)] // mknod's own arguments, and why

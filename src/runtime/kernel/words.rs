@@ -44,6 +44,7 @@ impl fmt::Display for Call<'_> {
                 )
             }
             Call::Sethostname { name } => write!(f, "sethostname({name:?})"),
+            Call::LinkUp { name } => write!(f, "ip link set {name} up"),
             Call::Mknod {
                 dir,
                 name,

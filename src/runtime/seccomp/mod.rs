@@ -21,7 +21,6 @@ use libseccomp::{
 use oci_spec::runtime::{
     Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, Process, Spec,
 };
-use std::path::Path;
 
 /// EPERM, the errno of an ERRNO action that names none (runc's default).
 const DEFAULT_ERRNO: u32 = libc::EPERM as u32;
@@ -42,14 +41,6 @@ pub fn from_spec(spec: &Spec) -> Result<Option<Filter>> {
         Some(seccomp) => compile(seccomp).map(Some),
         None => Ok(None),
     }
-}
-
-/// The filter of the container whose OCI bundle is `bundle`, for a process exec'd
-/// into it (read before joining the container: its mount namespace hides the bundle).
-pub fn from_bundle(bundle: &Path) -> Result<Option<Filter>> {
-    let config = bundle.join("config.json");
-    let spec = Spec::load(&config).with_context(|| format!("read {}", config.display()))?;
-    from_spec(&spec)
 }
 
 /// Become the process's user with its capabilities (`become_user`), the filter loaded

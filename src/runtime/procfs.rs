@@ -1,5 +1,6 @@
-//! What the host's `/proc` says about a process: the few fields the views show.
-//! Every view reads the kernel's own answer here, never a record of what we meant.
+//! What the host's `/proc` says about a process, read in one place: its start time
+//! (how a recorded PID is told from a reused one), the fields the views show, its
+//! namespaces. Every reader asks the kernel, never a record of what we meant.
 
 use anyhow::{Context, Result};
 
@@ -37,15 +38,36 @@ impl Proc {
     }
 }
 
+/// The fields of `/proc/PID/stat` after the command (which may contain spaces and
+/// parentheses: they start after the last ')'): state(0) ppid(1) pgrp(2) ...
+fn stat_fields(stat: &str) -> Option<Vec<&str>> {
+    Some(stat.get(stat.rfind(')')? + 2..)?.split(' ').collect())
+}
+
+/// The start time of a process (field 22 of `/proc/PID/stat`, in clock ticks since
+/// boot); `None` when it is gone.
+pub fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_fields(&stat)?.get(19)?.parse().ok()
+}
+
+/// Is the process `pid`, started at `start_time`, still there (and not a zombie)?
+pub fn is_running(pid: i32, start_time: u64) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(fields) = stat_fields(&stat) else {
+        return false;
+    };
+    let state = fields.first().copied().unwrap_or("");
+    state != "Z" && state != "X" && fields.get(19).and_then(|t| t.parse().ok()) == Some(start_time)
+}
+
 /// Read one process; `None` when it is gone (processes end while we look).
 pub fn read(pid: i32) -> Option<Proc> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command may contain spaces and parentheses: fields start after the last ')'.
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let comm = stat.get(open + 1..close)?.to_string();
-    let fields: Vec<&str> = stat.get(close + 2..)?.split(' ').collect();
-    // After the comm: state(0) ppid(1) pgrp(2) ...
+    let comm = stat.get(stat.find('(')? + 1..stat.rfind(')')?)?.to_string();
+    let fields = stat_fields(&stat)?;
     let ppid = fields.get(1)?.parse().ok()?;
     let pgid = fields.get(2)?.parse().ok()?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -135,5 +157,8 @@ mod tests {
         assert!(!me.cmdline.is_empty());
         assert!(ns_inode("self", "net").is_some());
         assert!(ns_inode("self", "nonsense").is_none());
+        let start = start_time(me.pid).expect("a start time");
+        assert!(is_running(me.pid, start));
+        assert!(!is_running(me.pid, start + 1));
     }
 }
