@@ -23,6 +23,7 @@ pub mod probes;
 pub mod pty;
 pub mod record;
 pub mod resources;
+pub mod start_failure;
 pub mod status;
 pub mod supervisor;
 pub mod termination_message;
