@@ -2,14 +2,14 @@
 //! log, the runtime's `run`, its status. A failure says which step broke it, in
 //! Kubernetes' words (see `start_failure`).
 
-use super::policy::{Action, Event};
+use super::actions::{Action, Event};
 use super::{pod_mounts, Supervisor};
 use crate::pod::container_spec::{self, SpecInputs};
 use crate::pod::cri_log::{LogWriter, Stream};
 use crate::pod::events::{self, EventType};
 use crate::pod::start_failure::{StartError, StartFailure};
 use crate::pod::status::{ContainerState, ProcessId};
-use crate::pod::{hooks, image_user, termination_message};
+use crate::pod::{image_user, termination_message};
 use crate::runtime;
 use crate::state::time;
 use anyhow::{Context, Result};
@@ -234,10 +234,7 @@ impl Supervisor {
         else {
             return;
         };
-        let result = self.with_target(i, |target| {
-            hooks::run(&handler, target, Duration::from_secs(30))
-        });
-        if let Some(Err(message)) = result {
+        if let Some(Err(message)) = self.run_hook(i, &handler, Duration::from_secs(30)) {
             events::record(
                 &self.paths,
                 EventType::Warning,

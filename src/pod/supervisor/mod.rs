@@ -14,11 +14,13 @@
 //! - `container_start`, `container_exit`: a container's start and its end, on disk
 //!   and in the status; `pod_mounts`: every mount; `teardown`: the pod's end.
 
+mod actions;
 mod backoff;
 mod container_exit;
 mod container_start;
-mod executor;
 mod pod_mounts;
+mod pod_state;
+mod pod_status;
 mod policy;
 #[cfg(test)]
 mod policy_tests;
@@ -30,12 +32,12 @@ pub use termination::parse_signal;
 use super::cri_log::{LogWriter, Stream};
 use super::events::{self, EventType};
 use super::paths::PodPaths;
-use super::record::{self, PodRecord};
-use super::status::{ContainerState, ContainerStatus, Phase, PodStatus, ProcessId};
+use super::record::PodRecord;
+use super::status::{Phase, PodStatus, ProcessId};
 use super::{container_spec, etc_files, infra, volumes};
 use crate::narration::{self, step};
 use crate::state::paths::StateRoot;
-use crate::state::time;
+use actions::Event;
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::Container;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -44,7 +46,8 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use oci_spec::runtime::Process;
-use policy::{Event, PodPolicy, Stage};
+use pod_state::Stage;
+use policy::PodPolicy;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
@@ -119,7 +122,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
             process_spec: None,
         })
         .collect();
-    let status = initial_status(&record);
+    let status = pod_status::initial_status(&record);
     let mut sup = Supervisor {
         record,
         paths,
@@ -140,45 +143,6 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         let _ = sup.save_status();
     }
     result
-}
-
-fn initial_status(record: &PodRecord) -> PodStatus {
-    let spec = record.pod.spec.clone().unwrap_or_default();
-    let has_inits = spec.init_containers.as_ref().is_some_and(|i| !i.is_empty());
-    let waiting = |c: &Container| ContainerStatus {
-        name: c.name.clone(),
-        image: c.image.clone().unwrap_or_default(),
-        image_id: record
-            .images
-            .get(&c.name)
-            .map(|i| i.id.clone())
-            .unwrap_or_default(),
-        container_id: String::new(),
-        state: ContainerState::Waiting {
-            reason: if has_inits {
-                "PodInitializing".into()
-            } else {
-                "ContainerCreating".into()
-            },
-            message: String::new(),
-        },
-        last_state: None,
-        ready: false,
-        restart_count: 0,
-        process: None,
-    };
-    PodStatus {
-        phase: Phase::Pending,
-        reason: String::new(),
-        message: String::new(),
-        start_time: Some(time::now()),
-        deletion_timestamp: None,
-        supervisor: ProcessId::of(std::process::id() as i32),
-        infra: None,
-        qos_class: super::resources::qos_class(&record.pod).to_string(),
-        init_container_statuses: spec.init_containers.iter().flatten().map(waiting).collect(),
-        container_statuses: spec.containers.iter().map(waiting).collect(),
-    }
 }
 
 impl Supervisor {
@@ -397,26 +361,6 @@ impl Supervisor {
         }
         self.policy.grace = record.grace_period();
         self.record = record;
-    }
-
-    fn status_mut(&mut self, i: usize) -> &mut ContainerStatus {
-        let inits = self.status.init_container_statuses.len();
-        if i < inits {
-            &mut self.status.init_container_statuses[i]
-        } else {
-            &mut self.status.container_statuses[i - inits]
-        }
-    }
-
-    /// The pod's phase and why, as the policy decided them.
-    fn sync_pod_status(&mut self) {
-        self.status.phase = self.policy.phase;
-        self.status.reason.clone_from(&self.policy.reason);
-        self.status.message.clone_from(&self.policy.message);
-    }
-
-    fn save_status(&self) -> Result<()> {
-        record::save_status(&self.paths, &self.status)
     }
 
     fn notify(&mut self, readiness: Readiness) {

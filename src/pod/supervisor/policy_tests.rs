@@ -1,10 +1,10 @@
 //! The pod policy as tables: events and clock ticks in, actions and states out. No
 //! process, mount or root needed: the clock is a value.
 
+use super::actions::{Action, Event, KillReason};
 use super::backoff::Backoff;
-use super::policy::{
-    Action, ContainerKind, Event, KillReason, Life, PodPolicy, RestartPolicy, Stage,
-};
+use super::pod_state::{ContainerKind, Life, RestartPolicy, Stage};
+use super::policy::PodPolicy;
 use crate::pod::events::EventType;
 use crate::pod::status::Phase;
 use k8s_openapi::api::core::v1::{Container, ExecAction, PodSpec, Probe};

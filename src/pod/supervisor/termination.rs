@@ -8,7 +8,9 @@
 //! A pod whose infra process died skips all that: its namespaces are gone, every
 //! container is killed at once.
 
-use super::policy::{normal, warning, Action, ContainerKind, KillReason, Life, PodPolicy, Stage};
+use super::actions::{normal, warning, Action, KillReason};
+use super::pod_state::{ContainerKind, Life, Stage};
+use super::policy::PodPolicy;
 use crate::pod::status::Phase;
 use std::time::{Duration, Instant};
 

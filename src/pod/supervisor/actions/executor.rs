@@ -1,27 +1,28 @@
 //! The executor: carries out what the policy decided (kubelet's `SyncPod`) and
 //! reports back what happened, which may call for more actions, carried out at once.
 
-use super::policy::{Action, Event, KillReason};
-use super::Supervisor;
+use super::super::Supervisor;
+use super::{Action, Event, KillReason};
 use crate::narration::{self, step};
 use crate::pod::events;
 use crate::pod::status::ContainerState;
 use crate::pod::{hooks, probe_actions, resources};
 use crate::state::time;
+use k8s_openapi::api::core::v1::LifecycleHandler;
 use nix::sys::signal::{kill, Signal};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 impl Supervisor {
     /// Tell the policy about `event` and carry out what it decides.
-    pub(super) fn handle(&mut self, event: Event) {
+    pub(in crate::pod::supervisor) fn handle(&mut self, event: Event) {
         let actions = self.policy.handle(event, Instant::now());
         self.apply(actions);
     }
 
     /// Carry the actions out in order. An action's consequences (a failed start, a
     /// probe's verdict) are decided and carried out before the next action.
-    pub(super) fn apply(&mut self, actions: Vec<Action>) {
+    pub(in crate::pod::supervisor) fn apply(&mut self, actions: Vec<Action>) {
         let mut queue: VecDeque<Action> = actions.into();
         while let Some(action) = queue.pop_front() {
             match action {
@@ -63,8 +64,7 @@ impl Supervisor {
                 );
                 narration::set_actor("pod");
                 let limit = Duration::from_secs(grace.unsigned_abs());
-                if let Some(Err(message)) = self.with_target(i, |t| hooks::run(&handler, t, limit))
-                {
+                if let Some(Err(message)) = self.run_hook(i, &handler, limit) {
                     events::record(
                         &self.paths,
                         events::EventType::Warning,
@@ -109,7 +109,7 @@ impl Supervisor {
             .images
             .get(name)
             .and_then(|i| i.stop_signal.as_deref())
-            .and_then(super::parse_signal)
+            .and_then(super::super::parse_signal)
             .unwrap_or(Signal::SIGTERM)
     }
 
@@ -161,9 +161,20 @@ impl Supervisor {
         );
     }
 
+    /// Run a lifecycle hook (postStart, preStop) against container i, within `limit`;
+    /// `None` when it is not running.
+    pub(in crate::pod::supervisor) fn run_hook(
+        &self,
+        i: usize,
+        handler: &LifecycleHandler,
+        limit: Duration,
+    ) -> Option<Result<(), String>> {
+        self.with_target(i, |target| hooks::run(handler, target, limit))
+    }
+
     /// Run `f` against the running container of slot i (its PID, process settings, the
     /// pod's network namespace); `None` when it is not running.
-    pub(super) fn with_target<T>(
+    pub(in crate::pod::supervisor) fn with_target<T>(
         &self,
         i: usize,
         f: impl FnOnce(&probe_actions::Target) -> T,
