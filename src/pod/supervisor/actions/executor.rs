@@ -5,6 +5,7 @@ use super::super::Supervisor;
 use super::{Action, Event, KillReason};
 use crate::narration::{self, step};
 use crate::pod::events;
+use crate::pod::start_failure::StartFailure;
 use crate::pod::status::ContainerState;
 use crate::pod::{hooks, probe_actions, resources};
 use crate::state::time;
@@ -139,6 +140,16 @@ impl Supervisor {
             self.record.uid()
         );
         let st = self.status_mut(i);
+        if let ContainerState::Waiting { reason, .. } = &st.state {
+            // A container that could not even be created keeps saying why (kubelet
+            // shows CreateContainerConfigError, not CrashLoopBackOff, for it).
+            let never_created = [StartFailure::Config, StartFailure::Create]
+                .iter()
+                .any(|k| k.reason() == reason);
+            if never_created {
+                return;
+            }
+        }
         let last = std::mem::replace(
             &mut st.state,
             ContainerState::Waiting {
