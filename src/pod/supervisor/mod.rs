@@ -8,11 +8,12 @@
 //! (SIGCHLD, SIGTERM, SIGINT, SIGUSR1) and the containers' stdout/stderr pipes.
 //!
 //! Deciding and doing are apart, as in kubelet (`computePodActions`, then `SyncPod`):
-//! - `policy` (with `termination`, `backoff`): pure; an event or a clock tick in,
-//!   a list of actions out;
-//! - `executor`: carries the actions out and reports what happened back;
+//! - `policy` (with `pod_state`, `termination`, `backoff`): pure; an event or a
+//!   clock tick in, a list of `actions` out; tested as tables (`*_tests`);
+//! - `actions::executor`: carries the actions out and reports what happened back;
 //! - `container_start`, `container_exit`: a container's start and its end, on disk
-//!   and in the status; `pod_mounts`: every mount; `teardown`: the pod's end.
+//!   and in the status (`pod_status`); `pod_mounts`: every mount; `teardown`: the
+//!   pod's end.
 
 mod actions;
 mod backoff;
@@ -22,10 +23,15 @@ mod pod_mounts;
 mod pod_state;
 mod pod_status;
 mod policy;
-#[cfg(test)]
-mod policy_tests;
 mod teardown;
 mod termination;
+
+#[cfg(test)]
+mod policy_tests;
+#[cfg(test)]
+mod termination_tests;
+#[cfg(test)]
+mod test_pods;
 
 pub use termination::parse_signal;
 

@@ -2,100 +2,11 @@
 //! process, mount or root needed: the clock is a value.
 
 use super::actions::{Action, Event, KillReason};
-use super::backoff::Backoff;
-use super::pod_state::{ContainerKind, Life, RestartPolicy, Stage};
-use super::policy::PodPolicy;
+use super::pod_state::{ContainerKind, RestartPolicy, Stage};
+use super::test_pods::*;
 use crate::pod::events::EventType;
 use crate::pod::status::Phase;
-use k8s_openapi::api::core::v1::{Container, ExecAction, PodSpec, Probe};
 use std::time::{Duration, Instant};
-
-const GRACE: i64 = 30;
-
-fn app(name: &str) -> Container {
-    Container {
-        name: name.into(),
-        image: Some("busybox:1.36".into()),
-        ..Default::default()
-    }
-}
-
-fn sidecar(name: &str) -> Container {
-    Container {
-        restart_policy: Some("Always".into()),
-        ..app(name)
-    }
-}
-
-fn probe(failure_threshold: i32) -> Option<Probe> {
-    Some(Probe {
-        exec: Some(ExecAction {
-            command: Some(vec!["true".into()]),
-        }),
-        failure_threshold: Some(failure_threshold),
-        period_seconds: Some(1),
-        ..Default::default()
-    })
-}
-
-fn spec(inits: Vec<Container>, apps: Vec<Container>, restart: Option<&str>) -> PodSpec {
-    PodSpec {
-        init_containers: Some(inits),
-        containers: apps,
-        restart_policy: restart.map(String::from),
-        ..Default::default()
-    }
-}
-
-fn policy(spec: &PodSpec, t0: Instant) -> PodPolicy {
-    PodPolicy::new(spec, GRACE, Backoff::default(), t0)
-}
-
-fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
-
-/// Carry out the starts as a runtime that never fails would; keep the rest.
-fn run_starts(p: &mut PodPolicy, actions: Vec<Action>, now: Instant) -> Vec<Action> {
-    let mut rest = Vec::new();
-    for a in actions {
-        match a {
-            Action::Start { i, .. } => rest.extend(p.handle(Event::Started { i }, now)),
-            other => rest.push(other),
-        }
-    }
-    rest
-}
-
-fn starts(actions: &[Action]) -> Vec<usize> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Start { i, .. } => Some(*i),
-            _ => None,
-        })
-        .collect()
-}
-
-fn stops(actions: &[Action]) -> Vec<(usize, i64)> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Stop { i, grace } => Some((*i, *grace)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn reasons(actions: &[Action]) -> Vec<(EventType, &'static str)> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::Record { kind, reason, .. } => Some((*kind, *reason)),
-            _ => None,
-        })
-        .collect()
-}
 
 #[test]
 fn restart_policy_table() {
@@ -332,69 +243,6 @@ fn the_next_init_waits_for_a_sidecar_running_and_started() {
 }
 
 #[test]
-fn apps_stop_first_then_sidecars_in_reverse() {
-    let t0 = Instant::now();
-    let s = spec(
-        vec![sidecar("s1"), sidecar("s2")],
-        vec![app("a1"), app("a2")],
-        None,
-    );
-    let mut p = policy(&s, t0);
-    let mut actions = p.begin();
-    while !actions.is_empty() {
-        run_starts(&mut p, actions, t0);
-        actions = p.advance(t0);
-    }
-    assert!(p.containers.iter().all(|c| c.is_running()));
-
-    let stop = p.handle(Event::DeleteRequested { grace: 20 }, t0);
-    assert_eq!(stop.first(), Some(&Action::MarkDeletion));
-    assert_eq!(stops(&stop), [(2, 20), (3, 20)], "the apps only");
-    assert_eq!(
-        reasons(&stop),
-        [
-            (EventType::Normal, "Killing"),
-            (EventType::Normal, "Killing")
-        ]
-    );
-    assert_eq!(p.handle(Event::DeleteRequested { grace: 20 }, t0), []);
-    p.handle(Event::Exited { i: 2, code: 143 }, t0 + secs(1));
-    assert_eq!(p.advance(t0 + secs(1)), [], "a2 still runs");
-    p.handle(Event::Exited { i: 3, code: 143 }, t0 + secs(5));
-    let sidecars = p.advance(t0 + secs(5));
-    assert_eq!(
-        stops(&sidecars),
-        [(1, 15), (0, 15)],
-        "reverse, what is left"
-    );
-    p.handle(Event::Exited { i: 1, code: 0 }, t0 + secs(6));
-    p.handle(Event::Exited { i: 0, code: 0 }, t0 + secs(6));
-    assert_eq!(p.advance(t0 + secs(6)), []);
-    assert_eq!(p.stage, Stage::Done);
-}
-
-#[test]
-fn sigkill_at_the_end_of_the_grace_period() {
-    let t0 = Instant::now();
-    let mut p = policy(&spec(vec![], vec![app("a")], None), t0);
-    let first = p.begin();
-    run_starts(&mut p, first, t0);
-    let stop = p.handle(Event::DeleteRequested { grace: 10 }, t0);
-    assert_eq!(stops(&stop), [(0, 10)]);
-    // The preStop hook took 4 s: the SIGKILL is due 10 s after the signal.
-    p.handle(Event::StopSent { i: 0, grace: 10 }, t0 + secs(4));
-    assert_eq!(p.next_timer(), Some(t0 + secs(14)));
-    assert_eq!(p.tick(t0 + secs(13)), []);
-    assert_eq!(
-        p.tick(t0 + secs(14)),
-        [Action::Kill {
-            i: 0,
-            why: KillReason::GracePeriodOver
-        }]
-    );
-}
-
-#[test]
 fn probes_have_their_effects() {
     let t0 = Instant::now();
     let mut c = app("web");
@@ -503,42 +351,6 @@ fn active_deadline_fails_the_pod() {
 }
 
 #[test]
-fn the_infra_dying_fails_the_pod_and_kills_everything() {
-    let t0 = Instant::now();
-    let s = spec(vec![sidecar("s")], vec![app("a"), app("b")], None);
-    let mut p = policy(&s, t0);
-    let mut actions = p.begin();
-    while !actions.is_empty() {
-        run_starts(&mut p, actions, t0);
-        actions = p.advance(t0);
-    }
-    // b crashed and waits in back-off: it must not come back.
-    p.handle(Event::Exited { i: 2, code: 1 }, t0);
-    let died = p.handle(Event::InfraDied { pid: 42 }, t0);
-    assert_eq!(reasons(&died), [(EventType::Warning, "SandboxChanged")]);
-    let killed: Vec<Action> = died
-        .into_iter()
-        .filter(|a| matches!(a, Action::Kill { .. }))
-        .collect();
-    let sandbox = KillReason::SandboxGone;
-    assert_eq!(
-        killed,
-        [
-            Action::Kill { i: 0, why: sandbox },
-            Action::Kill { i: 1, why: sandbox }
-        ]
-    );
-    assert_eq!((p.phase, p.reason.as_str()), (Phase::Failed, "SandboxDied"));
-    assert_eq!(p.containers[2].life, Life::Exited);
-    assert_eq!(starts(&p.tick(t0 + secs(60))), [] as [usize; 0]);
-    p.handle(Event::Exited { i: 0, code: 137 }, t0);
-    p.handle(Event::Exited { i: 1, code: 137 }, t0);
-    p.advance(t0);
-    assert_eq!(p.stage, Stage::Done);
-    assert_eq!(p.phase, Phase::Failed);
-}
-
-#[test]
 fn a_replaced_container_restarts_at_once_without_back_off() {
     let t0 = Instant::now();
     let mut p = policy(&spec(vec![], vec![app("a")], None), t0);
@@ -579,4 +391,19 @@ fn a_failed_start_counts_as_exit_128() {
     p.advance(t0);
     assert_eq!(p.phase, Phase::Failed);
     assert_eq!(p.containers[0].exit_code, Some(128));
+}
+
+#[test]
+fn a_failed_post_start_hook_kills_the_container() {
+    let t0 = Instant::now();
+    let mut p = policy(&spec(vec![], vec![app("a")], None), t0);
+    let first = p.begin();
+    run_starts(&mut p, first, t0);
+    assert_eq!(
+        p.handle(Event::PostStartFailed { i: 0 }, t0),
+        [Action::Kill {
+            i: 0,
+            why: KillReason::PostStartFailed
+        }]
+    );
 }
