@@ -11,7 +11,6 @@ use crate::pod::{hooks, probe_actions, resources};
 use crate::state::time;
 use k8s_openapi::api::core::v1::LifecycleHandler;
 use nix::sys::signal::{kill, Signal};
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 impl Supervisor {
@@ -22,10 +21,10 @@ impl Supervisor {
     }
 
     /// Carry the actions out in order. An action's consequences (a failed start, a
-    /// probe's verdict) are decided and carried out before the next action.
+    /// probe's verdict) are reported through `handle`, so they are decided and carried
+    /// out before the next action.
     pub(in crate::pod::supervisor) fn apply(&mut self, actions: Vec<Action>) {
-        let mut queue: VecDeque<Action> = actions.into();
-        while let Some(action) = queue.pop_front() {
+        for action in actions {
             match action {
                 Action::Start { i, restart } => self.start_or_record_failure(i, restart),
                 Action::Stop { i, grace } => self.stop_container(i, grace),
@@ -185,11 +184,7 @@ impl Supervisor {
 
     /// Run `f` against the running container of slot i (its PID, process settings, the
     /// pod's network namespace); `None` when it is not running.
-    pub(in crate::pod::supervisor) fn with_target<T>(
-        &self,
-        i: usize,
-        f: impl FnOnce(&probe_actions::Target) -> T,
-    ) -> Option<T> {
+    fn with_target<T>(&self, i: usize, f: impl FnOnce(&probe_actions::Target) -> T) -> Option<T> {
         let slot = &self.slots[i];
         let (pid, process, infra) = (slot.pid?, slot.process_spec.as_ref()?, self.infra?);
         let ports = slot.container.ports.clone().unwrap_or_default();
