@@ -465,3 +465,24 @@ spec:
     ]);
     assert!(served.starts_with("root:x:0:0"), "{served}");
 }
+
+#[test]
+fn a_container_that_cannot_start_says_why_in_kubelets_words() {
+    let env = PodEnv::new("start-error");
+    // The init container lets the pod start; the app's command does not exist, so
+    // the runtime fails to start it (a failure of the first containers is apply's).
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: nocmd}\nspec:\n  restartPolicy: Never\n  initContainers:\n  - {name: init, image: busybox:1.36, command: ['true']}\n  containers:\n  - {name: app, image: busybox:1.36, command: [/no/such/binary]}\n";
+    env.ok(&["apply", "-f", &env.manifest("p.yaml", yaml)]);
+    env.wait_for(15, "the pod fails", || {
+        env.pod_json("nocmd")["status"]["phase"] == "Failed"
+    });
+    let pod = env.pod_json("nocmd");
+    let app = status_of(&pod, "containerStatuses", "app");
+    assert_eq!(
+        app["state"]["waiting"]["reason"], "RunContainerError",
+        "{app}"
+    );
+    assert_eq!(app["lastState"]["terminated"]["reason"], "StartError");
+    assert_eq!(app["lastState"]["terminated"]["exitCode"], 128);
+    assert_eq!(env.row("nocmd")[2], "RunContainerError");
+}

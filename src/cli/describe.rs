@@ -210,7 +210,7 @@ fn pod_status_word(status: &PodStatus) -> String {
             since.unwrap_or_else(|| "<unknown>".into())
         );
     }
-    status.phase.clone()
+    status.phase.to_string()
 }
 
 /// The container's seccomp profile, and `(node default)` when the manifest named none.
@@ -399,7 +399,7 @@ fn conditions(pod: &Pod, status: &PodStatus) -> Vec<(&'static str, bool)> {
                 }
             })
     });
-    let ready = status.phase == "Running"
+    let ready = status.phase == crate::pod::status::Phase::Running
         && !status.container_statuses.is_empty()
         && status.container_statuses.iter().all(|c| c.ready);
     vec![
@@ -517,7 +517,7 @@ fn events_section(out: &mut String, events: &[Event]) {
             format!("{} (x{n} over {})", age(&last), age(&e.time))
         };
         rows.push(vec![
-            e.kind.clone(),
+            e.kind.to_string(),
             e.reason.clone(),
             when,
             events::source(e).to_string(),

@@ -20,7 +20,7 @@ pub fn row(pod: &Pod, status: &PodStatus) -> Row {
             .any(|c| c.name == name && c.restart_policy.as_deref() == Some("Always"))
     };
     let mut reason = if status.reason.is_empty() {
-        status.phase.clone()
+        status.phase.to_string()
     } else {
         status.reason.clone()
     };

@@ -94,7 +94,7 @@ fn gone(pod: &StoredPod, status: &PodStatus) -> Option<String> {
         Some(infra) => format!("Its infra process (PID {})", infra.pid),
         None => "Its infra process".to_string(),
     };
-    if status.phase == "Pending" && status.infra.is_none() {
+    if status.phase == crate::pod::status::Phase::Pending && status.infra.is_none() {
         line.push_str(".\nIts infra process has not started: the pod has no namespaces yet.");
     } else {
         line.push_str(&format!(

@@ -219,7 +219,7 @@ fn matches_selector(p: &StoredPod, selector: &str) -> bool {
 pub fn truthful_status(p: &StoredPod) -> PodStatus {
     let Some(mut status) = p.status.clone() else {
         return PodStatus {
-            phase: "Pending".into(),
+            phase: crate::pod::status::Phase::Pending,
             reason: String::new(),
             message: String::new(),
             start_time: None,
@@ -231,10 +231,10 @@ pub fn truthful_status(p: &StoredPod) -> PodStatus {
             container_statuses: vec![],
         };
     };
-    let finished = matches!(status.phase.as_str(), "Succeeded" | "Failed");
+    let finished = status.phase.is_finished();
     if let Some(sup) = status.supervisor {
         if !finished && !sup.is_alive() {
-            status.phase = "Unknown".into();
+            status.phase = crate::pod::status::Phase::Unknown;
             status.message = format!(
                 "the pod's supervisor (PID {}) is gone: nobody watches its containers",
                 sup.pid
@@ -353,7 +353,7 @@ fn print_events(ctx: &Context, args: &GetArgs) -> Result<i32> {
             time::parse(&e.time)
                 .map(time::age)
                 .unwrap_or_else(|| "<unknown>".into()),
-            e.kind,
+            e.kind.to_string(),
             e.reason,
             format!("pod/{name}"),
             e.message,

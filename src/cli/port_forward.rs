@@ -30,7 +30,7 @@ pub fn run(ctx: &Context, args: &PortForwardArgs) -> Result<i32> {
     };
     let status = super::get::truthful_status(&pod);
     let infra = match status.infra.filter(|i| i.is_alive()) {
-        Some(i) if status.phase == "Running" => i,
+        Some(i) if status.phase == crate::pod::status::Phase::Running => i,
         _ => bail!(
             "unable to forward port because pod is not running. Current status={}",
             status.phase

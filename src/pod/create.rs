@@ -141,7 +141,7 @@ pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> 
         record::save(&paths, &record)?;
         super::events::record(
             &paths,
-            "Normal",
+            super::events::EventType::Normal,
             "Scheduled",
             format!(
                 "Successfully assigned {}/{} to {}",

@@ -6,20 +6,41 @@ use crate::state::time;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 
+/// kubectl's event TYPE: all is well, or something a user should look at.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum EventType {
+    Normal,
+    Warning,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+        }
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     pub time: String,
-    /// Normal or Warning.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: EventType,
     pub reason: String,
     pub message: String,
 }
 
-pub fn record(paths: &PodPaths, kind: &str, reason: &str, message: impl Into<String>) {
+pub fn record(paths: &PodPaths, kind: EventType, reason: &str, message: impl Into<String>) {
     let event = Event {
         time: time::now(),
-        kind: kind.to_string(),
+        kind,
         reason: reason.to_string(),
         message: message.into(),
     };

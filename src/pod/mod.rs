@@ -2,7 +2,9 @@
 //!
 //! - `create`, `delete`, `exec`, `logs`: what the CLI verbs ask of a pod.
 //! - `supervisor`: the per-pod shim that starts the infra process and the containers,
-//!   captures logs, applies restartPolicy, records status, tears everything down.
+//!   captures logs, applies restartPolicy, records status, tears everything down; a
+//!   pure policy decides, an executor acts.
+//! - `start_failure`: why a container could not start, in kubelet's reasons.
 //! - `container_spec`: a pod's container → its OCI runtime spec (a pure function).
 
 pub mod container_spec;
@@ -26,6 +28,7 @@ pub mod pty;
 pub mod record;
 pub mod resources;
 pub mod seccomp;
+pub mod start_failure;
 pub mod status;
 pub mod supervisor;
 pub mod termination_message;

@@ -24,6 +24,7 @@ impl Kind {
 }
 
 /// One probe of one running container.
+#[derive(Debug)]
 pub struct Prober {
     pub kind: Kind,
     probe: Probe,
@@ -70,12 +71,16 @@ impl Prober {
         .collect()
     }
 
-    /// Run the probe once and decide.
-    pub fn run(&mut self, target: &Target) -> Verdict {
+    /// When this probe is next due, counted from an attempt that begins `now`.
+    pub fn schedule_next(&mut self, now: Instant) {
+        self.next_at = now + secs(self.probe.period_seconds, 10).max(Duration::from_secs(1));
+    }
+
+    /// Run the probe's action once against the container (the only I/O here).
+    pub fn attempt(&self, target: &Target) -> Result<(), String> {
         let p = &self.probe;
-        self.next_at = Instant::now() + secs(p.period_seconds, 10).max(Duration::from_secs(1));
         let timeout = secs(p.timeout_seconds, 1).max(Duration::from_secs(1));
-        let result: Result<(), String> = if let Some(e) = &p.exec {
+        if let Some(e) = &p.exec {
             probe_actions::run_exec(e, target, timeout).map(|_| ())
         } else if let Some(h) = &p.http_get {
             probe_actions::run_http(h, target, timeout).map(|_| ())
@@ -83,8 +88,7 @@ impl Prober {
             probe_actions::run_tcp(&t.port, t.host.as_deref(), target, timeout)
         } else {
             Err("the probe has no handler minipod supports".into())
-        };
-        self.judge(result)
+        }
     }
 
     /// Thresholds: `successThreshold` passes in a row (readiness), `failureThreshold`

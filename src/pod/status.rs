@@ -62,6 +62,46 @@ impl ProcessId {
     }
 }
 
+/// A pod's phase, as Kubernetes names it (written with these very words to
+/// `status.json` and printed as they are).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Phase {
+    /// Accepted, but not every container has started (init containers still running).
+    #[default]
+    Pending,
+    /// Bound and started: at least one container runs or is restarting.
+    Running,
+    /// Every container exited 0 and none will restart.
+    Succeeded,
+    /// Every container stopped and one failed (or the pod failed as a whole).
+    Failed,
+    /// The supervisor is gone while the pod was not finished: nobody can tell.
+    Unknown,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Running => "Running",
+            Phase::Succeeded => "Succeeded",
+            Phase::Failed => "Failed",
+            Phase::Unknown => "Unknown",
+        }
+    }
+
+    /// Succeeded or Failed: nothing of the pod will run again.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Phase::Succeeded | Phase::Failed)
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ContainerState {
@@ -107,9 +147,7 @@ pub struct ContainerStatus {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
-    /// Pending, Running, Succeeded, Failed (Kubernetes' phases), or Unknown when the
-    /// supervisor is gone and nobody can tell.
-    pub phase: String,
+    pub phase: Phase,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -137,5 +175,29 @@ impl PodStatus {
         self.init_container_statuses
             .iter()
             .chain(self.container_statuses.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_are_written_with_kubernetes_words() {
+        for (phase, word) in [
+            (Phase::Pending, "Pending"),
+            (Phase::Running, "Running"),
+            (Phase::Succeeded, "Succeeded"),
+            (Phase::Failed, "Failed"),
+            (Phase::Unknown, "Unknown"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&phase).unwrap(),
+                format!("\"{word}\"")
+            );
+            assert_eq!(phase.to_string(), word);
+            let back: Phase = serde_json::from_str(&format!("\"{word}\"")).unwrap();
+            assert_eq!(back, phase);
+        }
     }
 }

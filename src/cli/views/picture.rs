@@ -102,7 +102,7 @@ pub fn gather(pod: &StoredPod, status: &PodStatus) -> Result<Picture> {
     };
     Ok(Picture {
         name: pod.record.name().to_string(),
-        phase: status.phase.clone(),
+        phase: status.phase.to_string(),
         reason: status.reason.clone(),
         infra,
         init_containers: boxes(

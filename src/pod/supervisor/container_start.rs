@@ -1,0 +1,270 @@
+//! Starting one container: its overlay rootfs, its OCI spec, its output pipes and
+//! log, the runtime's `run`, its status. A failure says which step broke it, in
+//! Kubernetes' words (see `start_failure`).
+
+use super::actions::{Action, Event};
+use super::Supervisor;
+use crate::narration;
+use crate::pod::container_spec::{self, SpecInputs};
+use crate::pod::cri_log::{LogWriter, Stream};
+use crate::pod::events::{self, EventType};
+use crate::pod::exec::ContainerEntry;
+use crate::pod::start_failure::{StartError, StartFailure};
+use crate::pod::status::{ContainerState, ProcessId};
+use crate::pod::{image_user, termination_message, volumes};
+use crate::runtime::{self, RootfsMount};
+use crate::state::time;
+use anyhow::{Context, Result};
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::time::Duration;
+
+/// Mark an error with the step it broke, unless code below already did.
+fn failed(kind: StartFailure) -> impl Fn(anyhow::Error) -> StartError {
+    move |error| match StartError::kind_of(&error).unwrap_or(kind) {
+        StartFailure::Config => StartError::config(error),
+        StartFailure::Create => StartError::create(error),
+        StartFailure::Run => StartError::run(error),
+    }
+}
+
+impl Supervisor {
+    /// The pod's first containers: a failure to create or run one is the apply's
+    /// error; a configuration kubelet would refuse (a subPath that escapes its volume)
+    /// leaves that container waiting, as on a cluster, and the pod runs on.
+    pub(super) fn start_first(&mut self, actions: Vec<Action>) -> Result<()> {
+        for action in actions {
+            if let Action::Start { i, restart } = action {
+                match self.start(i, restart) {
+                    Ok(()) => self.started(i),
+                    Err(err) if err.kind == StartFailure::Config => {
+                        self.record_start_failure(i, &err);
+                        self.handle(Event::StartFailed { i });
+                    }
+                    Err(err) => return Err(err.error),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Start container i for the policy; a failure becomes the container's state.
+    pub(super) fn start_or_record_failure(&mut self, i: usize, restart: bool) {
+        match self.start(i, restart) {
+            Ok(()) => self.started(i),
+            Err(err) => {
+                self.record_start_failure(i, &err);
+                self.handle(Event::StartFailed { i });
+            }
+        }
+    }
+
+    /// Tell the policy, then run the postStart hook.
+    fn started(&mut self, i: usize) {
+        self.handle(Event::Started { i });
+        self.post_start(i);
+    }
+
+    /// Start container i: its rootfs, its spec, its process. `restart` when an earlier
+    /// instance of it ran.
+    fn start(&mut self, i: usize, restart: bool) -> Result<(), StartError> {
+        let name = self.slots[i].container.name.clone();
+        // subPaths first, each pinned by the descriptor opened inside its volume; one
+        // that escapes its volume leaves this container waiting
+        // (CreateContainerConfigError), as kubelet does.
+        let sub_paths =
+            volumes::prepare_sub_paths(&self.slots[i].container, &self.volume_sources, &self.paths)
+                .map_err(failed(StartFailure::Config))?;
+        if restart {
+            // The count goes up when the new instance starts, and the instance that
+            // ended becomes the last state.
+            let st = self.status_mut(i);
+            st.restart_count += 1;
+            if let ContainerState::Terminated { .. } = st.state {
+                st.last_state = Some(st.state.clone());
+            }
+        }
+        let restart = self.status_mut(i).restart_count;
+        let image = self
+            .record
+            .images
+            .get(&name)
+            .with_context(|| format!("container {name} has no resolved image"))
+            .map_err(failed(StartFailure::Config))?
+            .clone();
+        let bundle = self.paths.bundle(&name);
+        let rootfs = bundle.join("rootfs");
+        std::fs::create_dir_all(&rootfs)
+            .with_context(|| format!("create {}", rootfs.display()))
+            .map_err(failed(StartFailure::Create))?;
+        self.unmount_rootfs(i);
+        events::record(
+            &self.paths,
+            EventType::Normal,
+            "Pulled",
+            format!(
+                "Container image \"{}\" already present on machine",
+                self.slots[i].container.image.as_deref().unwrap_or_default()
+            ),
+        );
+        // A fresh writable layer for every start, as a new container gets one.
+        let overlay = self.paths.overlay(&name);
+        let _ = std::fs::remove_dir_all(&overlay);
+        let (upper, work) = (overlay.join("upper"), overlay.join("work"));
+        for d in [&upper, &work] {
+            std::fs::create_dir_all(d)
+                .with_context(|| format!("create {}", d.display()))
+                .map_err(failed(StartFailure::Create))?;
+        }
+        narration::set_actor(&name);
+        let mounted = RootfsMount::overlay(&rootfs, &image.layers, &upper, &work, &image.reference)
+            .with_context(|| format!("container {name}"));
+        narration::set_actor("pod");
+        self.slots[i].rootfs_mounted = Some(mounted.map_err(failed(StartFailure::Create))?);
+
+        let user = image_user::resolve(&image.user, &rootfs)
+            .with_context(|| {
+                format!(
+                    "container {name}: resolve the image's user {:?}",
+                    image.user
+                )
+            })
+            .map_err(failed(StartFailure::Config))?;
+        let infra = self
+            .infra
+            .context("the infra process is not running")
+            .map_err(failed(StartFailure::Create))?;
+        let spec = container_spec::build(&SpecInputs {
+            pod: &self.record.pod,
+            container: &self.slots[i].container,
+            image: &image,
+            paths: &self.paths,
+            infra_pid: infra.as_raw(),
+            volume_sources: &self.volume_sources,
+            sub_paths: &sub_paths,
+            user,
+            seccomp: crate::pod::seccomp::choose_for(&self.record, &self.slots[i].container),
+        })
+        .map_err(failed(StartFailure::Config))?;
+        let config = bundle.join("config.json");
+        spec.save(&config)
+            .with_context(|| format!("write {}", config.display()))
+            .map_err(failed(StartFailure::Create))?;
+
+        let (outputs, stdio) = self.output_pipes().map_err(failed(StartFailure::Create))?;
+        let log = LogWriter::create(&self.paths.log_file(&name, restart))
+            .map_err(failed(StartFailure::Create))?;
+        termination_message::prepare(&self.paths, &name).map_err(failed(StartFailure::Create))?;
+        events::record(
+            &self.paths,
+            EventType::Normal,
+            "Created",
+            format!("Created container: {name}"),
+        );
+        let started_at = time::now();
+        let pid = runtime::run(&name, &bundle, &spec, &stdio)
+            .with_context(|| format!("start container {name}"))
+            .map_err(failed(StartFailure::Run))?;
+        drop(stdio); // our copies of the write ends: EOF comes when the container's close
+        let slot = &mut self.slots[i];
+        slot.pid = Some(pid);
+        slot.outputs = outputs;
+        slot.log = Some(log);
+        slot.process_spec = ContainerEntry::from_spec(&spec).ok();
+        let c = &slot.container;
+        let ready = c.readiness_probe.is_none() && c.startup_probe.is_none();
+        let uid = self.record.uid().to_string();
+        let st = self.status_mut(i);
+        st.state = ContainerState::Running { started_at };
+        st.process = ProcessId::of(pid.as_raw());
+        st.container_id = format!("minipod://{uid}/{name}/{restart}");
+        st.ready = ready;
+        events::record(
+            &self.paths,
+            EventType::Normal,
+            "Started",
+            format!("Started container {name}"),
+        );
+        Ok(())
+    }
+
+    /// The container's stdout and stderr: pipes we read (non-blocking) and the write
+    /// ends it gets, with /dev/null as its stdin.
+    fn output_pipes(&self) -> Result<(Vec<(OwnedFd, Stream)>, runtime::Stdio)> {
+        let (out_r, out_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdout")?;
+        let (err_r, err_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stderr")?;
+        for fd in [&out_r, &err_r] {
+            // The supervisor's loop must never block on one container's output.
+            nix::fcntl::fcntl(
+                fd,
+                nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+            )
+            .context("make the output pipe non-blocking")?;
+        }
+        let stdin: OwnedFd = File::open("/dev/null").context("open /dev/null")?.into();
+        let stdio = runtime::Stdio {
+            stdin,
+            stdout: out_w,
+            stderr: err_w,
+        };
+        Ok((
+            vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)],
+            stdio,
+        ))
+    }
+
+    /// Kubelet's view of a failed start: the container waits with the failure's reason
+    /// (`CreateContainerConfigError`, `RunContainerError`, ...); a process that was
+    /// created but did not start is its last state, terminated with `StartError`.
+    fn record_start_failure(&mut self, i: usize, err: &StartError) {
+        let message = err.to_string();
+        events::record(
+            &self.paths,
+            EventType::Warning,
+            "Failed",
+            format!("Error: {message}"),
+        );
+        let now = time::now();
+        let st = self.status_mut(i);
+        if err.kind == StartFailure::Run {
+            st.last_state = Some(ContainerState::Terminated {
+                exit_code: 128,
+                signal: None,
+                reason: "StartError".into(),
+                message: message.clone(),
+                started_at: now.clone(),
+                finished_at: now,
+            });
+        }
+        st.state = ContainerState::Waiting {
+            reason: err.reason().into(),
+            message,
+        };
+        st.ready = false;
+        st.process = None;
+    }
+
+    /// `lifecycle.postStart`: run right after the container started; if it fails, the
+    /// container is killed (kubelet's FailedPostStartHook).
+    fn post_start(&mut self, i: usize) {
+        let Some(handler) = self.slots[i]
+            .container
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.post_start.clone())
+        else {
+            return;
+        };
+        if let Some(Err(message)) = self.run_hook(i, &handler, Duration::from_secs(30)) {
+            events::record(
+                &self.paths,
+                EventType::Warning,
+                "FailedPostStartHook",
+                format!("PostStartHook failed: {message}"),
+            );
+            self.handle(Event::PostStartFailed { i });
+        }
+    }
+}
