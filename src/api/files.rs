@@ -3,6 +3,12 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// The most a manifest file (or standard input) may hold: the API server's limit
+/// for one request body (3 MiB, `MaxRequestBodyBytes`). kubectl itself reads a file
+/// whole, whatever its size; we stop at the limit so that `-f /dev/zero` or a
+/// runaway pipe cannot fill the memory.
+pub const MAX_MANIFEST_BYTES: u64 = 3 * 1024 * 1024;
+
 /// The text of one manifest file and the name to give it in messages.
 pub struct ManifestSource {
     pub origin: String,
@@ -16,13 +22,12 @@ pub fn read_sources(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<Manifest
     let mut sources = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut text = String::new();
-            match std::io::stdin().read_to_string(&mut text) {
-                Ok(_) => sources.push(ManifestSource {
+            match read_bounded(std::io::stdin().lock(), "-") {
+                Ok(text) => sources.push(ManifestSource {
                     origin: "-".to_string(),
                     text,
                 }),
-                Err(err) => errors.push(format!("-: cannot read standard input: {err}")),
+                Err(err) => errors.push(err),
             }
         } else if path.is_dir() {
             match manifest_files_in(path) {
@@ -49,13 +54,32 @@ pub fn read_sources(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<Manifest
 }
 
 fn read_file(path: &Path, sources: &mut Vec<ManifestSource>, errors: &mut Vec<String>) {
-    match std::fs::read_to_string(path) {
-        Ok(text) => sources.push(ManifestSource {
-            origin: path.display().to_string(),
-            text,
-        }),
-        Err(err) => errors.push(format!("{}: cannot read: {err}", path.display())),
+    let origin = path.display().to_string();
+    let text = std::fs::File::open(path)
+        .map_err(|err| format!("{origin}: cannot read: {err}"))
+        .and_then(|file| read_bounded(file, &origin));
+    match text {
+        Ok(text) => sources.push(ManifestSource { origin, text }),
+        Err(err) => errors.push(err),
     }
+}
+
+/// At most [`MAX_MANIFEST_BYTES`] of UTF-8 text from `reader`; more is an error
+/// in the API server's words, and nothing past the limit is read.
+fn read_bounded(reader: impl Read, origin: &str) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_MANIFEST_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| format!("{origin}: cannot read: {err}"))?;
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "{origin}: Request entity too large: limit is {MAX_MANIFEST_BYTES} \
+             (a manifest may hold at most 3 MiB, the API server's limit for one request)"
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|err| format!("{origin}: cannot read: stream did not contain valid UTF-8 ({err})"))
 }
 
 /// The manifest files directly in `dir`, sorted by name.
@@ -93,6 +117,30 @@ mod tests {
         assert_eq!(texts, ["a.json", "b.yaml", "c.yml"]);
         assert!(errors.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_without_reading_it_all() {
+        // /dev/zero never ends: only the limit stops the reading.
+        let mut errors = Vec::new();
+        let sources = read_sources(&[PathBuf::from("/dev/zero")], &mut errors);
+        assert!(sources.is_empty());
+        assert_eq!(
+            errors,
+            [
+                "/dev/zero: Request entity too large: limit is 3145728 (a manifest may hold \
+              at most 3 MiB, the API server's limit for one request)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_at_the_limit_is_read() {
+        let text = "#".repeat(MAX_MANIFEST_BYTES as usize);
+        assert_eq!(
+            read_bounded(text.as_bytes(), "x").unwrap().len(),
+            text.len()
+        );
     }
 
     #[test]

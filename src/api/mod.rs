@@ -35,6 +35,8 @@ mod k8s_examples_tests;
 use std::path::PathBuf;
 
 pub use errors::ManifestErrors;
+/// Kubernetes name rules (label keys and values), for label selectors.
+pub(crate) use validate::names;
 
 /// One Pod read from a manifest, validated and with the API server's defaults filled in.
 #[allow(dead_code)] // used by the pod layer

@@ -1,6 +1,8 @@
 //! `apply -f`, `create -f`, `replace -f`: manifests in, pods out.
 
+use super::apply_duplicates::{self, Deduplicated};
 use super::Context;
+use super::{errln, outln};
 use crate::api::{self, ManifestDoc};
 use crate::narration::Step;
 use crate::pod::{create, delete, record};
@@ -62,6 +64,17 @@ pub enum Verb {
     Replace { force: bool },
 }
 
+impl Verb {
+    /// The verb as kubectl names it in messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verb::Apply => "apply",
+            Verb::Create => "create",
+            Verb::Replace { .. } => "replace",
+        }
+    }
+}
+
 /// What will be done with one manifest document.
 enum Action {
     Create(create::Plan),
@@ -78,7 +91,21 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
         Ok(docs) => docs,
         Err(errors) => {
             for e in &errors.0 {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
+            }
+            return Ok(1);
+        }
+    };
+    if docs.is_empty() {
+        // kubectl's words for a file with no object in it (empty, comments, `---`).
+        errln!("error: no objects passed to {}", verb.word());
+        return Ok(1);
+    }
+    let Deduplicated { docs, copies } = match apply_duplicates::deduplicate(docs, verb) {
+        Ok(deduplicated) => deduplicated,
+        Err(errors) => {
+            for e in &errors {
+                errln!("error: {e}");
             }
             return Ok(1);
         }
@@ -134,7 +161,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
     }
     if !errors.is_empty() {
         for e in &errors {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
         }
         return Ok(1);
     }
@@ -144,10 +171,10 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
         .explain
         .or((ctx.verbose > 0).then_some(ExplainFormat::Text));
     let mut print_step = |s: &Step| match explain {
-        Some(ExplainFormat::Text) => println!("{}", s.to_line()),
+        Some(ExplainFormat::Text) => outln!("{}", s.to_line()),
         Some(ExplainFormat::Json) => {
             if let Ok(line) = serde_json::to_string(s) {
-                println!("{line}");
+                outln!("{line}");
             }
         }
         None => {}
@@ -159,7 +186,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
     let mut failed = false;
     for action in actions {
         match action {
-            Action::Unchanged(name) => println!("pod/{name} unchanged"),
+            Action::Unchanged(name) => outln!("pod/{name} unchanged"),
             Action::Configure(existing, doc) => {
                 let mut updated = existing.record.clone();
                 updated.pod.metadata.labels = doc.pod.metadata.labels.clone();
@@ -170,7 +197,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                 } else {
                     "replaced"
                 };
-                println!("pod/{} {word}", updated.name());
+                outln!("pod/{} {word}", updated.name());
             }
             Action::ChangeImages(existing, doc) => {
                 match crate::pod::update::change_images(
@@ -185,22 +212,22 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                         } else {
                             "replaced"
                         };
-                        println!("pod/{} {word}", existing.record.name());
+                        outln!("pod/{} {word}", existing.record.name());
                     }
                     Err(e) => {
-                        eprintln!("error: {e:#}");
+                        errln!("error: {e:#}");
                         failed = true;
                     }
                 }
             }
             Action::ForceReplace(existing, plan) => {
                 delete::delete(&ctx.state, &existing, None, &mut print_step)?;
-                println!("pod \"{}\" deleted", existing.record.name());
+                outln!("pod \"{}\" deleted", existing.record.name());
                 let name = plan.pod.metadata.name.clone().unwrap_or_default();
                 match create::create(&ctx.state, plan, &mut print_step) {
-                    Ok(_) => println!("pod/{name} replaced"),
+                    Ok(_) => outln!("pod/{name} replaced"),
                     Err(e) => {
-                        eprintln!("error: {e:#}");
+                        errln!("error: {e:#}");
                         failed = true;
                     }
                 }
@@ -208,14 +235,17 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
             Action::Create(plan) => {
                 let name = plan.pod.metadata.name.clone().unwrap_or_default();
                 match create::create(&ctx.state, plan, &mut print_step) {
-                    Ok(_) => println!("pod/{name} {done_word}"),
+                    Ok(_) => outln!("pod/{name} {done_word}"),
                     Err(e) => {
-                        eprintln!("error: {e:#}");
+                        errln!("error: {e:#}");
                         failed = true;
                     }
                 }
             }
         }
+    }
+    for line in copies {
+        outln!("{line}");
     }
     Ok(if failed { 1 } else { 0 })
 }
@@ -274,7 +304,7 @@ fn dry_run(
     }
     if !errors.is_empty() {
         for e in &errors {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
         }
         return Ok(1);
     }
@@ -298,8 +328,8 @@ fn dry_run(
     match output {
         None => words
             .iter()
-            .for_each(|(name, word)| println!("pod/{name} {word} {suffix}")),
-        Some("name") => words.iter().for_each(|(name, _)| println!("pod/{name}")),
+            .for_each(|(name, word)| outln!("pod/{name} {word} {suffix}")),
+        Some("name") => words.iter().for_each(|(name, _)| outln!("pod/{name}")),
         Some(fmt @ ("json" | "yaml")) => {
             let value = if objects.len() == 1 {
                 objects.into_iter().next().unwrap_or_default()
@@ -307,9 +337,9 @@ fn dry_run(
                 serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects, "metadata": {"resourceVersion": ""}})
             };
             if fmt == "json" {
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                outln!("{}", serde_json::to_string_pretty(&value)?);
             } else {
-                print!("{}", super::yaml_out::to_yaml(&value));
+                outln!("{}", super::yaml_out::to_yaml(&value).trim_end_matches('\n'));
             }
         }
         Some(other) => bail!("unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,name,yaml"),

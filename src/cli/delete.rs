@@ -1,6 +1,7 @@
 //! `delete pod NAME...` / `delete -f FILE`.
 
 use super::Context;
+use super::{errln, outln};
 use crate::api as manifest;
 use crate::pod::{delete, record};
 use anyhow::Result;
@@ -39,6 +40,11 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
     let mut targets: Vec<(String, String)> = Vec::new();
     if !args.files.is_empty() {
         match manifest::load_manifests(&args.files) {
+            // kubectl delete -f of a file with no object in it.
+            Ok(docs) if docs.is_empty() => {
+                outln!("No resources found");
+                return Ok(0);
+            }
             Ok(docs) => {
                 for d in docs {
                     let ns = d
@@ -52,20 +58,20 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
             }
             Err(errors) => {
                 for e in &errors.0 {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                 }
                 return Ok(1);
             }
         }
     } else {
         if args.what.is_empty() {
-            eprintln!("error: You must provide one or more resources by argument or filename.");
+            errln!("error: You must provide one or more resources by argument or filename.");
             return Ok(1);
         }
         let (resource, names) = super::get::split_resource(&args.what)?;
         super::apply::ensure_pods(&resource)?;
         if names.is_empty() {
-            eprintln!("error: resource(s) were provided, but no name was specified");
+            errln!("error: resource(s) were provided, but no name was specified");
             return Ok(1);
         }
         targets.extend(names.into_iter().map(|n| (args.namespace.clone(), n)));
@@ -81,14 +87,14 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         (None, false) => None,
     };
     if args.force && grace == Some(0) {
-        eprintln!("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.");
+        errln!("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.");
     }
     let mut code = 0;
     for (ns, name) in targets {
         let _lock = crate::state::lock::lock(&ctx.state)?;
         let Some(pod) = record::find(&ctx.state, &ns, &name)? else {
             if !args.ignore_not_found {
-                eprintln!("Error from server (NotFound): pods \"{name}\" not found");
+                errln!("Error from server (NotFound): pods \"{name}\" not found");
                 code = 1;
             }
             continue;
@@ -96,13 +102,13 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         let explain = args.explain;
         let mut on_step = |s: &crate::narration::Step| {
             if explain {
-                println!("{}", s.to_line());
+                outln!("{}", s.to_line());
             }
         };
         match delete::delete(&ctx.state, &pod, grace, &mut on_step) {
-            Ok(()) => println!("pod \"{name}\" deleted"),
+            Ok(()) => outln!("pod \"{name}\" deleted"),
             Err(e) => {
-                eprintln!("error: {e:#}");
+                errln!("error: {e:#}");
                 code = 1;
             }
         }

@@ -1,5 +1,6 @@
 //! `get pods`: kubectl's table, or the objects as JSON/YAML.
 
+use super::label_selector::Selector;
 use super::output::{custom_columns, jsonpath};
 use super::Context;
 use crate::cli::display;
@@ -17,7 +18,8 @@ pub struct GetArgs {
     /// Output format: wide, json, yaml, name.
     #[arg(short = 'o', long = "output")]
     pub output: Option<String>,
-    /// Only pods whose labels match (`app=web`, `app!=web`, `app`, comma means and).
+    /// Only pods whose labels match (`app=web`, `app!=web`, `app`, `!app`,
+    /// `app in (a,b)`, `app notin (a,b)`; a comma means and).
     #[arg(short = 'l', long = "selector")]
     pub selector: Option<String>,
     /// Namespace to list.
@@ -49,6 +51,12 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
         return print_events(ctx, args);
     }
     super::apply::ensure_pods(&resource)?;
+    if let Some(selector) = &args.selector {
+        if let Err(error) = Selector::parse(selector) {
+            eprintln!("error: {error}");
+            return Ok(1);
+        }
+    }
     if args.watch || args.watch_only {
         return watch(ctx, args, &names);
     }
@@ -170,8 +178,12 @@ fn select(
         .into_iter()
         .filter(|p| args.all_namespaces || p.record.namespace() == args.namespace)
         .collect();
-    if let Some(sel) = &args.selector {
-        pods.retain(|p| matches_selector(p, sel));
+    if let Some(selector) = &args.selector {
+        let selector = Selector::parse(selector).map_err(|error| anyhow::anyhow!(error))?;
+        pods.retain(|p| {
+            let labels = p.record.pod.metadata.labels.clone().unwrap_or_default();
+            selector.matches(&labels)
+        });
     }
     let mut missing = Vec::new();
     if !names.is_empty() {
@@ -197,21 +209,6 @@ pub fn split_resource(what: &[String]) -> Result<(String, Vec<String>)> {
         return Ok((res.to_string(), names));
     }
     Ok((first, what[1..].to_vec()))
-}
-
-fn matches_selector(p: &StoredPod, selector: &str) -> bool {
-    let labels = p.record.pod.metadata.labels.clone().unwrap_or_default();
-    selector.split(',').filter(|s| !s.is_empty()).all(|term| {
-        if let Some((k, v)) = term.split_once("!=") {
-            labels.get(k.trim()).map(String::as_str) != Some(v.trim())
-        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-            labels.get(k.trim()).map(String::as_str) == Some(v.trim())
-        } else if let Some(k) = term.strip_prefix('!') {
-            !labels.contains_key(k.trim())
-        } else {
-            labels.contains_key(term.trim())
-        }
-    })
 }
 
 /// The status as the supervisor wrote it, unless the supervisor is gone while the pod

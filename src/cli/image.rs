@@ -1,6 +1,7 @@
 //! `minipod image ...`: the local image store's verbs, shaped like `docker image ...`.
 
 use super::Context;
+use super::{errln, outln};
 use crate::image::human::{human_age, human_size, now_unix};
 use crate::image::{import_rootfs, load_archive, ImageStore};
 use anyhow::Result;
@@ -53,19 +54,26 @@ pub enum ImageCommand {
     },
 }
 
+impl ImageCommand {
+    /// `ls` and `inspect` change nothing.
+    pub fn only_reads(&self) -> bool {
+        matches!(self, ImageCommand::Ls | ImageCommand::Inspect { .. })
+    }
+}
+
 pub fn run(ctx: &Context, cmd: ImageCommand) -> Result<i32> {
     let store = ImageStore::open(&ctx.state)?;
     match cmd {
         ImageCommand::Load { input } => {
             for name in load_archive(&store, &input)? {
-                println!("Loaded image: {name}");
+                outln!("Loaded image: {name}");
             }
             Ok(0)
         }
         ImageCommand::Import { source, name } => {
             let name = import_rootfs(&store, &source, &name)?;
             let id = store.resolve(&name)?.id;
-            println!("Imported image: {name} ({id})");
+            outln!("Imported image: {name} ({id})");
             Ok(0)
         }
         ImageCommand::Ls => list(&store),
@@ -80,14 +88,14 @@ pub fn run(ctx: &Context, cmd: ImageCommand) -> Result<i32> {
                 match store.remove(image) {
                     Ok(removal) => {
                         for tag in removal.untagged {
-                            println!("Untagged: {tag}");
+                            outln!("Untagged: {tag}");
                         }
                         for id in removal.deleted {
-                            println!("Deleted: {id}");
+                            outln!("Deleted: {id}");
                         }
                     }
                     Err(err) => {
-                        eprintln!("error: {err:#}");
+                        errln!("error: {err:#}");
                         code = 1;
                     }
                 }

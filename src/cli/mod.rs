@@ -2,6 +2,7 @@
 //! store, prints. No kernel calls here.
 
 mod apply;
+mod apply_duplicates;
 mod completion;
 mod delete;
 mod demo;
@@ -11,6 +12,7 @@ mod exec;
 mod explain;
 mod get;
 mod image;
+mod label_selector;
 mod lesson_page;
 mod logs;
 mod output;
@@ -142,9 +144,54 @@ pub struct Context {
     pub verbose: u8,
 }
 
+/// Prints a line on standard output, and goes on when nobody reads it any more
+/// (`| head -1`): for verbs that change state, whose work must finish either way.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `outln!` for standard error.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use {errln, outln};
+
+/// Verbs that only read and print end like kubectl when their reader goes away
+/// (`minipod get pods | head -1`): killed by SIGPIPE, quietly. Rust starts every
+/// program with SIGPIPE ignored, which turns such a write into a panic.
+///
+/// Only these verbs: the supervisor (`shim`), the hostPorts forwarder,
+/// `port-forward` and `exec` (which copy bytes between sockets and pipes), `demo`
+/// (which runs commands), and the verbs that change state (apply, delete, image
+/// load...) keep ignoring it: their work must not stop half-done because a reader
+/// went away; they print with `outln!`, which drops what nobody reads.
+fn restore_sigpipe_for_readers(command: &Command) {
+    let reader = match command {
+        Command::Get(_)
+        | Command::Describe(_)
+        | Command::Logs(_)
+        | Command::Explain(_)
+        | Command::Top(_)
+        | Command::Completion(_) => true,
+        Command::Image(cmd) => cmd.only_reads(),
+        _ => false,
+    };
+    if reader {
+        // SAFETY: signal(2) with SIG_DFL installs no handler; nothing else runs yet.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
+}
+
 /// Parse the command line and run the verb; the returned number is the exit code.
 pub fn run() -> Result<i32> {
     let cli = Cli::parse();
+    restore_sigpipe_for_readers(&cli.command);
     let ctx = Context {
         state: StateRoot::new(cli.root.as_deref()),
         verbose: cli.verbose,

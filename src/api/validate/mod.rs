@@ -5,7 +5,7 @@ mod containers;
 mod field_error;
 pub mod image_ref;
 mod metadata;
-mod names;
+pub(crate) mod names;
 mod pod_spec;
 mod seccomp;
 mod volumes;

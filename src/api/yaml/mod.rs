@@ -142,4 +142,69 @@ mod tests {
         assert_eq!(lines.line_of("a.b[1].z"), Some(4));
         assert_eq!(lines.line_of("a"), Some(1));
     }
+
+    /// Ten levels of ten aliases each: 10^10 nodes if expanded.
+    fn alias_bomb() -> String {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            let previous = format!("*a{}", level - 1);
+            let items = [previous.as_str(); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_as_go_yaml_refuses_it() {
+        let errors = read_documents(&alias_bomb()).unwrap_err();
+        assert_eq!(errors, ["yaml: document contains excessive aliasing"]);
+    }
+
+    #[test]
+    fn an_alias_bomb_in_a_later_document_is_refused_too() {
+        let text = format!("a: 1\n---\n{}", alias_bomb());
+        let errors = read_documents(&text).unwrap_err();
+        assert_eq!(errors, ["yaml: document contains excessive aliasing"]);
+    }
+
+    #[test]
+    fn ordinary_reuse_of_anchors_is_accepted() {
+        // 100 aliases of a 10-node list in a small document: what go-yaml allows
+        // (the aliased share stays under 99%).
+        let mut text = String::from("base: &b {a: 1, b: 2, c: 3, d: 4}\nitems:\n");
+        for _ in 0..100 {
+            text.push_str("- *b\n");
+        }
+        let value = one(&text);
+        assert_eq!(value["items"].as_array().unwrap().len(), 100);
+        assert_eq!(value["items"][99], json!({"a": 1, "b": 2, "c": 3, "d": 4}));
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused() {
+        let deep = |levels: usize| {
+            let mut text = String::new();
+            for level in 0..levels {
+                text.push_str(&" ".repeat(level * 2));
+                text.push_str("a:\n");
+            }
+            text
+        };
+        assert!(read_documents(&deep(tree::MAX_DEPTH)).is_ok());
+        let errors = read_documents(&deep(tree::MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(
+            errors,
+            [format!(
+                "yaml: line {}, column {}: exceeded max depth of 128",
+                tree::MAX_DEPTH + 1,
+                tree::MAX_DEPTH * 2 + 1
+            )]
+        );
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_without_exhausting_the_stack() {
+        let text = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(read_documents(&text).is_err());
+    }
 }
