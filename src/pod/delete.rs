@@ -32,7 +32,9 @@ pub fn delete(
             &serde_json::json!({ "gracePeriodSeconds": grace }),
         )?;
         kill(Pid::from_raw(sup.pid), Signal::SIGTERM).ok();
-        let limit = Duration::from_secs(grace as u64 + 30);
+        // The supervisor's own wait plus time to tear down; a huge grace period
+        // saturates instead of wrapping.
+        let limit = crate::state::deadline::seconds(grace).saturating_add(Duration::from_secs(30));
         let gone = sup.wait_exit(limit, &mut || steps.follow(on_step));
         steps.follow(on_step);
         if !gone {

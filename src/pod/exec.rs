@@ -68,7 +68,7 @@ pub fn spawn(
 
 /// Wait at most `limit`; a process still running then is killed and `None` returned.
 pub fn wait_with_timeout(pid: Pid, limit: Duration) -> Option<i32> {
-    let until = Instant::now() + limit;
+    let until = crate::state::deadline::from_now(limit);
     loop {
         match waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(_, code)) => return Some(code),

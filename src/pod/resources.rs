@@ -12,6 +12,13 @@ use oci_spec::runtime::{
 const CPU_PERIOD: u64 = 100_000;
 /// cpu.shares of a container that requests no CPU (kubelet's minimum).
 const MIN_SHARES: u64 = 2;
+/// kubelet's largest cpu.shares (`MaxShares`): a request beyond it is capped.
+const MAX_SHARES: u64 = 262_144;
+/// The largest CFS quota the kernel accepts, in µs (`max_cfs_runtime`, about 203
+/// days per period: `(1 << 44) - 1`). A CPU limit beyond it (`184467440737096m`)
+/// is as good as no limit; its quota is capped there instead of wrapping around to
+/// a tiny one.
+const MAX_QUOTA: u64 = (1 << 44) - 1;
 
 #[derive(Debug, Default, PartialEq)]
 pub struct ContainerResources {
@@ -55,13 +62,16 @@ impl ContainerResources {
         }
         let shares = self
             .cpu_request_millis
-            .map(|m| (m * 1024 / 1000).max(MIN_SHARES))
+            .map(|m| (m.saturating_mul(1024) / 1000).clamp(MIN_SHARES, MAX_SHARES))
             .unwrap_or(MIN_SHARES);
         let mut cpu = LinuxCpuBuilder::default().shares(shares).period(CPU_PERIOD);
         if let Some(limit) = self.cpu_limit_millis {
             // At least 1 ms of quota, as kubelet does.
-            let quota = (limit * CPU_PERIOD / 1000).max(1000);
-            cpu = cpu.quota(quota as i64);
+            let quota = limit
+                .checked_mul(CPU_PERIOD / 1000)
+                .map_or(MAX_QUOTA, |quota| quota.min(MAX_QUOTA))
+                .max(1000);
+            cpu = cpu.quota(i64::try_from(quota).unwrap_or(i64::MAX));
         }
         Ok(LinuxResourcesBuilder::default()
             .memory(memory.build()?)
@@ -148,5 +158,20 @@ mod tests {
         assert_eq!(cpu.quota(), Some(70_000));
         assert_eq!(cpu.period(), Some(100_000));
         assert_eq!(cpu.shares(), Some(256));
+    }
+
+    #[test]
+    fn huge_cpu_values_are_capped_never_wrapped() {
+        let r = of(&container(
+            &[("cpu", "184467440737096m")],
+            &[("cpu", "184467440737096m")],
+        ));
+        let oci = r.to_oci().unwrap();
+        let cpu = oci.cpu().as_ref().unwrap();
+        assert_eq!(cpu.quota(), Some(MAX_QUOTA as i64));
+        assert_eq!(cpu.shares(), Some(MAX_SHARES));
+        let r = of(&container(&[], &[("cpu", "1e100")]));
+        let quota = r.to_oci().unwrap().cpu().as_ref().unwrap().quota();
+        assert_eq!(quota, Some(MAX_QUOTA as i64));
     }
 }

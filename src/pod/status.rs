@@ -40,7 +40,7 @@ impl ProcessId {
         if !self.is_alive() {
             return true;
         }
-        let until = std::time::Instant::now() + limit;
+        let until = crate::state::deadline::from_now(limit);
         loop {
             tick();
             let left = until.saturating_duration_since(std::time::Instant::now());

@@ -83,7 +83,8 @@ pub fn prepare(pod: &Pod, paths: &PodPaths) -> Result<BTreeMap<String, PathBuf>>
             if ed.medium.as_deref() == Some("Memory") {
                 let mut data = String::from("mode=1777");
                 if let Some(limit) = &ed.size_limit {
-                    data.push_str(&format!(",size={}", quantity_bytes(&limit.0)?));
+                    let size = memory_volume_size(quantity_bytes(&limit.0)?, host_memory());
+                    data.push_str(&format!(",size={size}"));
                 }
                 crate::runtime::pod_mounts::tmpfs(
                     "tmpfs",
@@ -231,8 +232,43 @@ fn bind_pinned(fd: &OwnedFd, target: &Path) -> Result<()> {
 }
 
 /// A Kubernetes quantity (`64Mi`, `1G`) in bytes, rounded up.
+/// kubelet sizes a Memory emptyDir at most to the node's allocatable memory: a
+/// `sizeLimit: 1e100` must not become a tmpfs without bound (a size past what
+/// `size=` can hold would wrap to an unlimited one). The host's memory is ours.
+fn memory_volume_size(size_limit: u64, host_memory: Option<u64>) -> u64 {
+    host_memory.map_or(size_limit, |total| size_limit.min(total))
+}
+
+/// The host's memory (`MemTotal` of /proc/meminfo), in bytes.
+fn host_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line
+        .trim_start_matches("MemTotal:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
+}
+
 fn quantity_bytes(q: &str) -> Result<u64> {
     crate::api::quantity::parse_quantity(q)
         .map(|v| v.ceil_units())
         .map_err(|_| anyhow::anyhow!("quantity {q:?} is not valid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memory_volume_is_at_most_the_hosts_memory() {
+        let total = host_memory().unwrap();
+        assert!(total > 0);
+        let huge = quantity_bytes("1e100").unwrap();
+        assert_eq!(memory_volume_size(huge, Some(total)), total);
+        assert_eq!(memory_volume_size(1 << 20, Some(total)), 1 << 20);
+    }
 }

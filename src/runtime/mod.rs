@@ -89,9 +89,35 @@ pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid>
         }
         (Some(err), None) => Err(anyhow!(err)),
         (None, Some(pid)) => Ok(pid),
-        (None, None) => Err(anyhow!(
-            "container {name}: the setup process exited without a word"
-        )),
+        (None, None) => Err(anyhow!(silent_setup_death(name, spec))),
+    }
+}
+
+/// Why the setup process may have died before it could report: it joins the
+/// container's cgroup early, and a memory limit below what it needs (`memory: "1"`)
+/// has it OOM-killed there. runc says "container init was OOM-killed (memory limit
+/// too low?)"; we say the same, with the limit.
+fn silent_setup_death(name: &str, spec: &Spec) -> String {
+    let linux = spec.linux().as_ref();
+    let oom_killed = linux
+        .and_then(|l| l.cgroups_path().as_deref())
+        .is_some_and(cgroups::oom_killed);
+    if !oom_killed {
+        return format!("container {name}: the setup process exited without a word");
+    }
+    let limit = linux
+        .and_then(|l| l.resources().as_ref())
+        .and_then(|r| r.memory().as_ref())
+        .and_then(|m| m.limit());
+    match limit {
+        Some(bytes) => format!(
+            "container {name}: the setup process was OOM-killed in the container's cgroup \
+             (memory limit too low?): resources.limits.memory is {bytes} bytes, too little \
+             to even start the container"
+        ),
+        None => {
+            format!("container {name}: the setup process was OOM-killed in the container's cgroup")
+        }
     }
 }
 

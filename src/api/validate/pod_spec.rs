@@ -20,6 +20,16 @@ pub fn validate_pod_fields(spec: &PodSpec, errors: &mut Vec<FieldError>) {
             ));
         }
     }
+    if let Some(seconds) = spec.active_deadline_seconds {
+        // The API server stores it as an int64 but allows an int32's range.
+        if !(1..=i64::from(i32::MAX)).contains(&seconds) {
+            errors.push(invalid(
+                "spec.activeDeadlineSeconds",
+                seconds,
+                "must be between 1 and 2147483647, inclusive",
+            ));
+        }
+    }
     if let Some(policy) = spec.dns_policy.as_deref() {
         let supported = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"];
         if !supported.contains(&policy) {

@@ -54,7 +54,7 @@ impl PodPolicy {
             backoff,
             active_deadline: spec
                 .active_deadline_seconds
-                .map(|s| now + Duration::from_secs(s.max(0).unsigned_abs())),
+                .map(|s| crate::state::deadline::after(now, crate::state::deadline::seconds(s))),
             phase: Phase::Pending,
             reason: String::new(),
             message: String::new(),
@@ -184,7 +184,9 @@ impl PodPolicy {
         }
         c.crashes = c.crashes.saturating_add(1);
         let delay = self.backoff.delay(c.crashes);
-        c.life = Life::BackOff { until: now + delay };
+        c.life = Life::BackOff {
+            until: crate::state::deadline::after(now, delay),
+        };
         if delay > Duration::ZERO {
             vec![Action::BackOff { i, delay }]
         } else {

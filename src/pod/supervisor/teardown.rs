@@ -68,7 +68,7 @@ impl Supervisor {
 }
 
 fn wait_or_kill(pid: Pid, grace: Duration) {
-    let until = Instant::now() + grace;
+    let until = crate::state::deadline::from_now(grace);
     while Instant::now() < until {
         match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),

@@ -12,6 +12,7 @@ use super::actions::{normal, warning, Action, KillReason};
 use super::pod_state::{ContainerKind, Life, Stage};
 use super::policy::PodPolicy;
 use crate::pod::status::Phase;
+use crate::state::deadline;
 use std::time::{Duration, Instant};
 
 impl PodPolicy {
@@ -44,7 +45,7 @@ impl PodPolicy {
             }
         }
         self.stage = Stage::Terminating {
-            deadline: now + secs(grace),
+            deadline: deadline::after(now, secs(grace)),
             killed: grace == 0,
             sidecars_signaled: false,
         };
@@ -55,7 +56,7 @@ impl PodPolicy {
     /// the container's SIGKILL is due `grace` from now. While the first round of stop
     /// signals goes out, the pod's deadline moves with them.
     pub(super) fn stop_sent(&mut self, i: usize, grace: i64, now: Instant) {
-        let due = now + secs(grace);
+        let due = deadline::after(now, secs(grace));
         if let Life::Running { kill_at } = &mut self.containers[i].life {
             *kill_at = Some(due);
         }
@@ -170,7 +171,7 @@ impl PodPolicy {
 }
 
 fn secs(grace: i64) -> Duration {
-    Duration::from_secs(grace.max(0).unsigned_abs())
+    deadline::seconds(grace)
 }
 
 /// A stop signal as images and manifests name it: `SIGQUIT`, `QUIT` or `3`.

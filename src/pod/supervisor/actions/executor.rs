@@ -63,7 +63,7 @@ impl Supervisor {
                     "the container's last words before its stop signal",
                 );
                 narration::set_actor("pod");
-                let limit = Duration::from_secs(grace.unsigned_abs());
+                let limit = crate::state::deadline::seconds(grace);
                 if let Some(Err(message)) = self.run_hook(i, &handler, limit) {
                     events::record(
                         &self.paths,
