@@ -12,6 +12,8 @@
 
 mod api;
 mod cli;
+#[cfg(test)]
+mod fuzz;
 mod image;
 mod narration;
 mod net;

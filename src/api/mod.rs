@@ -30,6 +30,8 @@ mod yaml;
 #[cfg(test)]
 mod corpus_tests;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod k8s_examples_tests;
 
 use std::path::PathBuf;

@@ -16,6 +16,8 @@ mod image_config;
 mod image_source;
 mod import;
 mod layer_extract;
+#[cfg(test)]
+mod layer_extract_fuzz;
 mod load;
 mod manifest;
 mod oci_layout;
