@@ -122,7 +122,7 @@ impl Supervisor {
         narration::set_actor("pod");
         self.slots[i].rootfs_mounted = Some(mounted.map_err(failed(StartFailure::Create))?);
 
-        let user = image_user::resolve(&image.user, &rootfs)
+        let user = image_user::resolve(&image.user, &rootfs, &image.reference)
             .with_context(|| {
                 format!(
                     "container {name}: resolve the image's user {:?}",
