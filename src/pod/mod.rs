@@ -21,6 +21,7 @@ pub mod image_file;
 pub mod image_user;
 pub mod infra;
 mod infra_files;
+pub mod log_files;
 pub mod logs;
 pub mod paths;
 pub mod probe_actions;
