@@ -6,8 +6,10 @@
 //!
 //! Unlike kubelet, rotated files are not gzip-compressed (so `logs` reads them as
 //! they are), and the writer rotates as it writes rather than every 10 s, so the
-//! bound holds at every moment. Of a container's earlier instances only the previous
-//! one is kept (what `logs --previous` shows), as kubelet keeps one dead container.
+//! bound holds at every moment. Of a container's earlier instances the last
+//! [`KEPT_INSTANCES`] - 1 are kept (kubelet keeps the previous one, for
+//! `logs --previous`, until its garbage collection; a few more here let a student
+//! compare restarts), so a crash-looping container is bounded too.
 //!
 //! Settings (environment of `apply`, inherited by the supervisor):
 //! `MINIPOD_CONTAINER_LOG_MAX_SIZE` (`10Mi`, `64Ki`, or bytes) and
@@ -118,10 +120,14 @@ pub fn prune(current: &Path, keep: usize) {
     }
 }
 
-/// Remove the logs of instances before `restart - 1` of the container whose logs are
-/// in `dir` (instance `k` writes `k.log` and its rotated `k.log.*`).
+/// Instances whose logs are kept, the current one included.
+pub const KEPT_INSTANCES: u32 = 5;
+
+/// Remove the logs of instances older than the last [`KEPT_INSTANCES`] of the
+/// container whose logs are in `dir`, when instance `restart` begins (instance `k`
+/// writes `k.log` and its rotated `k.log.*`).
 pub fn prune_instances(dir: &Path, restart: u32) {
-    let Some(oldest_kept) = restart.checked_sub(1) else {
+    let Some(oldest_kept) = restart.checked_sub(KEPT_INSTANCES - 1) else {
         return;
     };
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -172,8 +178,8 @@ mod tests {
         prune(&current, 1);
         assert_eq!(rotated(&current).len(), 1);
         assert!(rotated(&current)[0].to_string_lossy().ends_with(&names[2]));
-        // Instance 3 keeps instance 2's logs only; 0 and 1 go.
-        prune_instances(&dir, 3);
+        // Instance 6 keeps instances 2 to 5; 0 and 1 go.
+        prune_instances(&dir, 6);
         assert!(!current.exists() && !dir.join("0.log").exists());
         assert!(rotated(&current).is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
