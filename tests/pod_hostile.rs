@@ -231,3 +231,49 @@ fn an_image_whose_passwd_file_is_dev_zero() {
         "a character device",
     );
 }
+
+#[test]
+fn a_post_start_http_hook_against_a_server_of_zeros_fails_clearly() {
+    let env = PodEnv::new("hookzeros");
+    // The server is a native sidecar: the app starts once its startup probe connects,
+    // so the app's postStart hook meets the zeros, not a refused connection.
+    let yaml = r#"apiVersion: v1
+kind: Pod
+metadata: {name: hookzeros}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - name: zeros
+    image: busybox:1.36
+    restartPolicy: Always
+    command: [sh, -c, 'while true; do nc -l -p 8080 < /dev/zero; done']
+    startupProbe:
+      tcpSocket: {port: 8080}
+      periodSeconds: 1
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sleep, '3600']
+    lifecycle:
+      postStart:
+        httpGet: {path: /hook, port: 8080}
+"#;
+    env.ok(&["apply", "-f", &env.manifest("p.yaml", yaml)]);
+    env.wait_for(30, "the postStart hook failed with a clear message", || {
+        events(&env, "hookzeros").contains(
+            "PostStartHook failed: Get \"http://localhost:8080/hook\": malformed HTTP response",
+        )
+    });
+    assert!(shim_rss_kib(&env, "hookzeros") < 64 * 1024);
+    let out = run_within(
+        env.root(),
+        15,
+        &["delete", "pod", "hookzeros", "--grace-period=0", "--force"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(env.pods().is_empty());
+}
