@@ -277,3 +277,59 @@ spec:
     );
     assert!(env.pods().is_empty());
 }
+
+/// Host processes whose command line is exactly `argv`.
+fn processes_running(argv: &[&str]) -> usize {
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want))
+        .count()
+}
+
+#[test]
+fn an_exec_probe_past_its_timeout_is_killed_not_left_running() {
+    let env = PodEnv::new("slowexec");
+    let yaml = r#"apiVersion: v1
+kind: Pod
+metadata: {name: slowexec}
+spec:
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sleep, '3600']
+    livenessProbe:
+      exec: {command: [sleep, '1237']}
+      periodSeconds: 1
+      timeoutSeconds: 1
+      failureThreshold: 100
+"#;
+    env.ok(&["apply", "-f", &env.manifest("p.yaml", yaml)]);
+    env.wait_for(30, "three timed-out attempts", || {
+        let ev = events(&env, "slowexec");
+        ev.contains("Liveness probe failed: command timed out after 1s")
+            && ev
+                .lines()
+                .any(|l| l.contains("(x3 over") || l.contains("(x4 over"))
+    });
+    // One attempt at a time: the timed-out ones were killed.
+    for _ in 0..5 {
+        let n = processes_running(&["sleep", "1237"]);
+        assert!(n <= 1, "{n} probe commands running at once");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let out = run_within(
+        env.root(),
+        15,
+        &["delete", "pod", "slowexec", "--grace-period=0", "--force"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -68,8 +68,7 @@ pub fn run_exec(action: &ExecAction, target: &Target, timeout: Duration) -> Resu
                 drain(&out_r, &mut output);
             }
             Err(stop) => {
-                let _ = kill(child, Signal::SIGKILL);
-                let _ = waitpid(child, None);
+                kill_command(child);
                 break Err(match stop {
                     Stop::TimedOut => format!("command timed out after {}s", timeout.as_secs_f32()),
                     Stop::Interrupted => INTERRUPTED.to_string(),
@@ -86,6 +85,21 @@ pub fn run_exec(action: &ExecAction, target: &Target, timeout: Duration) -> Resu
         code if output.trim().is_empty() => Err(format!("command {argv:?} exited with {code}")),
         _ => Err(output.trim_end().to_string()),
     }
+}
+
+/// A command past its deadline is killed, as containerd kills an exec that timed
+/// out: the command itself first (the exec stage's child, in the container's PID
+/// namespace: killing only the stage would leave it running), then the stage.
+fn kill_command(stage: Pid) {
+    let children = format!("/proc/{stage}/task/{stage}/children");
+    // The stage has not been reaped, so its children are still its own: their
+    // PIDs cannot have been reused.
+    let pids = std::fs::read_to_string(children).unwrap_or_default();
+    for pid in pids.split_whitespace().filter_map(|p| p.parse().ok()) {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    let _ = kill(stage, Signal::SIGKILL);
+    let _ = waitpid(stage, None);
 }
 
 /// Read what the pipe holds now; keep the first [`MAX_EXEC_OUTPUT`] bytes in all.
