@@ -6,12 +6,10 @@ use super::pty;
 use super::record::StoredPod;
 use crate::runtime;
 use anyhow::{bail, Context, Result};
-use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxSeccomp, Process, Spec};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// What a new process in the container gets from the container's spec: its process
 /// settings (user, capabilities, env, cwd), its cgroup and its seccomp profile.
@@ -64,24 +62,6 @@ pub fn spawn(
         error_context: None,
     };
     Ok(runtime::exec::spawn(&target, argv, runtime::exec::Stdio::Fds(stdio))?.pid)
-}
-
-/// Wait at most `limit`; a process still running then is killed and `None` returned.
-pub fn wait_with_timeout(pid: Pid, limit: Duration) -> Option<i32> {
-    let until = crate::state::deadline::from_now(limit);
-    loop {
-        match waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(_, code)) => return Some(code),
-            Ok(WaitStatus::Signaled(_, sig, _)) => return Some(128 + sig as i32),
-            Ok(_) if Instant::now() < until => std::thread::sleep(Duration::from_millis(5)),
-            Err(nix::errno::Errno::EINTR) => continue,
-            Ok(_) | Err(_) => {
-                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-                let _ = waitpid(pid, None);
-                return None;
-            }
-        }
-    }
 }
 
 /// How the command's standard streams are wired.

@@ -2,6 +2,7 @@
 //! run by the supervisor against the container, as kubelet runs them.
 
 use super::probe_actions::{self, Target};
+use super::probe_deadline::Deadline;
 use k8s_openapi::api::core::v1::LifecycleHandler;
 use std::time::Duration;
 
@@ -12,7 +13,11 @@ pub fn run(handler: &LifecycleHandler, target: &Target, limit: Duration) -> Resu
     } else if let Some(h) = &handler.http_get {
         probe_actions::run_http(h, target, limit).map(|_| ())
     } else if let Some(s) = &handler.sleep {
-        std::thread::sleep(Duration::from_secs(s.seconds.max(0) as u64).min(limit));
+        // Slice by slice, so a delete that comes meanwhile is not kept waiting.
+        let deadline = Deadline::after(Duration::from_secs(s.seconds.max(0) as u64).min(limit));
+        while let Ok(slice) = deadline.slice() {
+            std::thread::sleep(slice);
+        }
         Ok(())
     } else if let Some(t) = &handler.tcp_socket {
         probe_actions::run_tcp(&t.port, t.host.as_deref(), target, limit)

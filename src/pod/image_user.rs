@@ -1,22 +1,23 @@
 //! Resolve the image's `User` (`""`, `1000`, `1000:1000`, `nginx`, `nginx:www`) to
 //! numeric ids, reading the image's own `/etc/passwd` and `/etc/group` from inside the
-//! container's rootfs (never through a symlink that leads out of it).
+//! container's rootfs (never through a symlink that leads out of it, never a FIFO or
+//! a device, never more than a megabyte: see `image_file`).
 
 use super::container_spec::ResolvedUser;
-use crate::runtime::safe_path;
+use super::image_file::{self, MAX_ACCOUNT_FILE};
 use anyhow::{bail, Context, Result};
-use nix::fcntl::OFlag;
-use nix::sys::stat::Mode;
-use std::io::Read;
 use std::path::Path;
 
-pub fn resolve(user: &str, rootfs: &Path) -> Result<ResolvedUser> {
+/// `image` names the image in errors about its files.
+pub fn resolve(user: &str, rootfs: &Path, image: &str) -> Result<ResolvedUser> {
     let (name, group) = match user.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (user, None),
     };
-    let passwd = read_in_root(rootfs, "/etc/passwd");
-    let groups = read_in_root(rootfs, "/etc/group");
+    let passwd =
+        image_file::read(rootfs, "/etc/passwd", image, MAX_ACCOUNT_FILE)?.unwrap_or_default();
+    let groups =
+        image_file::read(rootfs, "/etc/group", image, MAX_ACCOUNT_FILE)?.unwrap_or_default();
     let (uid, primary_gid, user_name) = if name.is_empty() {
         (0, 0, "root".to_string())
     } else if let Ok(uid) = name.parse::<u32>() {
@@ -53,22 +54,6 @@ pub fn resolve(user: &str, rootfs: &Path) -> Result<ResolvedUser> {
         gid,
         additional_gids,
     })
-}
-
-fn read_in_root(rootfs: &Path, path: &str) -> String {
-    let Ok(root) = nix::fcntl::open(
-        rootfs,
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    ) else {
-        return String::new();
-    };
-    let Ok(fd) = safe_path::open_in_root(&root, Path::new(path), OFlag::O_RDONLY) else {
-        return String::new();
-    };
-    let mut text = String::new();
-    let _ = std::fs::File::from(fd).read_to_string(&mut text);
-    text
 }
 
 /// (name, uid, gid) of each passwd line.
@@ -119,7 +104,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            resolve("", &dir).unwrap(),
+            resolve("", &dir, "test:1").unwrap(),
             ResolvedUser {
                 uid: 0,
                 gid: 0,
@@ -127,7 +112,7 @@ mod tests {
             }
         );
         assert_eq!(
-            resolve("nginx", &dir).unwrap(),
+            resolve("nginx", &dir, "test:1").unwrap(),
             ResolvedUser {
                 uid: 101,
                 gid: 102,
@@ -135,14 +120,14 @@ mod tests {
             }
         );
         assert_eq!(
-            resolve("1000:5", &dir).unwrap(),
+            resolve("1000:5", &dir, "test:1").unwrap(),
             ResolvedUser {
                 uid: 1000,
                 gid: 5,
                 additional_gids: vec![]
             }
         );
-        assert!(resolve("nobody-here", &dir).is_err());
+        assert!(resolve("nobody-here", &dir, "test:1").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,10 +1,12 @@
-//! Reading a container's CRI log back as `kubectl logs` prints it.
+//! Reading a container's CRI log back as `kubectl logs` prints it, across its
+//! rotated files (see `log_files`).
 
-use super::cri_log;
 use super::record::StoredPod;
 use super::status::ContainerState;
+use super::{cri_log, log_files};
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -53,9 +55,12 @@ fn log_file(pod: &StoredPod, req: &LogRequest) -> Result<(PathBuf, u32)> {
 
 pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<()> {
     let (path, restart) = log_file(pod, req)?;
+    // The rotated files first (oldest first), then the current one, kept open to
+    // follow.
+    let rotated = log_files::rotated(&path);
     let mut file = match std::fs::File::open(&path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && rotated.is_empty() => {
             if let Some(ContainerState::Waiting { reason, .. }) = pod
                 .status
                 .as_ref()
@@ -76,16 +81,34 @@ pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<(
     let mut data = Vec::new();
     file.read_to_end(&mut data)
         .with_context(|| format!("read {}", path.display()))?;
-    let mut lines: Vec<&[u8]> = data
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .filter(|l| req.since.is_none_or(|since| written_since(l, since)))
-        .collect();
-    if let Some(n) = req.tail {
-        let skip = lines.len().saturating_sub(n);
-        lines.drain(..skip);
+    let mut lines = wanted_lines(&data, req, req.tail);
+    // Older lines from the rotated files, newest file first, until --tail is met.
+    let mut older = Vec::new();
+    for rotated_file in rotated.iter().rev() {
+        if req.tail.is_some_and(|n| lines.len() >= n) {
+            break;
+        }
+        let Ok(old) = std::fs::read(rotated_file) else {
+            continue; // removed by the writer meanwhile
+        };
+        let need = req.tail.map(|n| n.saturating_sub(lines.len()));
+        let mut from_old: Vec<Vec<u8>> = wanted_lines(&old, req, need)
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect();
+        from_old.append(&mut older);
+        older = from_old;
+        if need.is_some_and(|n| older.len() >= n) {
+            break;
+        }
     }
-    for line in lines {
+    if let Some(n) = req.tail {
+        let skip = (older.len() + lines.len()).saturating_sub(n);
+        let from_older = skip.min(older.len());
+        older.drain(..from_older);
+        lines.drain(..skip - from_older);
+    }
+    for line in older.iter().map(Vec::as_slice).chain(lines) {
         write_record(line, req, out)?;
     }
     out.flush().ok();
@@ -102,13 +125,15 @@ pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<(
         let mut more = Vec::new();
         file.read_to_end(&mut more).context("read the log")?;
         offset += more.len() as u64;
-        // Rotated (the path now names a new file) or truncated: what we read from
-        // the old file is complete; go on from the start of the new one.
-        if more.is_empty() && rotated(&file, &path, offset) {
+        // Rotated (the path now names a new file): what we read from the old file is
+        // complete; then the files rotated after it, then the new current file.
+        if more.is_empty() && rotated_away(&file, &path, offset) {
+            for newer in rotated_after(&file, &path) {
+                more.extend(std::fs::read(newer).unwrap_or_default());
+            }
             if let Ok(new) = std::fs::File::open(&path) {
                 file = new;
                 offset = 0;
-                continue;
             }
         }
         pending.extend_from_slice(&more);
@@ -122,6 +147,20 @@ pub fn print(pod: &StoredPod, req: &LogRequest, out: &mut dyn Write) -> Result<(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The records of `data` that `--since` lets through, the last `tail` of them.
+fn wanted_lines<'a>(data: &'a [u8], req: &LogRequest, tail: Option<usize>) -> Vec<&'a [u8]> {
+    let mut lines: Vec<&[u8]> = data
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .filter(|l| req.since.is_none_or(|since| written_since(l, since)))
+        .collect();
+    if let Some(n) = tail {
+        let skip = lines.len().saturating_sub(n);
+        lines.drain(..skip);
+    }
+    lines
 }
 
 /// One decoded line, written in one `write_all` so that lines of containers followed
@@ -150,12 +189,27 @@ fn written_since(line: &[u8], since: std::time::SystemTime) -> bool {
 
 /// Does `path` no longer name the file we hold open, or is that file now shorter
 /// than what we read (truncated)?
-fn rotated(file: &std::fs::File, path: &std::path::Path, offset: u64) -> bool {
-    use std::os::unix::fs::MetadataExt;
+fn rotated_away(file: &std::fs::File, path: &std::path::Path, offset: u64) -> bool {
     let (Ok(open), Ok(named)) = (file.metadata(), std::fs::metadata(path)) else {
         return false;
     };
     open.ino() != named.ino() || open.dev() != named.dev() || named.len() < offset
+}
+
+/// The rotated files that came after the one we hold open (several rotations may
+/// happen between two looks), oldest first. None when ours is gone from the list.
+fn rotated_after(file: &std::fs::File, path: &std::path::Path) -> Vec<PathBuf> {
+    let Ok(open) = file.metadata() else {
+        return Vec::new();
+    };
+    let rotated = log_files::rotated(path);
+    let ours = rotated.iter().position(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.ino() == open.ino() && m.dev() == open.dev())
+    });
+    match ours {
+        Some(at) => rotated[at + 1..].to_vec(),
+        None => Vec::new(),
+    }
 }
 
 /// Is instance `restart` of the container still running (re-reading the status)?

@@ -47,7 +47,15 @@ pub fn read(
 }
 
 fn log_tail(log: &Path) -> String {
-    let text = std::fs::read(log).unwrap_or_default();
+    let mut text = std::fs::read(log).unwrap_or_default();
+    // Just rotated: the lines before are in the newest rotated file.
+    if text.iter().filter(|b| **b == b'\n').count() < FALLBACK_LINES {
+        if let Some(newest) = super::log_files::rotated(log).last() {
+            let mut older = std::fs::read(newest).unwrap_or_default();
+            older.append(&mut text);
+            text = older;
+        }
+    }
     let lines: Vec<String> = text
         .split(|b| *b == b'\n')
         .filter_map(super::cri_log::parse_line)

@@ -9,6 +9,7 @@ use crate::pod::container_spec::{self, SpecInputs};
 use crate::pod::cri_log::{LogWriter, Stream};
 use crate::pod::events::{self, EventType};
 use crate::pod::exec::ContainerEntry;
+use crate::pod::log_files::LogLimits;
 use crate::pod::start_failure::{StartError, StartFailure};
 use crate::pod::status::{ContainerState, ProcessId};
 use crate::pod::{image_user, termination_message, volumes};
@@ -122,7 +123,7 @@ impl Supervisor {
         narration::set_actor("pod");
         self.slots[i].rootfs_mounted = Some(mounted.map_err(failed(StartFailure::Create))?);
 
-        let user = image_user::resolve(&image.user, &rootfs)
+        let user = image_user::resolve(&image.user, &rootfs, &image.reference)
             .with_context(|| {
                 format!(
                     "container {name}: resolve the image's user {:?}",
@@ -152,7 +153,8 @@ impl Supervisor {
             .map_err(failed(StartFailure::Create))?;
 
         let (outputs, stdio) = self.output_pipes().map_err(failed(StartFailure::Create))?;
-        let log = LogWriter::create(&self.paths.log_file(&name, restart))
+        let log = LogLimits::from_env()
+            .and_then(|limits| LogWriter::create(&self.paths.log_file(&name, restart), limits))
             .map_err(failed(StartFailure::Create))?;
         termination_message::prepare(&self.paths, &name).map_err(failed(StartFailure::Create))?;
         events::record(

@@ -147,7 +147,7 @@ impl PodPolicy {
             Event::InfraDied { pid } => self.infra_died(pid, now),
             Event::DeleteRequested { grace } => {
                 if self.is_stopping() {
-                    return Vec::new();
+                    return self.shorten_grace(grace, now);
                 }
                 let mut actions = vec![Action::MarkDeletion];
                 actions.extend(self.stop_pod(grace, now));

@@ -52,6 +52,38 @@ impl PodPolicy {
         actions
     }
 
+    /// A second delete while the pod stops (`delete --grace-period=0 --force` after a
+    /// graceful one): a shorter grace period wins, as kubelet honours a shorter
+    /// override; 0 kills everything still running at once.
+    pub(super) fn shorten_grace(&mut self, grace: i64, now: Instant) -> Vec<Action> {
+        let Stage::Terminating {
+            deadline,
+            killed: false,
+            sidecars_signaled,
+        } = self.stage
+        else {
+            return Vec::new();
+        };
+        let due = deadline::after(now, secs(grace));
+        if due >= deadline {
+            return Vec::new();
+        }
+        self.stage = Stage::Terminating {
+            deadline: due,
+            killed: false,
+            sidecars_signaled,
+        };
+        for c in &mut self.containers {
+            if let Life::Running {
+                kill_at: Some(kill_at),
+            } = &mut c.life
+            {
+                *kill_at = (*kill_at).min(due);
+            }
+        }
+        self.grace_period_over(now)
+    }
+
     /// A stop signal went out (after the preStop hook, which may have taken a while):
     /// the container's SIGKILL is due `grace` from now. While the first round of stop
     /// signals goes out, the pod's deadline moves with them.

@@ -157,3 +157,34 @@ fn a_classic_init_container_still_running_stops_with_the_apps() {
     p.handle(Event::Exited { i: 1, code: 143 }, t0);
     assert_eq!(stops(&p.advance(t0)), [(0, 5)], "then the sidecar");
 }
+
+#[test]
+fn a_forced_delete_during_a_graceful_one_kills_at_once() {
+    let t0 = Instant::now();
+    let mut p = policy(&spec(vec![], vec![app("a"), app("b")], None), t0);
+    let first = p.begin();
+    run_starts(&mut p, first, t0);
+    let stop = p.handle(Event::DeleteRequested { grace: 60 }, t0);
+    assert_eq!(stops(&stop), [(0, 60), (1, 60)]);
+    p.handle(Event::StopSent { i: 0, grace: 60 }, t0 + secs(2));
+    // A longer or equal grace changes nothing; 0 kills both now.
+    assert_eq!(
+        p.handle(Event::DeleteRequested { grace: 90 }, t0 + secs(3)),
+        []
+    );
+    let kill = p.handle(Event::DeleteRequested { grace: 0 }, t0 + secs(3));
+    assert_eq!(
+        kill,
+        [
+            Action::Kill {
+                i: 0,
+                why: KillReason::GracePeriodOver
+            },
+            Action::Kill {
+                i: 1,
+                why: KillReason::GracePeriodOver
+            }
+        ]
+    );
+    assert!(matches!(p.stage, Stage::Terminating { killed: true, .. }));
+}

@@ -123,6 +123,10 @@ impl Supervisor {
         let Some(result) = self.with_target(i, |target| prober.attempt(target)) else {
             return;
         };
+        // A delete cut the attempt short: it says nothing about the container.
+        if crate::pod::probe_deadline::delete_pending() {
+            return;
+        }
         let actions = self
             .policy
             .handle(Event::ProbeResult { i, probe, result }, began);
