@@ -420,7 +420,10 @@ spec:
         env.pod_json("facts2")["status"]["phase"] == "Succeeded"
     });
     let pod = env.pod_json("facts2");
-    let ip = pod["status"]["podIP"].as_str().unwrap_or_default().to_string();
+    let ip = pod["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(ip.parse::<std::net::Ipv4Addr>().is_ok(), "podIP {ip:?}");
     assert_eq!(
         status_of(&pod, "containerStatuses", "c")["state"]["terminated"]["message"],

@@ -168,6 +168,23 @@ impl NetworkSetup {
     }
 }
 
+/// CNI DEL for a pod whose supervisor is gone (it crashed): run by `delete` before
+/// it kills what is left, so the infra process, if alive, still holds the namespace.
+/// Nothing cached for the pod: nothing to do.
+pub fn release_orphaned(state: &StateRoot, pod: &Pod, uid: &str, infra: Option<i32>) -> Result<()> {
+    let setup = NetworkSetup::for_state(state);
+    if cni::cache::entries_of(&setup.cache_dir, uid).is_empty() {
+        return Ok(());
+    }
+    let netns = infra
+        .map(|pid| format!("/proc/{pid}/ns/net"))
+        .filter(|p| Path::new(p).exists())
+        .unwrap_or_default();
+    setup
+        .detach(pod, uid, &netns)
+        .with_context(|| format!("tear down the network of pod {uid} (CNI DEL)"))
+}
+
 /// minipod's own network: bridge + host-local + portmap, spec 1.0.0.
 pub fn default_conflist(pod_cidr: &str, data_dir: &Path) -> Result<String> {
     let (net, prefix) = pod_cidr
