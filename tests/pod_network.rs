@@ -263,3 +263,19 @@ fn twenty_apply_delete_cycles_and_a_crash_leave_no_network_trace() {
     // The bridge is minipod's and stays, as cni0 does on a node.
     assert!(ns.links().contains(&"minipod0".to_string()));
 }
+
+#[test]
+fn the_documentations_custom_dns_example_gets_exactly_its_resolv_conf() {
+    let (env, _ns) = net_env("net-dns");
+    let file = format!(
+        "{}/../shared/k8s-examples/service/networking/custom-dns.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    env.ok(&["apply", "-f", &file]);
+    wait_running(&env, "dns-example", "1/1");
+    let resolv = env.ok(&["exec", "dns-example", "--", "cat", "/etc/resolv.conf"]);
+    assert_eq!(
+        resolv,
+        "nameserver 192.0.2.1\nsearch ns1.svc.cluster-domain.example my.dns.search.suffix\noptions ndots:2 edns0\n"
+    );
+}
