@@ -57,6 +57,23 @@ impl Supervisor {
             .setup
             .attach(&self.record.pod, &uid, &netns)
             .context("set up the pod network (CNI ADD)")?;
+        crate::narration::step(
+            format!(
+                "{IFNAME} in {netns}: {} via gateway {} (network {})",
+                addrs
+                    .pod_ips
+                    .iter()
+                    .map(|ip| ip.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                addrs
+                    .gateway
+                    .map(|g| g.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                addrs.network
+            ),
+            "the pod's own IP, before any container starts",
+        );
         self.show_addresses(&addrs);
         events::record(
             &self.paths,
