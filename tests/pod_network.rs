@@ -279,3 +279,23 @@ fn the_documentations_custom_dns_example_gets_exactly_its_resolv_conf() {
         "nameserver 192.0.2.1\nsearch ns1.svc.cluster-domain.example my.dns.search.suffix\noptions ndots:2 edns0\n"
     );
 }
+
+#[test]
+fn a_host_network_pod_shares_the_hosts_namespace_and_ip() {
+    let (env, ns) = net_env("net-hostnet");
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: hn}\nspec:\n  hostNetwork: true\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n    env:\n    - {name: MY_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}\n";
+    env.ok(&["apply", "-f", &env.manifest("hn.yaml", yaml)]);
+    wait_running(&env, "hn", "1/1");
+    // The container's network namespace is the test's "host" namespace itself.
+    let inside = env.ok(&["exec", "hn", "--", "readlink", "/proc/self/ns/net"]);
+    let host = ns.in_it(|| std::fs::read_link("/proc/thread-self/ns/net").unwrap());
+    assert_eq!(inside.trim(), host.to_string_lossy());
+    // No CNI call: no cache entry, no veth; the pod's IP is the host's.
+    assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+    let json = env.pod_json("hn");
+    assert_eq!(json["status"]["podIP"], json["status"]["hostIP"]);
+    let ip = json["status"]["podIP"].as_str().unwrap_or_default().to_string();
+    assert!(!ip.is_empty());
+    let env_ip = env.ok(&["exec", "hn", "--", "printenv", "MY_IP"]);
+    assert_eq!(env_ip.trim(), ip);
+}

@@ -24,6 +24,7 @@ const POD_FIELDS: &[&str] = &[
     "spec.hostname",
     "spec.subdomain",
     "spec.dnsPolicy",
+    "spec.hostNetwork",
     "spec.dnsConfig.nameservers[]",
     "spec.dnsConfig.searches[]",
     "spec.dnsConfig.options[].name",

@@ -238,16 +238,30 @@ pub fn port_mappings(pod: &Pod) -> Vec<PortMapping> {
         .collect()
 }
 
-/// The node's address, as kubelet reports `hostIP`: the source address of the
-/// host's default route (a UDP connect sends nothing); without one, the pod's
-/// gateway, which is an address of the host too.
-fn host_ip(gateway: Option<IpAddr>, pod_ip: IpAddr) -> IpAddr {
-    let routed = UdpSocket::bind("0.0.0.0:0")
+/// `spec.hostNetwork: true`: the pod shares the host's network namespace.
+pub fn host_network(pod: &Pod) -> bool {
+    pod.spec.as_ref().and_then(|s| s.host_network) == Some(true)
+}
+
+/// The source address of the host's default route (a UDP connect sends nothing).
+fn routed_ip() -> Option<IpAddr> {
+    UdpSocket::bind("0.0.0.0:0")
         .and_then(|s| s.connect("192.0.2.1:9").map(|_| s))
         .and_then(|s| s.local_addr())
         .map(|a| a.ip())
-        .ok();
-    routed.or(gateway).unwrap_or(pod_ip)
+        .ok()
+}
+
+/// The node's address, as kubelet reports `hostIP`: the default route's source
+/// address, else the loopback address.
+pub fn node_ip() -> IpAddr {
+    routed_ip().unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// `hostIP` of a pod on a CNI network: the default route's source address; without
+/// one, the pod's gateway, which is an address of the host too.
+fn host_ip(gateway: Option<IpAddr>, pod_ip: IpAddr) -> IpAddr {
+    routed_ip().or(gateway).unwrap_or(pod_ip)
 }
 
 #[cfg(test)]

@@ -135,6 +135,11 @@ pub fn merge_dns_config(base: &str, config: &k8s_openapi::api::core::v1::PodDNSC
 /// kubelet's hosts file: `<podIP> <hostname>` once the pod network gave the pod an
 /// IP (`pod.status.podIP`); before that (or with loopback only) a loopback address.
 pub fn hosts(pod: &Pod, hostname: &str) -> String {
+    if crate::net::pod_network::host_network(pod) {
+        // kubelet gives a hostNetwork pod the host's own hosts file.
+        let host = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+        return format!("# Kubernetes-managed hosts file (host network).\n{host}");
+    }
     let mut out = String::from(
         "# Kubernetes-managed hosts file.\n\
          127.0.0.1\tlocalhost\n\

@@ -186,12 +186,14 @@ impl Supervisor {
             .as_ref()
             .and_then(|s| s.share_process_namespace)
             .unwrap_or(false);
-        let infra = infra::start(&self.paths, &hostname, share_pid)?;
+        let infra = infra::start(&self.paths, &hostname, share_pid, self.host_network())?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
         self.attach_network(infra)?;
-        self.host_ports =
-            crate::net::port_forward::start_host_ports(&self.record.pod, infra.as_raw())?;
+        if !self.host_network() {
+            self.host_ports =
+                crate::net::port_forward::start_host_ports(&self.record.pod, infra.as_raw())?;
+        }
         events::record(
             &self.paths,
             EventType::Normal,

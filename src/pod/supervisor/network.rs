@@ -31,6 +31,21 @@ impl Supervisor {
     /// CNI ADD on `/proc/<infra>/ns/net`; the pod's IPs go to the status, to the pod
     /// object the downward API reads, and to `/etc/hosts`.
     pub(super) fn attach_network(&mut self, infra: Pid) -> Result<()> {
+        if self.host_network() {
+            // No CNI call: the pod's IP is the host's, as kubelet reports it.
+            let host = crate::net::pod_network::node_ip();
+            crate::narration::step(
+                format!("no CNI ADD: the pod is on the host's network, IP {host}"),
+                "hostNetwork: true shares the host's network namespace",
+            );
+            self.show_addresses(&PodAddresses {
+                pod_ips: vec![host],
+                host_ip: host,
+                gateway: None,
+                network: "host".into(),
+            });
+            return Ok(());
+        }
         if !self.net.setup.plugins_installed() {
             events::record(
                 &self.paths,
@@ -91,6 +106,11 @@ impl Supervisor {
             ),
         );
         Ok(())
+    }
+
+    /// `spec.hostNetwork: true`.
+    pub(super) fn host_network(&self) -> bool {
+        crate::net::pod_network::host_network(&self.record.pod)
     }
 
     fn show_addresses(&mut self, addrs: &PodAddresses) {
