@@ -294,7 +294,10 @@ fn a_host_network_pod_shares_the_hosts_namespace_and_ip() {
     assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
     let json = env.pod_json("hn");
     assert_eq!(json["status"]["podIP"], json["status"]["hostIP"]);
-    let ip = json["status"]["podIP"].as_str().unwrap_or_default().to_string();
+    let ip = json["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(!ip.is_empty());
     let env_ip = env.ok(&["exec", "hn", "--", "printenv", "MY_IP"]);
     assert_eq!(env_ip.trim(), ip);
