@@ -165,6 +165,28 @@ fn the_sidecar_pod_gets_its_own_ip_and_another_pod_reaches_it() {
         env.ok(&["logs", "sidecar-pod", "-c", "log-reader"])
             .contains(&client_ip)
     });
+
+    // explain pod reads the interfaces from the pod's namespace and runs CNI CHECK.
+    let explain = env.ok(&["explain", "pod", "sidecar-pod"]);
+    assert!(explain.lines().any(|l| l.starts_with("eth0 ")), "{explain}");
+    assert!(
+        explain.contains(&format!("Local addresses: {ip}")),
+        "{explain}"
+    );
+    assert!(
+        explain.contains("CNI CHECK of network minipod: passed"),
+        "{explain}"
+    );
+    // Without its lease, host-local's CHECK complains, naming the plugin.
+    let lease = env.root().join("cni/networks/minipod").join(&ip);
+    std::fs::remove_file(&lease).expect("the pod's lease file");
+    let explain = env.ok(&["explain", "pod", "sidecar-pod"]);
+    assert!(
+        explain.contains(
+            "CNI CHECK failed: network \"minipod\": CNI plugin bridge (CHECK eth0) failed"
+        ),
+        "{explain}"
+    );
 }
 
 #[test]

@@ -168,6 +168,14 @@ impl NetworkSetup {
     }
 }
 
+/// CNI CHECK of a running pod's attachment (for `explain pod`): the networks that
+/// passed, or the first plugin's complaint.
+pub fn check(state: &StateRoot, pod: &Pod, uid: &str, infra: i32) -> Result<Vec<String>> {
+    let setup = NetworkSetup::for_state(state);
+    let netns = format!("/proc/{infra}/ns/net");
+    cni::list::check(&setup.invocation(pod, uid, &netns))
+}
+
 /// CNI DEL for a pod whose supervisor is gone (it crashed): run by `delete` before
 /// it kills what is left, so the infra process, if alive, still holds the namespace.
 /// Nothing cached for the pod: nothing to do.

@@ -1,6 +1,7 @@
-//! ADD and DEL over a network configuration list, as libcni runs them:
+//! ADD, CHECK and DEL over a network configuration list, as libcni runs them:
 //! - ADD runs the plugins in order, each given the result of the one before as
 //!   `prevResult`; the last result is the attachment's, cached on disk;
+//! - CHECK runs them in order with the cached result;
 //! - DEL runs them in reverse with the cached result and config, goes on past a
 //!   failing plugin (so the others still release what they hold) and may run twice,
 //!   or after an ADD that stopped half-way: the spec asks every plugin to tolerate it.
@@ -190,6 +191,36 @@ pub fn add(list: &ConfList, inv: &Invocation) -> Result<Attachment> {
         network: list.name.clone(),
         result: CniResult::new(result),
     })
+}
+
+/// CHECK (spec 0.4.0 and later): every plugin, in order, confirms the cached
+/// attachment is still as ADD made it. Returns the networks checked.
+pub fn check(inv: &Invocation) -> Result<Vec<String>> {
+    let mut checked = Vec::new();
+    for (_, entry) in cache::entries_of(&inv.cache_dir, &inv.container_id) {
+        let version = entry.config["cniVersion"].as_str().unwrap_or("");
+        if !matches!(version, "0.4.0" | "1.0.0") || entry.result.is_null() {
+            continue;
+        }
+        let inv = Invocation {
+            ifname: entry.if_name.clone(),
+            ..inv.clone()
+        };
+        for p in entry.config["plugins"].as_array().into_iter().flatten() {
+            run_one(
+                "CHECK",
+                &inv,
+                &inv.netns,
+                &entry.config,
+                p,
+                &entry.capability_args,
+                Some(&entry.result),
+            )
+            .with_context(|| format!("network {:?}", entry.network_name))?;
+        }
+        checked.push(entry.network_name.clone());
+    }
+    Ok(checked)
 }
 
 /// DEL every network the cache says `inv.container_id` has, plugins in reverse. The

@@ -6,7 +6,7 @@
 //! - `conflist`: a network configuration list (`*.conflist`), read from a directory;
 //! - `plugin`: one plugin run (its environment, the config on stdin, a timeout,
 //!   bounded output, the CNI error JSON);
-//! - `list`: ADD / DEL over a list (prevResult chained, DEL in reverse);
+//! - `list`: ADD / CHECK / DEL over a list (prevResult chained, DEL in reverse);
 //! - `cache`: the ADD result kept on disk for DEL (libcni's
 //!   `/var/lib/cni/results`);
 //! - `result`: what a plugin returns (interfaces, IPs, routes, DNS).
