@@ -324,3 +324,35 @@ fn a_host_network_pod_shares_the_hosts_namespace_and_ip() {
     let env_ip = env.ok(&["exec", "hn", "--", "printenv", "MY_IP"]);
     assert_eq!(env_ip.trim(), ip);
 }
+
+#[test]
+fn a_plugin_error_is_one_line_naming_the_plugin_and_leaves_nothing() {
+    let (env, ns) = net_env("net-bad");
+    // containerd's conf_dir: another conflist directory, here with a broken subnet.
+    let conf = env.root().join("other-net.d");
+    std::fs::create_dir_all(&conf).unwrap();
+    let data = env.root().join("other-leases");
+    std::fs::write(
+        conf.join("10-bad.conflist"),
+        format!(
+            r#"{{"cniVersion":"1.0.0","name":"bad","plugins":[{{"type":"bridge","bridge":"bad0","ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.99.0.0/33"}}]],"dataDir":"{}"}}}}]}}"#,
+            data.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
+    cmd.arg("--root")
+        .arg(env.root())
+        .args(["apply", "-f", &seed("sidecar-pod.yaml")])
+        .env("MINIPOD_CNI_CONF_DIR", &conf);
+    ns.enter_before_exec(&mut cmd);
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(
+        err.trim(),
+        "error: create pod \"sidecar-pod\": set up the pod network (CNI ADD): network \"bad\": CNI plugin bridge (ADD eth0) failed: CNI error 999: invalid CIDR address: 10.99.0.0/33"
+    );
+    assert!(env.pods().is_empty());
+    assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+}

@@ -141,13 +141,13 @@ impl NetworkSetup {
         let attachment = match cni::list::add(&list, &inv) {
             Ok(a) => a,
             Err(e) => {
-                let _ = cni::list::del(&inv);
+                self.undo(&inv);
                 return Err(e);
             }
         };
         let addrs = attachment.result.addresses();
         let Some(first) = addrs.first() else {
-            let _ = cni::list::del(&inv);
+            self.undo(&inv);
             bail!(
                 "CNI network {:?} gave the pod no IP address",
                 attachment.network
@@ -159,6 +159,16 @@ impl NetworkSetup {
             gateway: first.gateway,
             network: attachment.network,
         })
+    }
+
+    /// After a failed ADD: DEL what was done; the pod will not exist to be deleted
+    /// later, so its cache entry goes even if a plugin refused the DEL (the same
+    /// config that failed the ADD often fails the DEL too).
+    fn undo(&self, inv: &Invocation) {
+        let _ = cni::list::del(inv);
+        for (file, _) in cni::cache::entries_of(&self.cache_dir, &inv.container_id) {
+            let _ = cni::cache::remove(&file);
+        }
     }
 
     /// CNI DEL of whatever the cache holds for the pod; `netns` may be empty when
