@@ -45,6 +45,9 @@ pub struct NetworkSetup {
     pub cache_dir: PathBuf,
     pub data_dir: PathBuf,
     pub pod_cidr: String,
+    /// Where host-local starts giving addresses: None for the default state root; a
+    /// point derived from the root's path for `--root DIR` (see `range_start`).
+    pub range_seed: Option<u32>,
 }
 
 /// The pod's addresses, as the status and the downward API show them.
@@ -76,6 +79,10 @@ impl NetworkSetup {
                 .ok()
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| DEFAULT_POD_CIDR.to_string()),
+            range_seed: state
+                .root
+                .as_ref()
+                .map(|r| fnv32(r.as_os_str().as_encoded_bytes())),
         }
     }
 
@@ -89,7 +96,7 @@ impl NetworkSetup {
     /// minipod's own directory, its default network written (again) first.
     pub fn network(&self) -> Result<ConfList> {
         if self.own_conf_dir {
-            let text = default_conflist(&self.pod_cidr, &self.data_dir)?;
+            let text = default_conflist(&self.pod_cidr, &self.data_dir, self.range_seed)?;
             let file = self.conf_dir.join("10-minipod.conflist");
             if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
                 std::fs::create_dir_all(&self.conf_dir)
@@ -204,14 +211,19 @@ pub fn release_orphaned(state: &StateRoot, pod: &Pod, uid: &str, infra: Option<i
 }
 
 /// minipod's own network: bridge + host-local + portmap, spec 1.0.0.
-pub fn default_conflist(pod_cidr: &str, data_dir: &Path) -> Result<String> {
+pub fn default_conflist(pod_cidr: &str, data_dir: &Path, seed: Option<u32>) -> Result<String> {
     let (net, prefix) = pod_cidr
         .split_once('/')
         .with_context(|| format!("MINIPOD_POD_CIDR {pod_cidr:?} is not an address/prefix"))?;
-    let ok = net.parse::<std::net::Ipv4Addr>().is_ok()
-        && prefix.parse::<u8>().is_ok_and(|p| (8..=30).contains(&p));
-    if !ok {
+    let (Ok(net), Ok(prefix)) = (net.parse::<std::net::Ipv4Addr>(), prefix.parse::<u8>()) else {
         bail!("MINIPOD_POD_CIDR {pod_cidr:?} is not an IPv4 subnet from /8 to /30");
+    };
+    if !(8..=30).contains(&prefix) {
+        bail!("MINIPOD_POD_CIDR {pod_cidr:?} is not an IPv4 subnet from /8 to /30");
+    }
+    let mut range = serde_json::json!({ "subnet": pod_cidr });
+    if let Some(start) = seed.and_then(|s| range_start(net, prefix, s)) {
+        range["rangeStart"] = serde_json::json!(start.to_string());
     }
     let conf = serde_json::json!({
         "cniVersion": "1.0.0",
@@ -225,7 +237,7 @@ pub fn default_conflist(pod_cidr: &str, data_dir: &Path) -> Result<String> {
                 "hairpinMode": true,
                 "ipam": {
                     "type": "host-local",
-                    "ranges": [[{ "subnet": pod_cidr }]],
+                    "ranges": [[range]],
                     "routes": [{ "dst": "0.0.0.0/0" }],
                     "dataDir": data_dir,
                 }
@@ -234,6 +246,26 @@ pub fn default_conflist(pod_cidr: &str, data_dir: &Path) -> Result<String> {
         ]
     });
     Ok(serde_json::to_string_pretty(&conf)? + "\n")
+}
+
+/// Two state roots (`--root`) in one network namespace share the bridge but not
+/// their leases: each starts host-local at its own point of the first half of the
+/// subnet (rangeStart), so their pods rarely meet on one address. The default root
+/// starts at the beginning, as a node does.
+fn range_start(net: std::net::Ipv4Addr, prefix: u8, seed: u32) -> Option<std::net::Ipv4Addr> {
+    let size = 1u32.checked_shl(32 - u32::from(prefix))?;
+    let half = (size / 2).checked_sub(2).filter(|h| *h > 0)?;
+    let offset = 2 + seed % half;
+    Some(std::net::Ipv4Addr::from(
+        u32::from(net).checked_add(offset)?,
+    ))
+}
+
+/// FNV-1a, 32 bits: a stable number from a path.
+fn fnv32(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// containerd's `portMappings` from the pod's `hostPort`s.
@@ -288,13 +320,27 @@ mod tests {
 
     #[test]
     fn the_default_network_is_bridge_host_local_portmap() {
-        let text = default_conflist("10.244.0.0/16", Path::new("/r/cni/networks")).unwrap();
+        let text = default_conflist("10.244.0.0/16", Path::new("/r/cni/networks"), None).unwrap();
         let list = ConfList::parse(text.as_bytes(), Path::new("10-minipod.conflist")).unwrap();
         assert_eq!(list.cni_version, "1.0.0");
         assert_eq!(list.plugins[0]["bridge"], "minipod0");
         assert_eq!(list.plugins[0]["ipam"]["dataDir"], "/r/cni/networks");
         assert_eq!(list.plugins[1]["type"], "portmap");
-        assert!(default_conflist("10.244.0.0", Path::new("/")).is_err());
-        assert!(default_conflist("fd00::/64", Path::new("/")).is_err());
+        assert!(list.plugins[0]["ipam"]["ranges"][0][0]
+            .get("rangeStart")
+            .is_none());
+        assert!(default_conflist("10.244.0.0", Path::new("/"), None).is_err());
+        assert!(default_conflist("fd00::/64", Path::new("/"), None).is_err());
+        // Another state root starts elsewhere in the first half of the subnet.
+        let other = default_conflist("10.244.0.0/16", Path::new("/"), Some(70_000)).unwrap();
+        assert!(
+            other.contains("\"rangeStart\": \"10.244.17.118\""),
+            "{other}"
+        );
+        assert_eq!(
+            range_start("10.88.0.0".parse().unwrap(), 30, 7),
+            None,
+            "a /30 has no room to move"
+        );
     }
 }
