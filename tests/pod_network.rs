@@ -99,7 +99,7 @@ fn the_sidecar_pod_gets_its_own_ip_and_another_pod_reaches_it() {
         "{describe}"
     );
     assert!(
-        describe.contains(&format!("IPs:\n  IP:           {ip}\n")),
+        describe.contains(&format!("IPs:\n  IP:  {ip}\n")),
         "{describe}"
     );
     let json = env.pod_json("sidecar-pod");
