@@ -18,6 +18,12 @@ if ! [ -e /usr/include/seccomp.h ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp-dev
 fi
 
+# The pod network: the standard CNI plugins and iptables (bridge ipMasq, portmap).
+if ! [ -x /usr/lib/cni/bridge ] && ! [ -x /opt/cni/bin/bridge ] || ! command -v iptables >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containernetworking-plugins iptables
+fi
+
 show() { printf '\n$ %s\n' "$*"; "$@"; }
 
 cargo build --release

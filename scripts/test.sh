@@ -21,6 +21,13 @@ if ! [ -e /usr/include/seccomp.h ]; then
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libseccomp-dev
 fi
 
+# The pod network: the standard CNI plugins (bridge, host-local, portmap, in
+# /usr/lib/cni) and iptables, which bridge (ipMasq) and portmap run.
+if ! [ -x /usr/lib/cni/bridge ] && ! [ -x /opt/cni/bin/bridge ] || ! command -v iptables >/dev/null; then
+    echo "== installing containernetworking-plugins iptables"
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q containernetworking-plugins iptables
+fi
+
 echo "== format and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -408,14 +408,27 @@ spec:
         status_of(&pod, "containerStatuses", "c")["state"]["terminated"]["message"],
         "facts default demo\n"
     );
-    let bad = env.manifest(
-        "bad.yaml",
+    let with_ip = env.manifest(
+        "ip.yaml",
         &yaml
             .replace("metadata.namespace", "status.podIP")
             .replace("name: facts", "name: facts2"),
     );
-    let out = env.run(&["apply", "-f", &bad]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("status.podIP needs a pod network"));
+    // status.podIP: the pod's own IP from its CNI network, known before it starts.
+    env.ok(&["apply", "-f", &with_ip]);
+    env.wait_for(10, "Completed", || {
+        env.pod_json("facts2")["status"]["phase"] == "Succeeded"
+    });
+    let pod = env.pod_json("facts2");
+    let ip = pod["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(ip.parse::<std::net::Ipv4Addr>().is_ok(), "podIP {ip:?}");
+    assert_eq!(
+        status_of(&pod, "containerStatuses", "c")["state"]["terminated"]["message"],
+        format!("facts2 {ip} demo\n")
+    );
 }
 
 #[test]

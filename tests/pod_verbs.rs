@@ -58,7 +58,31 @@ fn create_apply_replace_and_get_speak_kubectl() {
         wide.lines()
             .next()
             .unwrap_or("")
-            .starts_with("NAME   READY   STATUS    RESTARTS   AGE   IP       NODE"),
+            .starts_with("NAME   READY   STATUS    RESTARTS   AGE   IP"),
+        "{wide}"
+    );
+    // The IP column holds the pod's own IP (from its CNI network).
+    let ip = env.pod_json("web")["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let row: Vec<&str> = wide
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(row.get(5).copied(), Some(ip.as_str()), "{wide}");
+    // kubectl's columns: the IP column as wide as the IP plus three spaces.
+    let header = wide.lines().next().unwrap_or("");
+    let at = header.find(" IP ").map(|i| i + 1).unwrap_or(0);
+    assert_eq!(
+        &header[at..],
+        format!(
+            "{:<w$}NODE   NOMINATED NODE   READINESS GATES",
+            "IP",
+            w = ip.len() + 3
+        ),
         "{wide}"
     );
     let yaml = env.ok(&["get", "pod", "web", "-o", "yaml"]);

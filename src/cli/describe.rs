@@ -139,9 +139,17 @@ pub fn describe(p: &StoredPod) -> String {
     if !status.reason.is_empty() {
         top(&mut out, "Reason", &status.reason);
     }
-    // No CNI yet: the pod has loopback only, so no IP, as kubectl shows a pod without.
-    top(&mut out, "IP", "");
-    top(&mut out, "IPs", "<none>");
+    // The pod's IPs from its CNI network (kubectl: `IPs:` then `  IP:  <ip>` per line),
+    // none (loopback only) as kubectl shows a pod without.
+    top(&mut out, "IP", &status.pod_ip);
+    if status.pod_ips.is_empty() {
+        top(&mut out, "IPs", "<none>");
+    } else {
+        out.push_str("IPs:\n");
+        for ip in &status.pod_ips {
+            let _ = writeln!(out, "  IP:  {}", ip.ip);
+        }
+    }
 
     let inits = spec.init_containers.clone().unwrap_or_default();
     if !inits.is_empty() {

@@ -49,7 +49,7 @@ pub fn run(ctx: &Context, args: &ExplainArgs) -> Result<i32> {
         return print_steps(&pod, args.output.as_deref());
     }
     match args.output.as_deref() {
-        None => print_tables(&pod, &status)?,
+        None => print_tables(ctx, &pod, &status)?,
         Some("svg") => print!("{}", picture_svg::draw(&picture::gather(&pod, &status)?)),
         Some("text") => print!("{}", picture_text::draw(&picture::gather(&pod, &status)?)),
         Some("json") => print_json(&pod, &status)?,
@@ -104,10 +104,56 @@ fn gone(pod: &StoredPod, status: &PodStatus) -> Option<String> {
     Some(line)
 }
 
-fn print_tables(pod: &StoredPod, status: &PodStatus) -> Result<()> {
+/// The pod's interfaces and local addresses, read through its infra process.
+fn print_interfaces(ctx: &Context, pod: &StoredPod, status: &PodStatus) {
+    use crate::cli::views::interface_table;
+    let Some(infra) = status.infra.filter(|p| p.is_alive()) else {
+        return;
+    };
+    let interfaces = interface_table::interfaces(infra.pid);
+    if interfaces.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "Network: the pod's interfaces, as its namespace shows them (/proc/{}/net/dev, fib_trie)",
+        infra.pid
+    );
+    let mut rows = vec![["INTERFACE", "RX BYTES", "TX BYTES"]
+        .map(String::from)
+        .to_vec()];
+    for i in &interfaces {
+        rows.push(vec![
+            i.name.clone(),
+            i.rx_bytes.to_string(),
+            i.tx_bytes.to_string(),
+        ]);
+    }
+    print_columns(&rows);
+    let locals: Vec<String> = interface_table::local_addresses(infra.pid)
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    println!("Local addresses: {}", locals.join(", "));
+    if !status.pod_ip.is_empty() {
+        println!("Pod IP (status.podIP, from CNI): {}", status.pod_ip);
+        // CNI CHECK: each plugin confirms the attachment is still as ADD made it.
+        let uid = pod.record.uid();
+        match crate::net::pod_network::check(&ctx.state, &pod.record.pod, uid, infra.pid) {
+            Ok(networks) if networks.is_empty() => {}
+            Ok(networks) => println!("CNI CHECK of network {}: passed", networks.join(", ")),
+            Err(e) => println!("CNI CHECK failed: {e:#}"),
+        }
+    }
+}
+
+fn print_tables(ctx: &Context, pod: &StoredPod, status: &PodStatus) -> Result<()> {
     match gone(pod, status) {
         Some(sentence) => println!("{sentence}"),
-        None => print_namespaces(pod, status)?,
+        None => {
+            print_namespaces(pod, status)?;
+            print_interfaces(ctx, pod, status);
+        }
     }
     print_security(pod, status);
     let volumes = volume_table::volumes(pod);

@@ -226,6 +226,7 @@ pub fn truthful_status(p: &StoredPod) -> PodStatus {
             qos_class: String::new(),
             init_container_statuses: vec![],
             container_statuses: vec![],
+            ..Default::default()
         };
     };
     let finished = status.phase.is_finished();
@@ -283,8 +284,9 @@ fn table_rows(pods: &[StoredPod], args: &GetArgs, headers: bool) -> Vec<Vec<Stri
         ]);
         if wide {
             let node = p.record.pod.spec.as_ref().and_then(|s| s.node_name.clone());
+            let ip = Some(status.pod_ip.clone()).filter(|ip| !ip.is_empty());
             r.extend([
-                "<none>".to_string(),
+                ip.unwrap_or_else(|| "<none>".into()),
                 node.unwrap_or_else(|| "<none>".into()),
                 "<none>".into(),
                 "<none>".into(),

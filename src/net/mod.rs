@@ -1,4 +1,6 @@
 //! Networking of a pod: port forwarding into its network namespace (`port-forward`,
 //! hostPort). Its loopback is brought up by the runtime, which creates the namespace.
 
+pub mod cni;
+pub mod pod_network;
 pub mod port_forward;

@@ -290,8 +290,14 @@ pub fn environment(inputs: &SpecInputs) -> Vec<String> {
     vars.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
-/// The pod's hostname: `spec.hostname` if set, else the pod's name (63 chars at most).
+/// The pod's hostname: `spec.hostname` if set, else the pod's name (63 chars at most);
+/// on the host's network (and UTS namespace), the host's name.
 pub fn pod_hostname(pod: &Pod) -> String {
+    if crate::net::pod_network::host_network(pod) {
+        if let Ok(name) = nix::unistd::gethostname() {
+            return name.to_string_lossy().into_owned();
+        }
+    }
     let name = pod
         .spec
         .as_ref()

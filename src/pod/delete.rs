@@ -46,7 +46,17 @@ pub fn delete(
             );
         }
     } else if let Some(status) = status {
-        // No supervisor: whatever it left running is killed here.
+        // No supervisor: its CNI DEL did not run; done here while the infra (if
+        // alive) still holds the network namespace, then what it left is killed.
+        let infra = status.infra.filter(|p| p.is_alive()).map(|p| p.pid);
+        if let Err(e) = crate::net::pod_network::release_orphaned(
+            state,
+            &pod.record.pod,
+            pod.record.uid(),
+            infra,
+        ) {
+            eprintln!("warning: {e:#}");
+        }
         let processes = status
             .all_containers()
             .filter_map(|c| c.process)

@@ -30,15 +30,17 @@ pub fn is_known(path: &str) -> bool {
         || key_of(path, "metadata.annotations").is_some()
 }
 
-/// The pod has no IP (no pod network yet), so the IP fields cannot be given.
+/// Every known field is given: the IP fields too, since a container's environment is
+/// built after the pod network's CNI ADD.
 pub fn is_supported(path: &str) -> bool {
-    is_known(path) && !path.starts_with("status.")
+    is_known(path)
 }
 
 /// The value of a supported fieldPath for this pod.
 pub fn value(pod: &Pod, path: &str) -> String {
     let meta = &pod.metadata;
     let spec = pod.spec.as_ref();
+    let status = pod.status.as_ref();
     if let Some(key) = key_of(path, "metadata.labels") {
         return meta
             .labels
@@ -61,6 +63,16 @@ pub fn value(pod: &Pod, path: &str) -> String {
         "metadata.uid" => meta.uid.clone(),
         "spec.nodeName" => spec.and_then(|s| s.node_name.clone()),
         "spec.serviceAccountName" => spec.and_then(|s| s.service_account_name.clone()),
+        // Set by the supervisor from the CNI result (empty: the pod has loopback only).
+        "status.podIP" => status.and_then(|s| s.pod_ip.clone()),
+        "status.hostIP" => status.and_then(|s| s.host_ip.clone()),
+        // Kubernetes joins the list with commas.
+        "status.podIPs" => status
+            .and_then(|s| s.pod_ips.as_ref())
+            .map(|l| l.iter().map(|p| p.ip.clone()).collect::<Vec<_>>().join(",")),
+        "status.hostIPs" => status
+            .and_then(|s| s.host_ips.as_ref())
+            .map(|l| l.iter().map(|p| p.ip.clone()).collect::<Vec<_>>().join(",")),
         _ => None,
     }
     .unwrap_or_default()
@@ -151,7 +163,27 @@ mod tests {
     #[test]
     fn known_and_supported_paths() {
         assert!(is_known("metadata.labels['app']") && is_supported("metadata.labels['app']"));
-        assert!(is_known("status.podIP") && !is_supported("status.podIP"));
+        assert!(is_known("status.podIP") && is_supported("status.podIP"));
         assert!(!is_known("spec.containers"));
+    }
+
+    #[test]
+    fn ip_fields_come_from_the_pods_status() {
+        use k8s_openapi::api::core::v1::{PodIP, PodStatus};
+        let pod = Pod {
+            status: Some(PodStatus {
+                pod_ip: Some("10.244.0.9".into()),
+                pod_ips: Some(vec![PodIP {
+                    ip: "10.244.0.9".into(),
+                }]),
+                host_ip: Some("192.168.1.5".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(value(&pod, "status.podIP"), "10.244.0.9");
+        assert_eq!(value(&pod, "status.podIPs"), "10.244.0.9");
+        assert_eq!(value(&pod, "status.hostIP"), "192.168.1.5");
+        assert_eq!(value(&Pod::default(), "status.podIP"), "");
     }
 }

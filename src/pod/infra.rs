@@ -94,6 +94,22 @@ pub fn spec(hostname: &str, share_pid: bool, files: &[RootFile]) -> Result<Spec>
         .build()?)
 }
 
+/// `hostNetwork: true`: the pod uses the host's network (and, as containerd does it,
+/// the host's UTS namespace, so no hostname is set: it is the host's).
+pub fn on_host_network(spec: &mut Spec) {
+    if let Some(linux) = spec.linux_mut() {
+        if let Some(namespaces) = linux.namespaces_mut() {
+            namespaces.retain(|n| {
+                !matches!(
+                    n.typ(),
+                    LinuxNamespaceType::Network | LinuxNamespaceType::Uts
+                )
+            });
+        }
+    }
+    spec.set_hostname(None);
+}
+
 fn bind(file: &RootFile) -> Result<Mount> {
     Ok(MountBuilder::default()
         .destination(&file.inside)
@@ -109,9 +125,12 @@ fn bind(file: &RootFile) -> Result<Mount> {
 }
 
 /// Build the infra's bundle and have the runtime run it; returns its host PID.
-pub fn start(paths: &PodPaths, hostname: &str, share_pid: bool) -> Result<Pid> {
+pub fn start(paths: &PodPaths, hostname: &str, share_pid: bool, host_network: bool) -> Result<Pid> {
     let files = infra_files::for_program(&pause_program()?)?;
-    let spec = spec(hostname, share_pid, &files)?;
+    let mut spec = spec(hostname, share_pid, &files)?;
+    if host_network {
+        on_host_network(&mut spec);
+    }
     let bundle = paths.infra_bundle();
     let rootfs = bundle.join("rootfs");
     std::fs::create_dir_all(&rootfs).with_context(|| format!("create {}", rootfs.display()))?;
@@ -190,6 +209,16 @@ mod tests {
         assert!(mounts
             .iter()
             .all(|m| m.options().as_ref().unwrap().contains(&"ro".to_string())));
+    }
+
+    #[test]
+    fn on_the_host_network_the_infra_keeps_the_hosts_net_and_uts() {
+        let mut spec = spec("web", false, &files()).unwrap();
+        on_host_network(&mut spec);
+        let namespaces = spec.linux().as_ref().unwrap().namespaces().clone().unwrap();
+        let types: Vec<_> = namespaces.iter().map(|n| n.typ()).collect();
+        assert_eq!(types, [LinuxNamespaceType::Ipc, LinuxNamespaceType::Mount]);
+        assert_eq!(spec.hostname(), &None);
     }
 
     #[test]

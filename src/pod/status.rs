@@ -144,7 +144,13 @@ pub struct ContainerStatus {
     pub process: Option<ProcessId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One entry of `podIPs` / `hostIPs`: `{"ip": "10.244.0.5"}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PodIp {
+    pub ip: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
     pub phase: Phase,
@@ -161,6 +167,16 @@ pub struct PodStatus {
     pub supervisor: Option<ProcessId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub infra: Option<ProcessId>,
+    /// The pod's own address from its CNI network (kubelet's `status.podIP`).
+    #[serde(default, rename = "podIP", skip_serializing_if = "String::is_empty")]
+    pub pod_ip: String,
+    #[serde(default, rename = "podIPs", skip_serializing_if = "Vec::is_empty")]
+    pub pod_ips: Vec<PodIp>,
+    /// The node's address.
+    #[serde(default, rename = "hostIP", skip_serializing_if = "String::is_empty")]
+    pub host_ip: String,
+    #[serde(default, rename = "hostIPs", skip_serializing_if = "Vec::is_empty")]
+    pub host_ips: Vec<PodIp>,
     /// Guaranteed, Burstable or BestEffort, from the containers' resources.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub qos_class: String,

@@ -2,6 +2,8 @@
 //! builders for layer tars, OCI image layouts and docker-archive tarballs.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod netns;
+
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use std::io::{Read, Write};
@@ -46,6 +48,8 @@ impl Drop for TempDir {
 /// One test's minipod: its own `--root`.
 pub struct Minipod {
     pub dir: TempDir,
+    /// The network namespace every run enters (None: the host's).
+    pub netns: Option<std::sync::Arc<netns::TestNetns>>,
 }
 
 impl Minipod {
@@ -53,6 +57,7 @@ impl Minipod {
         require_root();
         Minipod {
             dir: TempDir::new(label),
+            netns: None,
         }
     }
 
@@ -65,13 +70,15 @@ impl Minipod {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_minipod"))
-            .arg("--root")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
+        cmd.arg("--root")
             .arg(self.root())
             .args(args)
-            .env_remove("MINIPOD_ROOT")
-            .output()
-            .expect("run minipod")
+            .env_remove("MINIPOD_ROOT");
+        if let Some(ns) = &self.netns {
+            ns.enter_before_exec(&mut cmd);
+        }
+        cmd.output().expect("run minipod")
     }
 
     /// Run and require success; returns stdout.

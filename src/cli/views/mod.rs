@@ -4,10 +4,12 @@
 //!
 //! - `procfs`: the runtime's `/proc/PID/*` readers, which the views use.
 //! - `members`: the pod's processes: infra, each container's PID 1, running `exec`s.
+//! - `interface_table`: the pod's interfaces and addresses, from its own namespace.
 //! - `namespace_table`, `volume_table`, `security_table`, `process_tree`: what `explain`
 //!   and `top` print.
 //! - `picture`, `picture_svg`, `picture_text`: the pod drawn, as SVG or box-drawing text.
 
+pub mod interface_table;
 pub mod members;
 pub mod namespace_table;
 pub mod picture;

@@ -19,6 +19,7 @@ mod actions;
 mod backoff;
 mod container_exit;
 mod container_start;
+mod network;
 mod pod_state;
 mod pod_status;
 mod policy;
@@ -92,6 +93,8 @@ pub struct Supervisor {
     ready: Option<File>,
     /// `minipod host-ports`, when the pod has hostPorts (see net::port_forward).
     host_ports: Option<std::process::Child>,
+    /// The pod's CNI network (see `network`).
+    net: network::PodNet,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -140,6 +143,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         infra: None,
         ready,
         host_ports: None,
+        net: network::PodNet::new(crate::net::pod_network::NetworkSetup::for_state(state)),
     };
     let result = sup.run();
     if let Err(err) = &result {
@@ -182,11 +186,14 @@ impl Supervisor {
             .as_ref()
             .and_then(|s| s.share_process_namespace)
             .unwrap_or(false);
-        let infra = infra::start(&self.paths, &hostname, share_pid)?;
+        let infra = infra::start(&self.paths, &hostname, share_pid, self.host_network())?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
-        self.host_ports =
-            crate::net::port_forward::start_host_ports(&self.record.pod, infra.as_raw())?;
+        self.attach_network(infra)?;
+        if !self.host_network() {
+            self.host_ports =
+                crate::net::port_forward::start_host_ports(&self.record.pod, infra.as_raw())?;
+        }
         events::record(
             &self.paths,
             EventType::Normal,
@@ -376,6 +383,7 @@ impl Supervisor {
         }
         self.policy.grace = record.grace_period();
         self.record = record;
+        self.give_pod_its_addresses();
     }
 
     fn notify(&mut self, readiness: Readiness) {

@@ -46,6 +46,7 @@ pub(super) fn initial_status(record: &PodRecord) -> PodStatus {
         qos_class: resources::qos_class(&record.pod).to_string(),
         init_container_statuses: spec.init_containers.iter().flatten().map(waiting).collect(),
         container_statuses: spec.containers.iter().map(waiting).collect(),
+        ..Default::default()
     }
 }
 

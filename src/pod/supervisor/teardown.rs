@@ -15,6 +15,7 @@ impl Supervisor {
     /// Everything is stopped: the infra process goes last, then the pod's mounts.
     pub(super) fn teardown(&mut self) {
         self.stop_host_ports();
+        self.detach_network();
         if let Some(infra) = self.infra.take() {
             let _ = kill(infra, Signal::SIGTERM);
             narration::set_actor("infra");
@@ -47,6 +48,7 @@ impl Supervisor {
                 let _ = waitpid(pid, None);
             }
         }
+        self.detach_network();
         if let Some(infra) = self.infra.take() {
             let _ = kill(infra, Signal::SIGKILL);
             let _ = waitpid(infra, None);

@@ -1,0 +1,358 @@
+//! The pod network through CNI (issue 16): every pod its own IP from the standard
+//! plugins (bridge + host-local + portmap), shown by get/describe, given to the
+//! downward API and /etc/hosts, reachable from another pod, torn down without a
+//! trace. Each test runs minipod in a network namespace of its own (common::netns):
+//! the bridge, the NAT rules and the pod IPs never touch the host's, and all traffic
+//! stays inside the test's namespaces.
+
+mod common;
+use common::netns::TestNetns;
+use common::pods::{seed, PodEnv};
+use std::process::Command;
+use std::sync::Arc;
+
+fn net_env(label: &str) -> (PodEnv, Arc<TestNetns>) {
+    let mut env = PodEnv::new(label);
+    let ns = Arc::new(TestNetns::new());
+    env.mp.netns = Some(ns.clone());
+    (env, ns)
+}
+
+fn wait_running(env: &PodEnv, name: &str, ready: &str) {
+    env.wait_for(30, &format!("{name} {ready} Running"), || {
+        let row = env.row(name);
+        row.get(1).map(String::as_str) == Some(ready)
+            && row.get(2).map(String::as_str) == Some("Running")
+    });
+}
+
+fn pod_ip(env: &PodEnv, name: &str) -> String {
+    env.pod_json(name)["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The files and rules a pod's network leaves while it lives.
+fn leftovers(env: &PodEnv, ns: &TestNetns) -> Vec<String> {
+    let mut left = Vec::new();
+    let cni = env.root().join("cni");
+    for e in std::fs::read_dir(cni.join("results"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        left.push(format!("cache {}", e.path().display()));
+    }
+    for e in std::fs::read_dir(cni.join("networks/minipod"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.parse::<std::net::IpAddr>().is_ok() {
+            left.push(format!("lease {name}"));
+        }
+    }
+    for link in ns.links() {
+        if link.starts_with("veth") {
+            left.push(format!("link {link}"));
+        }
+    }
+    let mut cmd = Command::new("iptables");
+    cmd.args(["-t", "nat", "-S"]);
+    ns.enter_before_exec(&mut cmd);
+    let out = cmd
+        .output()
+        .expect("run iptables (apt-get install iptables)");
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if line.contains("id: \\\"") {
+            left.push(format!("rule {line}"));
+        }
+    }
+    left
+}
+
+#[test]
+fn the_sidecar_pod_gets_its_own_ip_and_another_pod_reaches_it() {
+    let (env, _ns) = net_env("net-sidecar");
+    env.ok(&["apply", "-f", &seed("sidecar-pod.yaml")]);
+    wait_running(&env, "sidecar-pod", "2/2");
+    let ip = pod_ip(&env, "sidecar-pod");
+    assert!(ip.starts_with("10.244."), "podIP {ip:?}");
+
+    let wide = env.ok(&["get", "pods", "-o", "wide"]);
+    assert!(wide.lines().next().unwrap_or("").contains(" IP "), "{wide}");
+    let row = wide
+        .lines()
+        .find(|l| l.starts_with("sidecar-pod"))
+        .unwrap_or("");
+    assert!(
+        row.contains(&ip) && row.contains("2/2") && row.contains("Running"),
+        "{wide}"
+    );
+    let describe = env.ok(&["describe", "pod", "sidecar-pod"]);
+    assert!(
+        describe
+            .lines()
+            .any(|l| l.starts_with("IP:") && l.ends_with(&ip)),
+        "{describe}"
+    );
+    assert!(
+        describe.contains(&format!("IPs:\n  IP:  {ip}\n")),
+        "{describe}"
+    );
+    let json = env.pod_json("sidecar-pod");
+    assert_eq!(json["status"]["podIPs"][0]["ip"], ip.as_str());
+    assert!(json["status"]["hostIP"]
+        .as_str()
+        .is_some_and(|h| !h.is_empty()));
+
+    // Both containers see the one eth0: the same MAC, the pod's IP as a local address.
+    let mut macs = Vec::new();
+    for c in ["nginx", "log-reader"] {
+        let mac = env.ok(&[
+            "exec",
+            "sidecar-pod",
+            "-c",
+            c,
+            "--",
+            "cat",
+            "/sys/class/net/eth0/address",
+        ]);
+        let trie = env.ok(&[
+            "exec",
+            "sidecar-pod",
+            "-c",
+            c,
+            "--",
+            "cat",
+            "/proc/net/fib_trie",
+        ]);
+        assert!(trie.contains(&ip), "{c}: {ip} not local in\n{trie}");
+        macs.push(mac);
+    }
+    assert_eq!(macs[0], macs[1]);
+    assert!(!macs[0].trim().is_empty());
+    let hosts = env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "log-reader",
+        "--",
+        "cat",
+        "/etc/hosts",
+    ]);
+    assert!(hosts.contains(&format!("{ip}\tsidecar-pod\n")), "{hosts}");
+
+    // Another pod fetches nginx's page by the pod's IP.
+    let client = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: client}}\nspec:\n  restartPolicy: Never\n  containers:\n  - name: wget\n    image: busybox:1.36\n    command: [\"wget\", \"-qO-\", \"http://{ip}/\"]\n"
+    );
+    env.ok(&["apply", "-f", &env.manifest("client.yaml", &client)]);
+    env.wait_for(30, "client Completed", || {
+        env.pod_json("client")["status"]["phase"] == "Succeeded"
+    });
+    let page = env.ok(&["logs", "client"]);
+    assert!(page.contains("Welcome to nginx!"), "{page}");
+    let client_ip = pod_ip(&env, "client");
+    assert!(
+        !client_ip.is_empty() && client_ip != ip,
+        "client {client_ip} vs {ip}"
+    );
+    // nginx logged the other pod as its client (bridge: no NAT between pods).
+    env.wait_for(10, "nginx logs the client", || {
+        env.ok(&["logs", "sidecar-pod", "-c", "log-reader"])
+            .contains(&client_ip)
+    });
+
+    // explain pod reads the interfaces from the pod's namespace and runs CNI CHECK.
+    let explain = env.ok(&["explain", "pod", "sidecar-pod"]);
+    assert!(explain.lines().any(|l| l.starts_with("eth0 ")), "{explain}");
+    assert!(
+        explain.contains(&format!("Local addresses: {ip}")),
+        "{explain}"
+    );
+    assert!(
+        explain.contains("CNI CHECK of network minipod: passed"),
+        "{explain}"
+    );
+    // Without its lease, host-local's CHECK complains, naming the plugin.
+    let lease = env.root().join("cni/networks/minipod").join(&ip);
+    std::fs::remove_file(&lease).expect("the pod's lease file");
+    let explain = env.ok(&["explain", "pod", "sidecar-pod"]);
+    assert!(
+        explain.contains(
+            "CNI CHECK failed: network \"minipod\": CNI plugin bridge (CHECK eth0) failed"
+        ),
+        "{explain}"
+    );
+}
+
+#[test]
+fn the_documentations_downward_api_example_prints_the_pods_ip() {
+    let (env, _ns) = net_env("net-dapi");
+    // The example's image is registry.k8s.io/busybox:1.27.2; only busybox's sh,
+    // printenv and sleep are used, so the local busybox plays it.
+    let yaml = std::fs::read_to_string(format!(
+        "{}/../shared/k8s-examples/pods/inject/dapi-envars-pod.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("read the documentation's example")
+    .replace("registry.k8s.io/busybox:1.27.2", "busybox:1.36");
+    env.ok(&["apply", "-f", &env.manifest("dapi.yaml", &yaml)]);
+    wait_running(&env, "dapi-envars-fieldref", "1/1");
+    let ip = pod_ip(&env, "dapi-envars-fieldref");
+    assert!(ip.starts_with("10.244."), "podIP {ip:?}");
+    env.wait_for(10, "the pod prints its IP", || {
+        let logs = env.ok(&["logs", "dapi-envars-fieldref"]);
+        logs.lines().any(|l| l == ip) && logs.contains("dapi-envars-fieldref\ndefault\n")
+    });
+}
+
+#[test]
+fn a_host_port_answers_through_portmap() {
+    let (env, ns) = net_env("net-hostport");
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: nginx\n    image: nginx:1.27\n    ports:\n    - {containerPort: 80, hostPort: 8080}\n";
+    env.ok(&["apply", "-f", &env.manifest("web.yaml", yaml)]);
+    wait_running(&env, "web", "1/1");
+    // The host's side of the pod network (the bridge's address) is an address of the
+    // test's "host": portmap's DNAT takes port 8080 there to the pod's port 80.
+    let gateway = "10.244.0.1:8080";
+    let mut page = String::new();
+    for _ in 0..50 {
+        page = ns.http_get(gateway);
+        if page.contains("Welcome to nginx!") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(page.contains("Welcome to nginx!"), "{page:?}");
+    // Through DNAT (and portmap's masquerade) nginx sees the bridge's address, not the
+    // loopback a user-space forwarder inside the pod would connect from.
+    let from_bridge = |logs: &str| {
+        logs.lines()
+            .any(|l| l.starts_with("10.244.0.1 ") && l.contains("GET / "))
+    };
+    let mut logs = String::new();
+    for _ in 0..50 {
+        logs = env.ok(&["logs", "web"]);
+        if from_bridge(&logs) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(from_bridge(&logs), "{logs}");
+    env.ok(&["delete", "pod", "web"]);
+    assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+}
+
+#[test]
+fn twenty_apply_delete_cycles_and_a_crash_leave_no_network_trace() {
+    let (env, ns) = net_env("net-cycles");
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n";
+    let file = env.manifest("p.yaml", yaml);
+    let mut ips = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        env.ok(&["apply", "-f", &file]);
+        wait_running(&env, "p", "1/1");
+        ips.insert(pod_ip(&env, "p"));
+        assert!(
+            !leftovers(&env, &ns).is_empty(),
+            "a running pod holds a lease"
+        );
+        env.ok(&["delete", "-f", &file]);
+        assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+    }
+    assert!(ips.iter().all(|ip| ip.starts_with("10.244.")), "{ips:?}");
+
+    // The supervisor dies (SIGKILL): `delete` runs the CNI DEL itself.
+    env.ok(&["apply", "-f", &file]);
+    wait_running(&env, "p", "1/1");
+    let sup = env.status("p")["supervisor"]["pid"]
+        .as_i64()
+        .expect("supervisor pid") as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(sup),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the supervisor");
+    env.wait_for(10, "the supervisor is gone", || {
+        !std::path::Path::new(&format!("/proc/{sup}/exe")).exists()
+    });
+    env.ok(&["delete", "-f", &file]);
+    assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+    // The bridge is minipod's and stays, as cni0 does on a node.
+    assert!(ns.links().contains(&"minipod0".to_string()));
+}
+
+#[test]
+fn the_documentations_custom_dns_example_gets_exactly_its_resolv_conf() {
+    let (env, _ns) = net_env("net-dns");
+    let file = format!(
+        "{}/../shared/k8s-examples/service/networking/custom-dns.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    env.ok(&["apply", "-f", &file]);
+    wait_running(&env, "dns-example", "1/1");
+    let resolv = env.ok(&["exec", "dns-example", "--", "cat", "/etc/resolv.conf"]);
+    assert_eq!(
+        resolv,
+        "nameserver 192.0.2.1\nsearch ns1.svc.cluster-domain.example my.dns.search.suffix\noptions ndots:2 edns0\n"
+    );
+}
+
+#[test]
+fn a_host_network_pod_shares_the_hosts_namespace_and_ip() {
+    let (env, ns) = net_env("net-hostnet");
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: hn}\nspec:\n  hostNetwork: true\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n    env:\n    - {name: MY_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}\n";
+    env.ok(&["apply", "-f", &env.manifest("hn.yaml", yaml)]);
+    wait_running(&env, "hn", "1/1");
+    // The container's network namespace is the test's "host" namespace itself.
+    let inside = env.ok(&["exec", "hn", "--", "readlink", "/proc/self/ns/net"]);
+    let host = ns.in_it(|| std::fs::read_link("/proc/thread-self/ns/net").unwrap());
+    assert_eq!(inside.trim(), host.to_string_lossy());
+    // No CNI call: no cache entry, no veth; the pod's IP is the host's.
+    assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+    let json = env.pod_json("hn");
+    assert_eq!(json["status"]["podIP"], json["status"]["hostIP"]);
+    let ip = json["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!ip.is_empty());
+    let env_ip = env.ok(&["exec", "hn", "--", "printenv", "MY_IP"]);
+    assert_eq!(env_ip.trim(), ip);
+}
+
+#[test]
+fn a_plugin_error_is_one_line_naming_the_plugin_and_leaves_nothing() {
+    let (env, ns) = net_env("net-bad");
+    // containerd's conf_dir: another conflist directory, here with a broken subnet.
+    let conf = env.root().join("other-net.d");
+    std::fs::create_dir_all(&conf).unwrap();
+    let data = env.root().join("other-leases");
+    std::fs::write(
+        conf.join("10-bad.conflist"),
+        format!(
+            r#"{{"cniVersion":"1.0.0","name":"bad","plugins":[{{"type":"bridge","bridge":"bad0","ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.99.0.0/33"}}]],"dataDir":"{}"}}}}]}}"#,
+            data.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
+    cmd.arg("--root")
+        .arg(env.root())
+        .args(["apply", "-f", &seed("sidecar-pod.yaml")])
+        .env("MINIPOD_CNI_CONF_DIR", &conf);
+    ns.enter_before_exec(&mut cmd);
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(
+        err.trim(),
+        "error: create pod \"sidecar-pod\": set up the pod network (CNI ADD): network \"bad\": CNI plugin bridge (ADD eth0) failed: CNI error 999: invalid CIDR address: 10.99.0.0/33"
+    );
+    assert!(env.pods().is_empty());
+    assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+}
