@@ -1,12 +1,19 @@
 //! Deleting a pod: ask its supervisor to stop every container within the grace period
 //! (SIGTERM, then SIGKILL), then remove every file of the pod. If the supervisor is
-//! gone (it crashed), kill what it left running ourselves.
+//! gone (it crashed), kill what it left running ourselves: the processes its status
+//! names (each checked by start time and command line) and whatever the pod's cgroups
+//! still hold.
+//!
+//! In two halves, so that a command deleting many pods asks every supervisor first
+//! and then waits for all of them (one grace period, not one per pod), and holds no
+//! lock while it waits.
 
 use super::create::remove_files;
 use super::record;
 use super::record::StoredPod;
+use super::status::ProcessId;
 use crate::narration::Step;
-use crate::state::atomic;
+use crate::state::{atomic, paths::StateRoot};
 use anyhow::{bail, Result};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -14,49 +21,165 @@ use std::time::Duration;
 
 /// `grace`: seconds (None = the pod's terminationGracePeriodSeconds).
 pub fn delete(
-    state: &crate::state::paths::StateRoot,
+    state: &StateRoot,
     pod: &StoredPod,
     grace: Option<i64>,
     on_step: &mut dyn FnMut(&Step),
 ) -> Result<()> {
+    begin(pod, grace)?.finish(state, on_step)
+}
+
+/// A deletion asked for: the supervisor (if alive) has the request.
+pub struct Deleting {
+    pod: StoredPod,
+    supervisor: Option<ProcessId>,
+    grace: i64,
+    steps: super::create::StepFollower,
+}
+
+/// Ask the pod's supervisor to stop the pod (quick: no waiting).
+pub fn begin(pod: &StoredPod, grace: Option<i64>) -> Result<Deleting> {
     let paths = &pod.paths;
     let grace = grace.unwrap_or_else(|| pod.record.grace_period()).max(0);
     let mut steps = super::create::StepFollower::new(&paths.steps());
     // Skip the steps of the pod's creation: only the delete's are news.
     steps.follow(&mut |_| {});
-    let status = pod.status.as_ref();
-    let supervisor = status.and_then(|s| s.supervisor).filter(|p| p.is_alive());
+    let supervisor = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.supervisor)
+        .filter(|p| is_supervisor_of(p, pod.record.uid()));
     if let Some(sup) = supervisor {
         atomic::write_json(
             &paths.delete_request(),
             &serde_json::json!({ "gracePeriodSeconds": grace }),
         )?;
         kill(Pid::from_raw(sup.pid), Signal::SIGTERM).ok();
-        let limit = Duration::from_secs(grace as u64 + 30);
-        let gone = sup.wait_exit(limit, &mut || steps.follow(on_step));
-        steps.follow(on_step);
-        if !gone {
-            bail!(
-                "pod \"{}\": its supervisor (PID {}) did not stop within {}s",
-                pod.record.name(),
-                sup.pid,
-                limit.as_secs()
-            );
+    }
+    Ok(Deleting {
+        pod: StoredPod {
+            record: pod.record.clone(),
+            status: pod.status.clone(),
+            paths: pod.paths.clone(),
+        },
+        supervisor,
+        grace,
+        steps,
+    })
+}
+
+impl Deleting {
+    pub fn name(&self) -> &str {
+        self.pod.record.name()
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.pod.record.namespace()
+    }
+
+    /// Wait for the supervisor to stop the pod, kill what is left, remove the files.
+    pub fn finish(mut self, state: &StateRoot, on_step: &mut dyn FnMut(&Step)) -> Result<()> {
+        let pod = &self.pod;
+        if let Some(sup) = self.supervisor {
+            let limit = Duration::from_secs(self.grace as u64 + 30);
+            let steps = &mut self.steps;
+            let gone = sup.wait_exit(limit, &mut || steps.follow(on_step));
+            steps.follow(on_step);
+            if !gone {
+                bail!(
+                    "pod \"{}\": its supervisor (PID {}) did not stop within {}s",
+                    pod.record.name(),
+                    sup.pid,
+                    limit.as_secs()
+                );
+            }
         }
-    } else if let Some(status) = status {
-        // No supervisor: whatever it left running is killed here.
-        let processes = status
+        kill_leftovers(pod);
+        super::resources::remove_pod_cgroup(pod.record.uid());
+        if let Ok(_index) = crate::state::lock::lock(state) {
+            record::unlink_name(state, &pod.record);
+        }
+        remove_files(&pod.paths);
+        Ok(())
+    }
+}
+
+/// No supervisor (it crashed, or was killed): whatever it left running is killed here.
+/// A PID from the status is trusted only with its start time and command line; the
+/// pod's cgroups list the rest.
+fn kill_leftovers(pod: &StoredPod) {
+    if let Some(status) = pod.status.as_ref() {
+        let recorded = status
             .all_containers()
             .filter_map(|c| c.process)
-            .chain(status.infra);
-        for p in processes.filter(|p| p.is_alive()) {
+            .chain(status.infra)
+            .filter(|p| p.is_alive() && recorded_process_is_ours(p));
+        for p in recorded {
             kill(Pid::from_raw(p.pid), Signal::SIGKILL).ok();
             p.wait_exit(Duration::from_secs(5), &mut || {});
         }
     }
-    // A supervisor that crashed left its pod's cgroups behind.
-    super::resources::remove_pod_cgroup(pod.record.uid());
-    record::unlink_name(state, &pod.record);
-    remove_files(paths);
-    Ok(())
+    let cgroup = super::resources::pod_cgroup(pod.record.uid());
+    for _ in 0..50 {
+        let pids = cgroup_processes(&cgroup);
+        if pids.is_empty() {
+            return;
+        }
+        for pid in pids {
+            kill(Pid::from_raw(pid), Signal::SIGKILL).ok();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Is `p` the supervisor of pod `uid`: alive, same start time, and `minipod shim <uid>`?
+pub fn is_supervisor_of(p: &ProcessId, uid: &str) -> bool {
+    p.is_alive()
+        && cmdline(p.pid).is_some_and(|args| args.len() >= 3 && args[1] == "shim" && args[2] == uid)
+}
+
+/// A container or infra PID from a status: it must not be a minipod command (a
+/// forged or stale record naming a supervisor or a CLI) nor PID 1.
+fn recorded_process_is_ours(p: &ProcessId) -> bool {
+    p.pid > 1
+        && cmdline(p.pid).is_some_and(|args| {
+            !args.is_empty() && !args[0].ends_with("/minipod") && args[0] != "minipod"
+        })
+}
+
+fn cmdline(pid: i32) -> Option<Vec<String>> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    Some(
+        raw.split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect(),
+    )
+}
+
+/// Every process in a pod's cgroups (all controllers, all levels).
+pub fn cgroup_processes(cgroup: &std::path::Path) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for dir in crate::runtime::cgroups::dirs(cgroup) {
+        collect_procs(&dir, &mut pids, 0);
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+fn collect_procs(dir: &std::path::Path, pids: &mut Vec<i32>, depth: u32) {
+    if depth > 8 {
+        return;
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join("cgroup.procs")) {
+        pids.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                collect_procs(&e.path(), pids, depth + 1);
+            }
+        }
+    }
 }
