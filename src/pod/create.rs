@@ -141,6 +141,10 @@ pub fn begin(state: &StateRoot, plan: Plan) -> Result<Starting> {
         seccomp: plan.seccomp,
     };
     let paths = record.paths(state);
+    // From the pod's first file to its supervisor's start, Ctrl-C (or a TERM) waits:
+    // an accepted pod is never left half recorded. A signal that arrives meanwhile
+    // ends the command once the supervisor carries the pod on.
+    let _deferred = DeferSignals::new();
     let result = (|| {
         std::fs::create_dir_all(&paths.run)
             .with_context(|| format!("create {}", paths.run.display()))?;
@@ -174,6 +178,52 @@ pub fn begin(state: &StateRoot, plan: Plan) -> Result<Starting> {
         Err(err) => {
             forget(state, &record, &paths);
             Err(err).with_context(|| format!("create pod \"{}\"", record.name()))
+        }
+    }
+}
+
+/// A pod recorded by an `apply` that died before starting its supervisor: start it
+/// now, without waiting (once: a `resumed` mark stops a supervisor that cannot start
+/// from being tried by every command).
+pub fn resume(state: &StateRoot, record: &PodRecord) {
+    let paths = record.paths(state);
+    let mark = paths.run.join("resumed");
+    if mark.exists() || std::fs::write(&mark, b"").is_err() {
+        return;
+    }
+    let _ = spawn_supervisor(state, record, &paths);
+}
+
+/// Signals that would end the command (INT, TERM, HUP, QUIT) are held back while this
+/// lives, and delivered when it is dropped.
+pub struct DeferSignals {
+    old: Option<nix::sys::signal::SigSet>,
+}
+
+impl DeferSignals {
+    pub fn new() -> DeferSignals {
+        use nix::sys::signal::{SigSet, Signal};
+        let mut set = SigSet::empty();
+        for s in [
+            Signal::SIGINT,
+            Signal::SIGTERM,
+            Signal::SIGHUP,
+            Signal::SIGQUIT,
+        ] {
+            set.add(s);
+        }
+        DeferSignals {
+            old: set
+                .thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK)
+                .ok(),
+        }
+    }
+}
+
+impl Drop for DeferSignals {
+    fn drop(&mut self) {
+        if let Some(old) = self.old.take() {
+            let _ = old.thread_set_mask();
         }
     }
 }
@@ -250,10 +300,14 @@ fn spawn_supervisor(
         .stdout(std::process::Stdio::null())
         .stderr(log);
     let ready_raw = ready_w.as_raw_fd();
-    // SAFETY: between fork and exec this only calls setsid and dup2, both
+    // SAFETY: between fork and exec this only calls sigprocmask, setsid and dup2, all
     // async-signal-safe; ready_raw stays open in the parent until after spawn.
     unsafe {
         cmd.pre_exec(move || {
+            // The signals held back by DeferSignals are not the supervisor's to hold.
+            nix::sys::signal::SigSet::empty()
+                .thread_set_mask()
+                .map_err(std::io::Error::from)?;
             nix::unistd::setsid().map_err(std::io::Error::from)?;
             if libc::dup2(ready_raw, 3) < 0 {
                 return Err(std::io::Error::last_os_error());

@@ -40,19 +40,20 @@ pub struct Deleting {
 /// Ask the pod's supervisor to stop the pod (quick: no waiting).
 pub fn begin(pod: &StoredPod, grace: Option<i64>) -> Result<Deleting> {
     let paths = &pod.paths;
-    let grace = grace.unwrap_or_else(|| pod.record.grace_period()).max(0);
+    // Without --grace-period the supervisor uses its pod's (it holds the record, even
+    // when our copy of it is damaged).
+    let asked = grace.map(|g| g.max(0));
+    let grace = asked.unwrap_or_else(|| pod.record.grace_period()).max(0);
     let mut steps = super::create::StepFollower::new(&paths.steps());
     // Skip the steps of the pod's creation: only the delete's are news.
     steps.follow(&mut |_| {});
-    let supervisor = pod
-        .status
-        .as_ref()
-        .and_then(|s| s.supervisor)
-        .filter(|p| is_supervisor_of(p, pod.record.uid()));
+    let supervisor = find_supervisor(pod);
     if let Some(sup) = supervisor {
+        // Once the request is written, the supervisor is told: Ctrl-C waits.
+        let _deferred = super::create::DeferSignals::new();
         atomic::write_json(
             &paths.delete_request(),
-            &serde_json::json!({ "gracePeriodSeconds": grace }),
+            &serde_json::json!({ "gracePeriodSeconds": asked }),
         )?;
         kill(Pid::from_raw(sup.pid), Signal::SIGTERM).ok();
     }
@@ -105,21 +106,23 @@ impl Deleting {
 }
 
 /// No supervisor (it crashed, or was killed): whatever it left running is killed here.
-/// A PID from the status is trusted only with its start time and command line; the
-/// pod's cgroups list the rest.
+/// A PID from the status is trusted only with its start time and its identity (the
+/// infra is `minipod-pause`, a container lives in the pod's cgroup); the pod's cgroups
+/// list the rest.
 fn kill_leftovers(pod: &StoredPod) {
+    let uid = pod.record.uid();
     if let Some(status) = pod.status.as_ref() {
-        let recorded = status
+        let infra = status.infra.filter(|p| p.is_alive() && is_infra(p.pid));
+        let containers = status
             .all_containers()
             .filter_map(|c| c.process)
-            .chain(status.infra)
-            .filter(|p| p.is_alive() && recorded_process_is_ours(p));
-        for p in recorded {
+            .filter(|p| p.is_alive() && in_pod_cgroup(p.pid, uid));
+        for p in containers.chain(infra) {
             kill(Pid::from_raw(p.pid), Signal::SIGKILL).ok();
             p.wait_exit(Duration::from_secs(5), &mut || {});
         }
     }
-    let cgroup = super::resources::pod_cgroup(pod.record.uid());
+    let cgroup = super::resources::pod_cgroup(uid);
     for _ in 0..50 {
         let pids = cgroup_processes(&cgroup);
         if pids.is_empty() {
@@ -132,19 +135,44 @@ fn kill_leftovers(pod: &StoredPod) {
     }
 }
 
+/// The pod's supervisor: the one its status names (checked by start time and command
+/// line), or, when the status lost it (damaged, or written before it), the process
+/// whose command line is `minipod shim <uid>`.
+pub fn find_supervisor(pod: &StoredPod) -> Option<ProcessId> {
+    let uid = pod.record.uid();
+    if let Some(p) = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.supervisor)
+        .filter(|p| is_supervisor_of(p, uid))
+    {
+        return Some(p);
+    }
+    let entries = std::fs::read_dir("/proc").ok()?;
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+        .filter_map(ProcessId::of)
+        .find(|p| is_supervisor_of(p, uid))
+}
+
 /// Is `p` the supervisor of pod `uid`: alive, same start time, and `minipod shim <uid>`?
 pub fn is_supervisor_of(p: &ProcessId, uid: &str) -> bool {
     p.is_alive()
         && cmdline(p.pid).is_some_and(|args| args.len() >= 3 && args[1] == "shim" && args[2] == uid)
 }
 
-/// A container or infra PID from a status: it must not be a minipod command (a
-/// forged or stale record naming a supervisor or a CLI) nor PID 1.
-fn recorded_process_is_ours(p: &ProcessId) -> bool {
-    p.pid > 1
-        && cmdline(p.pid).is_some_and(|args| {
-            !args.is_empty() && !args[0].ends_with("/minipod") && args[0] != "minipod"
-        })
+/// The infra process shows as `minipod-pause <pod>`.
+fn is_infra(pid: i32) -> bool {
+    pid > 1 && cmdline(pid).is_some_and(|args| args.first().is_some_and(|a| a == "minipod-pause"))
+}
+
+/// Is `pid` in the cgroup tree of pod `uid` (`.../minipod/pod<uid>/...`)?
+fn in_pod_cgroup(pid: i32, uid: &str) -> bool {
+    let needle = format!("/pod{uid}");
+    pid > 1
+        && std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .is_ok_and(|text| text.lines().any(|l| l.contains(&needle)))
 }
 
 fn cmdline(pid: i32) -> Option<Vec<String>> {

@@ -92,6 +92,8 @@ pub struct Supervisor {
     ready: Option<File>,
     /// `minipod host-ports`, when the pod has hostPorts (see net::port_forward).
     host_ports: Option<std::process::Child>,
+    /// Set while the status cannot be written (a full disk): when to try again.
+    status_retry: Option<pod_status::StatusRetry>,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -140,6 +142,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         infra: None,
         ready,
         host_ports: None,
+        status_retry: None,
     };
     let result = sup.run();
     if let Err(err) = &result {
@@ -156,6 +159,10 @@ impl Supervisor {
     fn run(&mut self) -> Result<()> {
         // SAFETY: PR_SET_CHILD_SUBREAPER takes plain integers.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        // The CLI that started us may be gone (Ctrl-C): our answer to it then meets a
+        // closed pipe, which must be an error to ignore, never a signal that kills
+        // the pod. SAFETY: signal(2) with SIG_IGN installs no handler code.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
         runtime::pod_mounts::private_mount_namespace()?;
 
         let mut mask = SigSet::empty();
@@ -185,6 +192,7 @@ impl Supervisor {
         let infra = infra::start(&self.paths, &hostname, share_pid)?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
+        super::resources::adopt_infra(self.record.uid(), infra.as_raw())?;
         self.host_ports =
             crate::net::port_forward::start_host_ports(&self.record.pod, infra.as_raw())?;
         events::record(
@@ -193,7 +201,7 @@ impl Supervisor {
             "SandboxReady",
             format!("infra process {infra} holds the pod's namespaces"),
         );
-        self.save_status()?;
+        self.persist_status();
 
         // The first containers (the first init container, or the apps): a failure
         // here is the apply's error.
@@ -201,7 +209,7 @@ impl Supervisor {
         self.start_first(first)?;
         self.policy.refresh_phase();
         self.sync_pod_status();
-        self.save_status()?;
+        self.persist_status();
         self.notify(Readiness::Started);
 
         self.event_loop(&signals)?;
@@ -228,7 +236,11 @@ impl Supervisor {
     fn event_loop(&mut self, signals: &SignalFd) -> Result<()> {
         let mut buf = vec![0u8; 64 * 1024];
         while self.policy.stage != Stage::Done {
-            let timeout = match self.policy.next_timer() {
+            let next = match (self.policy.next_timer(), &self.status_retry) {
+                (Some(at), Some(retry)) => Some(at.min(retry.at)),
+                (at, retry) => at.or(retry.as_ref().map(|r| r.at)),
+            };
+            let timeout = match next {
                 Some(at) => {
                     let ms = at.saturating_duration_since(Instant::now()).as_millis();
                     PollTimeout::try_from(ms.min(60_000) as u64 + 1).unwrap_or(PollTimeout::MAX)
@@ -281,7 +293,7 @@ impl Supervisor {
             self.apply(actions);
             self.policy.refresh_phase();
             self.sync_pod_status();
-            self.save_status()?;
+            self.persist_status();
         }
         Ok(())
     }
