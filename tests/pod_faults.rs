@@ -394,3 +394,32 @@ fn a_full_disk_stops_status_writes_not_the_pod() {
     assert!(!alive(sup) && !alive(main));
     assert!(pod_processes(&uid).is_empty() && pod_cgroups(&uid).is_empty());
 }
+
+#[test]
+fn with_its_supervisor_gone_describe_reads_the_containers_from_proc() {
+    let env = PodEnv::new("faults-proc");
+    env.ok(&[
+        "apply",
+        "-f",
+        &env.manifest("gone.yaml", &sleeper("gone", 1)),
+    ]);
+    let uid = uid(&env, "gone");
+    let sup = env.status("gone")["supervisor"]["pid"].as_i64().unwrap() as i32;
+    let main = env.container_pid("gone", "main");
+    kill(Pid::from_raw(sup), Signal::SIGKILL).unwrap();
+    env.wait_for(5, "the supervisor is gone", || !alive(sup));
+    kill(Pid::from_raw(main), Signal::SIGKILL).unwrap();
+    env.wait_for(5, "the container is gone", || !alive(main));
+    let described = env.ok(&["describe", "pod", "gone"]);
+    assert!(
+        described.contains("ContainerStatusUnknown")
+            && !described
+                .lines()
+                .any(|l| l.trim_start().starts_with("State:") && l.contains("Running")),
+        "{described}"
+    );
+    // kubectl's STATUS shows the container's reason, as for a pod whose node is lost.
+    assert_eq!(env.row("gone")[1..3], ["0/1", "ContainerStatusUnknown"]);
+    env.ok(&["delete", "pod", "gone"]);
+    assert_nothing_left(&env, &[uid], &[sup, main]);
+}
