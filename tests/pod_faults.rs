@@ -423,3 +423,59 @@ fn with_its_supervisor_gone_describe_reads_the_containers_from_proc() {
     env.ok(&["delete", "pod", "gone"]);
     assert_nothing_left(&env, &[uid], &[sup, main]);
 }
+
+/// What an `apply` killed (SIGKILL cannot be held back) at each point leaves, made by
+/// hand so every point is tested: the next command carries it on or cleans it.
+#[test]
+fn what_a_killed_apply_left_is_carried_on_or_cleaned() {
+    let env = PodEnv::new("faults-killed");
+    let manifest = env.manifest("x.yaml", &sleeper("x", 1));
+    env.ok(&["apply", "-f", &manifest]);
+    let uid = uid(&env, "x");
+    let run = env.root().join("run");
+    let record = std::fs::read(run.join("pods").join(&uid).join("pod.json")).unwrap();
+    env.ok(&["delete", "pod", "x", "--grace-period=0", "--force"]);
+    let make = |files: &[(&str, &[u8])], link: bool| {
+        let dir = run.join("pods").join(&uid);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, data) in files {
+            std::fs::write(dir.join(name), data).unwrap();
+        }
+        if link {
+            std::fs::create_dir_all(run.join("names/default")).unwrap();
+            std::os::unix::fs::symlink(&dir, run.join("names/default/x")).unwrap();
+        }
+        // As old as a creation that will not go on by itself.
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
+        for f in common::list_dir(&dir)
+            .iter()
+            .map(|f| dir.join(f))
+            .chain([dir.clone()])
+        {
+            std::fs::File::open(&f)
+                .unwrap()
+                .set_times(std::fs::FileTimes::new().set_modified(old))
+                .unwrap();
+        }
+    };
+    // An empty directory; a name linked to a directory holding only images.json.
+    make(&[], false);
+    assert!(env.pods().is_empty());
+    assert_nothing_left(&env, &[], &[]);
+    make(&[("images.json", b"[]")], true);
+    let out = env.run(&["get", "pod", "x"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NotFound"));
+    assert_nothing_left(&env, &[], &[]);
+    // Recorded, but the supervisor never started: it starts now, and the pod runs.
+    make(&[("images.json", b"[]"), ("pod.json", &record)], true);
+    env.wait_for(30, "the recorded pod runs", || {
+        env.row("x").get(1..3) == Some(&["1/1".to_string(), "Running".to_string()][..])
+    });
+    // A second apply finds it, never makes a second one.
+    assert_eq!(
+        env.ok(&["apply", "-f", &manifest]).trim(),
+        "pod/x unchanged"
+    );
+    env.ok(&["delete", "pod", "x"]);
+    assert_nothing_left(&env, &[uid], &[]);
+}
