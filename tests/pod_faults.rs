@@ -331,12 +331,19 @@ fn interrupted_commands_are_carried_through_or_cleaned_up() {
     assert_nothing_left(&env, &[uid], &[]);
 }
 
-/// Unmounts the test's tmpfs however the test ends.
-struct Mounted(PathBuf);
+/// Unmounts the test's tmpfs however the test ends, once its pods are deleted (their
+/// records are on it).
+struct Mounted<'a>(&'a PodEnv, PathBuf);
 
-impl Drop for Mounted {
+impl Drop for Mounted<'_> {
     fn drop(&mut self) {
-        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+        let _ = std::fs::remove_file(self.1.join("filler"));
+        for name in self.0.pods() {
+            let _ = self
+                .0
+                .run(&["delete", "pod", &name, "--grace-period=0", "--force"]);
+        }
+        let _ = nix::mount::umount2(&self.1, nix::mount::MntFlags::MNT_DETACH);
     }
 }
 
@@ -354,7 +361,7 @@ fn a_full_disk_stops_status_writes_not_the_pod() {
         Some("size=4m"),
     )
     .unwrap();
-    let _mounted = Mounted(run.clone());
+    let _mounted = Mounted(&env, run.clone());
     env.ok(&[
         "apply",
         "-f",
