@@ -244,11 +244,13 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                 failed = true;
             }
             Outcome::Starting(starting, name, word) => {
+                let ns = starting.record.namespace().to_string();
                 match starting.wait(&ctx.state, &mut print_step) {
                     Ok(_) => println!("pod/{name} {word}"),
                     Err(e) => {
                         eprintln!("error: {e:#}");
                         failed = true;
+                        super::delete::forget_lock(ctx, &ns, &name);
                     }
                 }
             }

@@ -125,7 +125,7 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
 }
 
 /// The name is free again: its lock file goes too (unless the name was taken again).
-fn forget_lock(ctx: &Context, ns: &str, name: &str) {
+pub(super) fn forget_lock(ctx: &Context, ns: &str, name: &str) {
     if let Ok(lock) = crate::state::lock::lock_pod(&ctx.state, ns, name) {
         if matches!(record::find(&ctx.state, ns, name), Ok(None)) {
             lock.remove();
