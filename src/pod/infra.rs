@@ -109,9 +109,13 @@ fn bind(file: &RootFile) -> Result<Mount> {
 }
 
 /// Build the infra's bundle and have the runtime run it; returns its host PID.
-pub fn start(paths: &PodPaths, hostname: &str, share_pid: bool) -> Result<Pid> {
+/// `cgroup`: where it is born, in its pod's cgroup tree.
+pub fn start(paths: &PodPaths, hostname: &str, share_pid: bool, cgroup: &Path) -> Result<Pid> {
     let files = infra_files::for_program(&pause_program()?)?;
-    let spec = spec(hostname, share_pid, &files)?;
+    let mut spec = spec(hostname, share_pid, &files)?;
+    if let Some(linux) = spec.linux_mut() {
+        linux.set_cgroups_path(Some(cgroup.to_path_buf()));
+    }
     let bundle = paths.infra_bundle();
     let rootfs = bundle.join("rootfs");
     std::fs::create_dir_all(&rootfs).with_context(|| format!("create {}", rootfs.display()))?;

@@ -84,16 +84,11 @@ pub fn remove_pod_cgroup(uid: &str) {
     crate::runtime::cgroups::remove_if_unused(std::path::Path::new(PODS_CGROUP));
 }
 
-/// The infra process joins its pod's cgroup tree, in a leaf of its own (`_infra`: no
-/// container can have that name): from the tree alone every process of the pod is
-/// found, even after its supervisor crashed.
-pub fn adopt_infra(uid: &str, pid: i32) -> anyhow::Result<()> {
-    crate::runtime::cgroups::adopt(
-        &pod_cgroup(uid).join("_infra"),
-        pid,
-        "the infra in its pod's cgroup tree: the tree lists every process of the pod",
-    )?;
-    Ok(())
+/// The infra's cgroup: a leaf of its own in its pod's tree (`_infra` is no container's
+/// name), so that the tree lists every process of the pod, even after its supervisor
+/// crashed.
+pub fn infra_cgroup(uid: &str) -> std::path::PathBuf {
+    pod_cgroup(uid).join("_infra")
 }
 
 /// Guaranteed (every container has equal cpu and memory requests and limits),

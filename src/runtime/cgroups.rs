@@ -232,23 +232,6 @@ pub fn remove(path: &Path) {
     }
 }
 
-/// Move process `pid`, started elsewhere, into the cgroup `path` (made, with its
-/// parents, if need be).
-pub fn adopt(path: &Path, pid: i32, why: &str) -> Result<()> {
-    if hierarchy() == Hierarchy::V2 {
-        delegate_v2(path)?;
-    }
-    for dir in dirs(path) {
-        let mut parents: Vec<&Path> = dir.ancestors().take_while(|d| !d.is_dir()).collect();
-        parents.reverse();
-        for d in parents {
-            mkdir(d, why)?;
-        }
-        write(&dir, "cgroup.procs", &pid.to_string(), why)?;
-    }
-    Ok(())
-}
-
 /// Remove a cgroup only if it has no child left (the shared `/minipod` parent).
 pub fn remove_if_unused(path: &Path) {
     for dir in dirs(path) {

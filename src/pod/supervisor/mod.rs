@@ -189,10 +189,10 @@ impl Supervisor {
             .as_ref()
             .and_then(|s| s.share_process_namespace)
             .unwrap_or(false);
-        let infra = infra::start(&self.paths, &hostname, share_pid)?;
+        let cgroup = super::resources::infra_cgroup(self.record.uid());
+        let infra = infra::start(&self.paths, &hostname, share_pid, &cgroup)?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
-        super::resources::adopt_infra(self.record.uid(), infra.as_raw())?;
         self.host_ports =
             crate::net::port_forward::start_host_ports(&self.record.pod, infra.as_raw())?;
         events::record(
