@@ -113,7 +113,22 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
     if let Some(mode) = args.dry_run.filter(|m| *m != DryRun::None) {
         return dry_run(ctx, docs, mode, args.output.as_deref(), verb);
     }
-    let _lock = crate::state::lock::lock(&ctx.state)?;
+    // The locks of the pods named here (in one order, so two applies never deadlock),
+    // held while deciding and recording, released before waiting on any supervisor.
+    let names: std::collections::BTreeSet<(String, String)> = docs
+        .iter()
+        .map(|d| {
+            let m = &d.pod.metadata;
+            (
+                m.namespace.clone().unwrap_or_else(|| "default".into()),
+                m.name.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut locks = Vec::new();
+    for (ns, name) in &names {
+        locks.push(crate::state::lock::lock_pod(&ctx.state, ns, name)?);
+    }
 
     // Decide everything before doing anything.
     let mut actions = Vec::new();
@@ -184,9 +199,12 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
         _ => "created",
     };
     let mut failed = false;
+    let mut outcomes = Vec::new();
     for action in actions {
         match action {
-            Action::Unchanged(name) => outln!("pod/{name} unchanged"),
+            Action::Unchanged(name) => {
+                outcomes.push(Outcome::Line(format!("pod/{name} unchanged")))
+            }
             Action::Configure(existing, doc) => {
                 let mut updated = existing.record.clone();
                 updated.pod.metadata.labels = doc.pod.metadata.labels.clone();
@@ -197,7 +215,7 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                 } else {
                     "replaced"
                 };
-                outln!("pod/{} {word}", updated.name());
+                outcomes.push(Outcome::Line(format!("pod/{} {word}", updated.name())));
             }
             Action::ChangeImages(existing, doc) => {
                 match crate::pod::update::change_images(
@@ -212,33 +230,54 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                         } else {
                             "replaced"
                         };
-                        outln!("pod/{} {word}", existing.record.name());
+                        outcomes.push(Outcome::Line(format!(
+                            "pod/{} {word}",
+                            existing.record.name()
+                        )));
                     }
-                    Err(e) => {
-                        errln!("error: {e:#}");
-                        failed = true;
-                    }
+                    Err(e) => outcomes.push(Outcome::Error(format!("{e:#}"))),
                 }
             }
             Action::ForceReplace(existing, plan) => {
+                // The old pod must be gone (its hostPorts free) before the new one.
                 delete::delete(&ctx.state, &existing, None, &mut print_step)?;
                 outln!("pod \"{}\" deleted", existing.record.name());
                 let name = plan.pod.metadata.name.clone().unwrap_or_default();
-                match create::create(&ctx.state, plan, &mut print_step) {
-                    Ok(_) => outln!("pod/{name} replaced"),
-                    Err(e) => {
-                        errln!("error: {e:#}");
-                        failed = true;
+                match create::begin(&ctx.state, plan) {
+                    Ok(starting) => {
+                        outcomes.push(Outcome::Starting(Box::new(starting), name, "replaced"))
                     }
+                    Err(e) => outcomes.push(Outcome::Error(format!("{e:#}"))),
                 }
             }
             Action::Create(plan) => {
                 let name = plan.pod.metadata.name.clone().unwrap_or_default();
-                match create::create(&ctx.state, plan, &mut print_step) {
-                    Ok(_) => outln!("pod/{name} {done_word}"),
+                match create::begin(&ctx.state, plan) {
+                    Ok(starting) => {
+                        outcomes.push(Outcome::Starting(Box::new(starting), name, done_word))
+                    }
+                    Err(e) => outcomes.push(Outcome::Error(format!("{e:#}"))),
+                }
+            }
+        }
+    }
+    // Every pod is recorded and its supervisor carries it on: no lock while waiting.
+    drop(locks);
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Line(line) => outln!("{line}"),
+            Outcome::Error(e) => {
+                errln!("error: {e}");
+                failed = true;
+            }
+            Outcome::Starting(starting, name, word) => {
+                let ns = starting.record.namespace().to_string();
+                match starting.wait(&ctx.state, &mut print_step) {
+                    Ok(_) => outln!("pod/{name} {word}"),
                     Err(e) => {
                         errln!("error: {e:#}");
                         failed = true;
+                        super::delete::forget_lock(ctx, &ns, &name);
                     }
                 }
             }
@@ -248,6 +287,14 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
         outln!("{line}");
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+/// What one manifest document came to, printed once no lock is held.
+enum Outcome {
+    Line(String),
+    Error(String),
+    /// Recorded, its supervisor started: wait until it runs.
+    Starting(Box<create::Starting>, String, &'static str),
 }
 
 /// `--dry-run=client|server`: the objects as they would be created, nothing created.

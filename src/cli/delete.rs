@@ -90,8 +90,11 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         errln!("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.");
     }
     let mut code = 0;
+    // Ask every pod's supervisor first (each under its pod's lock, briefly), then wait
+    // for all of them with no lock held: N pods take one grace period, not N.
+    let mut deleting = Vec::new();
     for (ns, name) in targets {
-        let _lock = crate::state::lock::lock(&ctx.state)?;
+        let _lock = crate::state::lock::lock_pod(&ctx.state, &ns, &name)?;
         let Some(pod) = record::find(&ctx.state, &ns, &name)? else {
             if !args.ignore_not_found {
                 errln!("Error from server (NotFound): pods \"{name}\" not found");
@@ -99,19 +102,39 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
             }
             continue;
         };
-        let explain = args.explain;
-        let mut on_step = |s: &crate::narration::Step| {
-            if explain {
-                outln!("{}", s.to_line());
-            }
-        };
-        match delete::delete(&ctx.state, &pod, grace, &mut on_step) {
-            Ok(()) => outln!("pod \"{name}\" deleted"),
+        match delete::begin(&pod, grace) {
+            Ok(d) => deleting.push(d),
             Err(e) => {
                 errln!("error: {e:#}");
                 code = 1;
             }
         }
     }
+    let explain = args.explain;
+    let mut on_step = |s: &crate::narration::Step| {
+        if explain {
+            outln!("{}", s.to_line());
+        }
+    };
+    for d in deleting {
+        let (ns, name) = (d.namespace().to_string(), d.name().to_string());
+        match d.finish(&ctx.state, &mut on_step) {
+            Ok(()) => outln!("pod \"{name}\" deleted"),
+            Err(e) => {
+                errln!("error: {e:#}");
+                code = 1;
+            }
+        }
+        forget_lock(ctx, &ns, &name);
+    }
     Ok(code)
+}
+
+/// The name is free again: its lock file goes too (unless the name was taken again).
+pub(super) fn forget_lock(ctx: &Context, ns: &str, name: &str) {
+    if let Ok(lock) = crate::state::lock::lock_pod(&ctx.state, ns, name) {
+        if matches!(record::find(&ctx.state, ns, name), Ok(None)) {
+            lock.remove();
+        }
+    }
 }

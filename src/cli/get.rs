@@ -5,7 +5,7 @@ use super::output::{custom_columns, jsonpath};
 use super::Context;
 use crate::cli::display;
 use crate::pod::record::{self, StoredPod};
-use crate::pod::status::PodStatus;
+use crate::pod::status::{ContainerState, PodStatus};
 use crate::state::time;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -237,8 +237,27 @@ pub fn truthful_status(p: &StoredPod) -> PodStatus {
                 "the pod's supervisor (PID {}) is gone: nobody watches its containers",
                 sup.pid
             );
-            for c in status.container_statuses.iter_mut() {
+            // /proc has the truth now: a container whose process is gone is not
+            // Running, whatever the last status said (kubelet's words for it).
+            let all = status
+                .init_container_statuses
+                .iter_mut()
+                .chain(status.container_statuses.iter_mut());
+            for c in all {
                 c.ready = false;
+                let gone = !c.process.is_some_and(|p| p.is_alive());
+                if let (true, ContainerState::Running { started_at }) = (gone, &c.state) {
+                    c.state = ContainerState::Terminated {
+                        exit_code: 137,
+                        signal: None,
+                        reason: "ContainerStatusUnknown".into(),
+                        message: "The container could not be located when the pod was terminated"
+                            .into(),
+                        started_at: started_at.clone(),
+                        finished_at: String::new(),
+                    };
+                    c.process = None;
+                }
             }
         }
     }

@@ -9,7 +9,7 @@ use super::volumes;
 use crate::image::ImageStore;
 use crate::narration::Step;
 use crate::state::{atomic, paths::StateRoot, time};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use std::collections::BTreeMap;
@@ -109,9 +109,18 @@ pub fn resolve_images(
     }
 }
 
-/// Create the pod: record it, start its supervisor, wait until its containers run.
-/// `on_step` sees each narrated kernel step as it happens (`apply --explain`).
-pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> Result<PodRecord> {
+/// A pod recorded and its supervisor started; the supervisor carries the creation
+/// through on its own (it is in a session of its own), whether or not anyone waits.
+pub struct Starting {
+    pub record: PodRecord,
+    paths: PodPaths,
+    child: std::process::Child,
+    ready: OwnedFd,
+}
+
+/// Record the pod and start its supervisor; no waiting (the caller may hold the pod's
+/// lock: it is released before [`Starting::wait`]).
+pub fn begin(state: &StateRoot, plan: Plan) -> Result<Starting> {
     let mut pod = plan.pod;
     pod.metadata.uid = Some(new_uid()?);
     // The scheduler's one decision, on a one-node cluster: this host.
@@ -132,12 +141,19 @@ pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> 
         seccomp: plan.seccomp,
     };
     let paths = record.paths(state);
+    // From the pod's first file to its supervisor's start, Ctrl-C (or a TERM) waits:
+    // an accepted pod is never left half recorded. A signal that arrives meanwhile
+    // ends the command once the supervisor carries the pod on.
+    let _deferred = DeferSignals::new();
     let result = (|| {
         std::fs::create_dir_all(&paths.run)
             .with_context(|| format!("create {}", paths.run.display()))?;
         let ids: Vec<&str> = record.images.values().map(|i| i.id.as_str()).collect();
         atomic::write_json(&paths.images_in_use(), &ids)?;
-        record::link_name(state, &record)?;
+        {
+            let _index = crate::state::lock::lock(state)?;
+            record::link_name(state, &record)?;
+        }
         record::save(&paths, &record)?;
         super::events::record(
             &paths,
@@ -150,23 +166,125 @@ pub fn create(state: &StateRoot, plan: Plan, on_step: &mut dyn FnMut(&Step)) -> 
                 node_name()
             ),
         );
-        start_supervisor(state, &record, &paths, on_step)
+        spawn_supervisor(state, &record, &paths)
     })();
-    if let Err(err) = result {
-        record::unlink_name(state, &record);
-        remove_files(&paths);
-        return Err(err).with_context(|| format!("create pod \"{}\"", record.name()));
+    match result {
+        Ok((child, ready)) => Ok(Starting {
+            record,
+            paths,
+            child,
+            ready,
+        }),
+        Err(err) => {
+            forget(state, &record, &paths);
+            Err(err).with_context(|| format!("create pod \"{}\"", record.name()))
+        }
     }
-    Ok(record)
+}
+
+/// A pod recorded by an `apply` that died before starting its supervisor: start it
+/// now, without waiting (once: a `resumed` mark stops a supervisor that cannot start
+/// from being tried by every command).
+pub fn resume(state: &StateRoot, record: &PodRecord) {
+    let paths = record.paths(state);
+    let mark = paths.run.join("resumed");
+    if mark.exists() || std::fs::write(&mark, b"").is_err() {
+        return;
+    }
+    let _ = spawn_supervisor(state, record, &paths);
+}
+
+/// Signals that would end the command (INT, TERM, HUP, QUIT) are held back while this
+/// lives, and delivered when it is dropped.
+pub struct DeferSignals {
+    old: Option<nix::sys::signal::SigSet>,
+}
+
+impl DeferSignals {
+    pub fn new() -> DeferSignals {
+        use nix::sys::signal::{SigSet, Signal};
+        let mut set = SigSet::empty();
+        for s in [
+            Signal::SIGINT,
+            Signal::SIGTERM,
+            Signal::SIGHUP,
+            Signal::SIGQUIT,
+        ] {
+            set.add(s);
+        }
+        DeferSignals {
+            old: set
+                .thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK)
+                .ok(),
+        }
+    }
+}
+
+impl Drop for DeferSignals {
+    fn drop(&mut self) {
+        if let Some(old) = self.old.take() {
+            let _ = old.thread_set_mask();
+        }
+    }
+}
+
+/// Remove a pod that was never created: its name (if it still names it) and files.
+fn forget(state: &StateRoot, record: &PodRecord, paths: &PodPaths) {
+    if let Ok(_index) = crate::state::lock::lock(state) {
+        record::unlink_name(state, record);
+    }
+    remove_files(paths);
+}
+
+impl Starting {
+    /// Wait until the supervisor says the pod runs (or why not), passing on narrated
+    /// steps meanwhile. A pod that could not start leaves nothing behind.
+    pub fn wait(self, state: &StateRoot, on_step: &mut dyn FnMut(&Step)) -> Result<PodRecord> {
+        let Starting {
+            record,
+            paths,
+            mut child,
+            ready,
+        } = self;
+        let readiness = wait_for_readiness(ready, &paths, on_step);
+        // The supervisor lives on; reap it only if it already gave up.
+        let err = match readiness {
+            Ok(Some(Readiness::Started)) => return Ok(record),
+            Ok(Some(Readiness::Failed(err))) => {
+                let _ = child.wait();
+                anyhow::anyhow!("{err}")
+            }
+            Ok(None) => {
+                let _ = child.wait();
+                let log = std::fs::read_to_string(paths.supervisor_log()).unwrap_or_default();
+                anyhow::anyhow!(
+                    "the pod's supervisor exited without starting the pod{}",
+                    log.lines()
+                        .last()
+                        .map(|l| format!(": {l}"))
+                        .unwrap_or_default()
+                )
+            }
+            Err(err) => err,
+        };
+        // A supervisor that died (killed) may have left processes: the pod's delete
+        // finds them through its cgroup and its status.
+        if let Ok(Some(pod)) = record::find(state, record.namespace(), record.name()) {
+            if pod.record.uid() == record.uid() {
+                let _ = super::delete::delete(state, &pod, Some(0), &mut |_| {});
+            }
+        }
+        forget(state, &record, &paths);
+        Err(err).with_context(|| format!("create pod \"{}\"", record.name()))
+    }
 }
 
 /// `minipod shim <uid>`, detached in its own session, reporting on a pipe.
-fn start_supervisor(
+fn spawn_supervisor(
     state: &StateRoot,
     record: &PodRecord,
     paths: &PodPaths,
-    on_step: &mut dyn FnMut(&Step),
-) -> Result<()> {
+) -> Result<(std::process::Child, OwnedFd)> {
     let exe = std::env::current_exe().context("find the minipod binary")?;
     let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .context("pipe to hear from the supervisor")?;
@@ -182,10 +300,14 @@ fn start_supervisor(
         .stdout(std::process::Stdio::null())
         .stderr(log);
     let ready_raw = ready_w.as_raw_fd();
-    // SAFETY: between fork and exec this only calls setsid and dup2, both
+    // SAFETY: between fork and exec this only calls sigprocmask, setsid and dup2, all
     // async-signal-safe; ready_raw stays open in the parent until after spawn.
     unsafe {
         cmd.pre_exec(move || {
+            // The signals held back by DeferSignals are not the supervisor's to hold.
+            nix::sys::signal::SigSet::empty()
+                .thread_set_mask()
+                .map_err(std::io::Error::from)?;
             nix::unistd::setsid().map_err(std::io::Error::from)?;
             if libc::dup2(ready_raw, 3) < 0 {
                 return Err(std::io::Error::last_os_error());
@@ -193,30 +315,11 @@ fn start_supervisor(
             Ok(())
         });
     }
-    let mut child = cmd
+    let child = cmd
         .spawn()
         .context("start the pod's supervisor (minipod shim)")?;
     drop(ready_w);
-    let readiness = wait_for_readiness(ready_r, paths, on_step)?;
-    // The supervisor lives on; reap it only if it already gave up.
-    match readiness {
-        Some(Readiness::Started) => Ok(()),
-        Some(Readiness::Failed(err)) => {
-            let _ = child.wait();
-            bail!("{err}")
-        }
-        None => {
-            let _ = child.wait();
-            let log = std::fs::read_to_string(paths.supervisor_log()).unwrap_or_default();
-            bail!(
-                "the pod's supervisor exited without starting the pod{}",
-                log.lines()
-                    .last()
-                    .map(|l| format!(": {l}"))
-                    .unwrap_or_default()
-            )
-        }
-    }
+    Ok((child, ready_r))
 }
 
 /// Read the supervisor's one readiness line, passing on narrated steps meanwhile.

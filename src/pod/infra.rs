@@ -125,9 +125,19 @@ fn bind(file: &RootFile) -> Result<Mount> {
 }
 
 /// Build the infra's bundle and have the runtime run it; returns its host PID.
-pub fn start(paths: &PodPaths, hostname: &str, share_pid: bool, host_network: bool) -> Result<Pid> {
+/// `cgroup`: where it is born, in its pod's cgroup tree.
+pub fn start(
+    paths: &PodPaths,
+    hostname: &str,
+    share_pid: bool,
+    host_network: bool,
+    cgroup: &Path,
+) -> Result<Pid> {
     let files = infra_files::for_program(&pause_program()?)?;
     let mut spec = spec(hostname, share_pid, &files)?;
+    if let Some(linux) = spec.linux_mut() {
+        linux.set_cgroups_path(Some(cgroup.to_path_buf()));
+    }
     if host_network {
         on_host_network(&mut spec);
     }

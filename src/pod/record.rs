@@ -2,7 +2,7 @@
 //! API server would have given it, and the images its containers run.
 
 use super::paths::PodPaths;
-use super::status::PodStatus;
+use super::status::{Phase, PodStatus};
 use crate::state::{atomic, paths::StateRoot};
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::Pod;
@@ -69,13 +69,35 @@ pub fn save(paths: &PodPaths, record: &PodRecord) -> Result<()> {
     atomic::write_json(&paths.record(), record)
 }
 
+/// The pod's last status. A damaged file (empty, truncated: a crash or a full disk)
+/// makes only this pod `Unknown`; it never stops a command about other pods.
 pub fn load_status(paths: &PodPaths) -> Result<Option<PodStatus>> {
     match std::fs::read(paths.status()) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .with_context(|| format!("read {}", paths.status().display())),
+        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            unknown_status(format!("{} is damaged: {e}", paths.status().display()))
+        }))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("read {}", paths.status().display())),
+        Err(e) => Ok(Some(unknown_status(format!(
+            "read {}: {e}",
+            paths.status().display()
+        )))),
+    }
+}
+
+/// A status nobody can vouch for.
+fn unknown_status(message: String) -> PodStatus {
+    PodStatus {
+        phase: Phase::Unknown,
+        reason: String::new(),
+        message,
+        start_time: None,
+        deletion_timestamp: None,
+        supervisor: None,
+        infra: None,
+        qos_class: String::new(),
+        init_container_statuses: vec![],
+        container_statuses: vec![],
+        ..Default::default()
     }
 }
 
@@ -83,7 +105,10 @@ pub fn save_status(paths: &PodPaths, status: &PodStatus) -> Result<()> {
     atomic::write_json(&paths.status(), status)
 }
 
-/// Every pod with a record under the state root, sorted by namespace and name.
+/// Every pod with a record under the state root, sorted by namespace and name. A pod
+/// whose record is damaged is listed with what can be read (its name from the name
+/// index, its uid from its directory), `Unknown`; a directory a creation left without a
+/// record is removed (see [`forget_unfinished`]).
 pub fn list(state: &StateRoot) -> Result<Vec<StoredPod>> {
     let dir = state.pods_run();
     let entries = match std::fs::read_dir(&dir) {
@@ -91,30 +116,158 @@ pub fn list(state: &StateRoot) -> Result<Vec<StoredPod>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e).with_context(|| format!("list {}", dir.display())),
     };
+    let names = name_index(state);
     let mut pods = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("list {}", dir.display()))?;
-        let file = entry.path().join("pod.json");
-        let bytes = match std::fs::read(&file) {
-            Ok(bytes) => bytes,
-            // A pod being created or deleted right now: not (or no longer) a pod.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e).with_context(|| format!("read {}", file.display())),
-        };
-        let record: PodRecord =
-            serde_json::from_slice(&bytes).with_context(|| format!("read {}", file.display()))?;
-        let paths = record.paths(state);
-        let status = load_status(&paths)?;
-        pods.push(StoredPod {
-            record,
-            status,
-            paths,
-        });
+    for entry in entries.flatten() {
+        let uid = entry.file_name().to_string_lossy().into_owned();
+        let named = names.iter().find(|(_, _, d)| *d == entry.path());
+        match load_record(
+            state,
+            &uid,
+            named.map(|(ns, n, _)| (ns.as_str(), n.as_str())),
+        ) {
+            Some(loaded) => {
+                let pod = loaded.into_stored(state)?;
+                if finish_interrupted(state, &pod) {
+                    continue;
+                }
+                pods.push(pod);
+            }
+            None => forget_unfinished(state, &uid),
+        }
     }
     pods.sort_by(|a, b| {
         (a.record.namespace(), a.record.name()).cmp(&(b.record.namespace(), b.record.name()))
     });
     Ok(pods)
+}
+
+/// The record of pod `uid`: read from `pod.json`, or, when that is damaged, made of
+/// what is known (`named`: its namespace and name from the name index) so the pod can
+/// still be listed and deleted. None when there is no `pod.json` at all.
+fn load_record(state: &StateRoot, uid: &str, named: Option<(&str, &str)>) -> Option<Loaded> {
+    let file = state.pod_run(uid).join("pod.json");
+    let bytes = match std::fs::read(&file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(_) => Vec::new(),
+    };
+    match serde_json::from_slice::<PodRecord>(&bytes) {
+        Ok(record) if record.uid() == uid => Some(Loaded {
+            record,
+            damaged: None,
+        }),
+        _ => {
+            let (ns, name) = named.unwrap_or(("default", uid));
+            let mut pod = Pod::default();
+            pod.metadata.name = Some(name.to_string());
+            pod.metadata.namespace = Some(ns.to_string());
+            pod.metadata.uid = Some(uid.to_string());
+            Some(Loaded {
+                record: PodRecord {
+                    pod,
+                    images: BTreeMap::new(),
+                    seccomp: Default::default(),
+                },
+                damaged: Some(format!("{} is damaged", file.display())),
+            })
+        }
+    }
+}
+
+/// A record as read: `damaged` says why it was made of what is known.
+struct Loaded {
+    record: PodRecord,
+    damaged: Option<String>,
+}
+
+impl Loaded {
+    /// The pod with its status; with a damaged record, nobody can vouch for the pod.
+    fn into_stored(self, state: &StateRoot) -> Result<StoredPod> {
+        let paths = self.record.paths(state);
+        let mut status = load_status(&paths)?;
+        if let Some(why) = self.damaged {
+            let mut st = status.unwrap_or_else(|| unknown_status(String::new()));
+            st.phase = Phase::Unknown;
+            st.reason = String::new();
+            st.message = why;
+            status = Some(st);
+        }
+        Ok(StoredPod {
+            record: self.record,
+            status,
+            paths,
+        })
+    }
+}
+
+/// A pod directory without `pod.json`: a creation right now, or one interrupted
+/// (apply killed between its first file and its record). Once it is old enough not to
+/// be the former, and no supervisor serves it, it and its name go.
+fn forget_unfinished(state: &StateRoot, uid: &str) {
+    let dir = state.pod_run(uid);
+    let old = std::fs::metadata(&dir)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age > UNFINISHED_AFTER);
+    if !old || dir.join("pod.json").exists() {
+        return;
+    }
+    if let Ok(_index) = crate::state::lock::lock(state) {
+        for (ns, name, target) in name_index(state) {
+            if target == dir {
+                let _ = std::fs::remove_file(name_link(state, &ns, &name));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Carry on what a command that was interrupted (Ctrl-C, killed) had started: a
+/// deletion whose supervisor is gone is finished (true: the pod is no more); a pod
+/// recorded whose supervisor never started gets it now (once).
+fn finish_interrupted(state: &StateRoot, pod: &StoredPod) -> bool {
+    let deleting = pod
+        .status
+        .as_ref()
+        .is_some_and(|s| s.deletion_timestamp.is_some());
+    if deleting && super::delete::find_supervisor(pod).is_none() {
+        return super::delete::begin(pod, Some(0))
+            .and_then(|d| d.finish(state, &mut |_| {}))
+            .is_ok();
+    }
+    let unstarted = pod.status.is_none()
+        && std::fs::metadata(pod.paths.record())
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > UNFINISHED_AFTER);
+    if unstarted && super::delete::find_supervisor(pod).is_none() {
+        super::create::resume(state, &pod.record);
+    }
+    false
+}
+
+/// How long a creation may take between a pod's directory and its record.
+const UNFINISHED_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Every name link: (namespace, name, the pod directory it points to).
+fn name_index(state: &StateRoot) -> Vec<(String, String, PathBuf)> {
+    let mut out = Vec::new();
+    let root = state.run.join("names");
+    for ns in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        for link in std::fs::read_dir(ns.path()).into_iter().flatten().flatten() {
+            if let Ok(target) = std::fs::read_link(link.path()) {
+                out.push((
+                    ns.file_name().to_string_lossy().into_owned(),
+                    link.file_name().to_string_lossy().into_owned(),
+                    target,
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// `run/names/<namespace>/<name>`: a symlink to the pod's directory, so that one pod
@@ -143,28 +296,32 @@ pub fn unlink_name(state: &StateRoot, record: &PodRecord) {
     }
 }
 
-/// The pod `name` in `namespace`, if any.
+/// The pod `name` in `namespace`, if any: through the name index, or, when its link
+/// is missing or stale, through the records (and the link is made again), so the index
+/// and the records never tell two stories.
 pub fn find(state: &StateRoot, namespace: &str, name: &str) -> Result<Option<StoredPod>> {
-    let Ok(dir) = std::fs::read_link(name_link(state, namespace, name)) else {
-        return Ok(None);
+    let linked = std::fs::read_link(name_link(state, namespace, name))
+        .ok()
+        .and_then(|dir| {
+            let uid = dir.file_name()?.to_string_lossy().into_owned();
+            let loaded = load_record(state, &uid, Some((namespace, name)))?;
+            let r = &loaded.record;
+            (r.namespace() == namespace && r.name() == name).then_some(loaded)
+        });
+    let loaded = match linked {
+        Some(loaded) => loaded,
+        None => {
+            let Some(found) = list(state)?
+                .into_iter()
+                .find(|p| p.record.namespace() == namespace && p.record.name() == name)
+            else {
+                return Ok(None);
+            };
+            if let Ok(_index) = crate::state::lock::lock(state) {
+                let _ = link_name(state, &found.record);
+            }
+            return Ok(Some(found));
+        }
     };
-    let file = dir.join("pod.json");
-    let bytes = match std::fs::read(&file) {
-        Ok(bytes) => bytes,
-        // Named but without a record: a creation that did not finish.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("read {}", file.display())),
-    };
-    let record: PodRecord =
-        serde_json::from_slice(&bytes).with_context(|| format!("read {}", file.display()))?;
-    if record.namespace() != namespace || record.name() != name {
-        return Ok(None);
-    }
-    let paths = record.paths(state);
-    let status = load_status(&paths)?;
-    Ok(Some(StoredPod {
-        record,
-        status,
-        paths,
-    }))
+    loaded.into_stored(state).map(Some)
 }

@@ -94,6 +94,13 @@ pub fn remove_pod_cgroup(uid: &str) {
     crate::runtime::cgroups::remove_if_unused(std::path::Path::new(PODS_CGROUP));
 }
 
+/// The infra's cgroup: a leaf of its own in its pod's tree (`_infra` is no container's
+/// name), so that the tree lists every process of the pod, even after its supervisor
+/// crashed.
+pub fn infra_cgroup(uid: &str) -> std::path::PathBuf {
+    pod_cgroup(uid).join("_infra")
+}
+
 /// Guaranteed (every container has equal cpu and memory requests and limits),
 /// BestEffort (no container asks for anything), else Burstable.
 pub fn qos_class(pod: &Pod) -> &'static str {

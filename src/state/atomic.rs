@@ -17,14 +17,22 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         file_name.to_string_lossy(),
         std::process::id()
     ));
-    let mut file =
-        std::fs::File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
-    file.write_all(data)
-        .and_then(|_| file.sync_data())
-        .with_context(|| format!("write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("rename {} to {}", tmp.display(), path.display()))?;
-    Ok(())
+    let written = std::fs::File::create(&tmp)
+        .with_context(|| format!("create {}", tmp.display()))
+        .and_then(|mut file| {
+            file.write_all(data)
+                .and_then(|_| file.sync_data())
+                .with_context(|| format!("write {}", tmp.display()))
+        })
+        .and_then(|_| {
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("rename {} to {}", tmp.display(), path.display()))
+        });
+    // A write that failed (a full disk) leaves no temporary file behind.
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// Serialize `value` as pretty JSON and write it atomically.

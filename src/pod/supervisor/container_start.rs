@@ -259,7 +259,23 @@ impl Supervisor {
         else {
             return;
         };
-        if let Some(Err(message)) = self.run_hook(i, &handler, Duration::from_secs(30)) {
+        // While the hook runs the container is not started yet for Kubernetes: it
+        // shows as waiting (ContainerCreating), and `apply` has its answer now rather
+        // than after the hook (kubectl returns at once on a cluster).
+        let started = std::mem::replace(
+            &mut self.status_mut(i).state,
+            ContainerState::Waiting {
+                reason: "ContainerCreating".into(),
+                message: String::new(),
+            },
+        );
+        self.policy.refresh_phase();
+        self.sync_pod_status();
+        let _ = self.save_status();
+        self.notify(super::Readiness::Started);
+        let result = self.run_hook(i, &handler, Duration::from_secs(30));
+        self.status_mut(i).state = started;
+        if let Some(Err(message)) = result {
             events::record(
                 &self.paths,
                 EventType::Warning,

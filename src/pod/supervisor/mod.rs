@@ -95,6 +95,8 @@ pub struct Supervisor {
     host_ports: Option<std::process::Child>,
     /// The pod's CNI network (see `network`).
     net: network::PodNet,
+    /// Set while the status cannot be written (a full disk): when to try again.
+    status_retry: Option<pod_status::StatusRetry>,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -144,6 +146,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         ready,
         host_ports: None,
         net: network::PodNet::new(crate::net::pod_network::NetworkSetup::for_state(state)),
+        status_retry: None,
     };
     let result = sup.run();
     if let Err(err) = &result {
@@ -160,6 +163,10 @@ impl Supervisor {
     fn run(&mut self) -> Result<()> {
         // SAFETY: PR_SET_CHILD_SUBREAPER takes plain integers.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        // The CLI that started us may be gone (Ctrl-C): our answer to it then meets a
+        // closed pipe, which must be an error to ignore, never a signal that kills
+        // the pod. SAFETY: signal(2) with SIG_IGN installs no handler code.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
         runtime::pod_mounts::private_mount_namespace()?;
 
         let mut mask = SigSet::empty();
@@ -186,7 +193,14 @@ impl Supervisor {
             .as_ref()
             .and_then(|s| s.share_process_namespace)
             .unwrap_or(false);
-        let infra = infra::start(&self.paths, &hostname, share_pid, self.host_network())?;
+        let cgroup = super::resources::infra_cgroup(self.record.uid());
+        let infra = infra::start(
+            &self.paths,
+            &hostname,
+            share_pid,
+            self.host_network(),
+            &cgroup,
+        )?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());
         self.attach_network(infra)?;
@@ -200,7 +214,7 @@ impl Supervisor {
             "SandboxReady",
             format!("infra process {infra} holds the pod's namespaces"),
         );
-        self.save_status()?;
+        self.persist_status();
 
         // The first containers (the first init container, or the apps): a failure
         // here is the apply's error.
@@ -208,7 +222,7 @@ impl Supervisor {
         self.start_first(first)?;
         self.policy.refresh_phase();
         self.sync_pod_status();
-        self.save_status()?;
+        self.persist_status();
         self.notify(Readiness::Started);
 
         self.event_loop(&signals)?;
@@ -235,7 +249,11 @@ impl Supervisor {
     fn event_loop(&mut self, signals: &SignalFd) -> Result<()> {
         let mut buf = vec![0u8; 64 * 1024];
         while self.policy.stage != Stage::Done {
-            let timeout = match self.policy.next_timer() {
+            let next = match (self.policy.next_timer(), &self.status_retry) {
+                (Some(at), Some(retry)) => Some(at.min(retry.at)),
+                (at, retry) => at.or(retry.as_ref().map(|r| r.at)),
+            };
+            let timeout = match next {
                 Some(at) => {
                     let ms = at.saturating_duration_since(Instant::now()).as_millis();
                     PollTimeout::try_from(ms.min(60_000) as u64 + 1).unwrap_or(PollTimeout::MAX)
@@ -288,7 +306,7 @@ impl Supervisor {
             self.apply(actions);
             self.policy.refresh_phase();
             self.sync_pod_status();
-            self.save_status()?;
+            self.persist_status();
         }
         Ok(())
     }

@@ -2,12 +2,15 @@
 //! each container's entry, the phase the policy decided.
 
 use super::Supervisor;
+use crate::pod::events::{self, EventType};
 use crate::pod::record::{self, PodRecord};
 use crate::pod::resources;
 use crate::pod::status::{ContainerState, ContainerStatus, Phase, PodStatus, ProcessId};
 use crate::state::time;
 use anyhow::Result;
 use k8s_openapi::api::core::v1::Container;
+use std::io::Write;
+use std::time::{Duration, Instant};
 
 /// Every container waiting, before anything started.
 pub(super) fn initial_status(record: &PodRecord) -> PodStatus {
@@ -69,5 +72,57 @@ impl Supervisor {
 
     pub(super) fn save_status(&self) -> Result<()> {
         record::save_status(&self.paths, &self.status)
+    }
+}
+
+/// A status that could not be written, tried again with a growing pause.
+pub(super) struct StatusRetry {
+    pub at: Instant,
+    pause: Duration,
+    failures: u32,
+}
+
+impl Supervisor {
+    /// Write the status; when that fails (a full disk), the pod runs on: the failure is
+    /// reported once (supervisor log, an event if one fits) and the write is tried
+    /// again after 100 ms, 200 ms, ... up to 10 s, and on every change meanwhile.
+    pub(super) fn persist_status(&mut self) {
+        match self.save_status() {
+            Ok(()) => {
+                if let Some(retry) = self.status_retry.take() {
+                    events::record(
+                        &self.paths,
+                        EventType::Normal,
+                        "StatusWritten",
+                        format!(
+                            "the pod's status is written again, after {} failed attempts",
+                            retry.failures
+                        ),
+                    );
+                }
+            }
+            Err(err) => {
+                let (pause, failures) = match &self.status_retry {
+                    Some(r) => ((r.pause * 2).min(Duration::from_secs(10)), r.failures + 1),
+                    None => {
+                        let message = format!("cannot write the pod's status, retrying: {err:#}");
+                        // Not eprintln!: it panics when the log is on the full disk.
+                        let _ = writeln!(std::io::stderr(), "{message}");
+                        events::record(
+                            &self.paths,
+                            EventType::Warning,
+                            "FailedStatusWrite",
+                            message,
+                        );
+                        (Duration::from_millis(100), 1)
+                    }
+                };
+                self.status_retry = Some(StatusRetry {
+                    at: Instant::now() + pause,
+                    pause,
+                    failures,
+                });
+            }
+        }
     }
 }
