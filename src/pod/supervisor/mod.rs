@@ -154,8 +154,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
 
 impl Supervisor {
     fn run(&mut self) -> Result<()> {
-        // SAFETY: PR_SET_CHILD_SUBREAPER takes plain integers.
-        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        runtime::process::become_subreaper()?;
         runtime::pod_mounts::private_mount_namespace()?;
 
         let mut mask = SigSet::empty();
@@ -219,7 +218,6 @@ impl Supervisor {
             &shm,
             "mode=1777,size=65536k",
             true,
-            "mode=1777,size=64m",
             "one /dev/shm for the whole pod: an IPC namespace does not cover it",
         )?;
         etc_files::write(&self.record.pod, &self.paths)
