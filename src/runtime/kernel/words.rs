@@ -110,8 +110,9 @@ impl fmt::Display for Call<'_> {
             ),
             Call::MountSetattr { fd, attr_set } => write!(
                 f,
-                "mount_setattr({}, \"\", AT_EMPTY_PATH, {})",
-                fd_word(*fd),
+                // A detached mount's descriptor reads as `/`: its number says more.
+                "mount_setattr(fd {}, \"\", AT_EMPTY_PATH, {})",
+                fd.as_raw_fd(),
                 bit_words(
                     *attr_set,
                     &[
