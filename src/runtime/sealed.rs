@@ -18,7 +18,7 @@
 use super::kernel::kernel;
 use anyhow::{bail, Context, Result};
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -116,25 +116,15 @@ pub fn reexec(sealed: &OwnedFd, argv: &[&str]) -> Result<std::convert::Infallibl
         .map(|a| CString::new(*a))
         .collect::<Result<Vec<_>, _>>()
         .context("argument with a NUL byte")?;
-    let mut ptrs: Vec<*mut libc::c_char> = args.iter().map(|a| a.as_ptr() as *mut _).collect();
-    ptrs.push(std::ptr::null_mut());
-    let env: [*mut libc::c_char; 1] = [std::ptr::null_mut()];
-    let empty = CString::new("").context("path")?;
-    // SAFETY: argv and envp are NULL-terminated arrays of NUL-terminated strings that
-    // outlive the call; on success execveat does not return.
-    unsafe {
-        libc::execveat(
-            sealed.as_raw_fd(),
-            empty.as_ptr(),
-            ptrs.as_ptr(),
-            env.as_ptr(),
-            libc::AT_EMPTY_PATH,
+    let errno = kernel()
+        .execveat(
+            sealed.as_fd(),
+            &args,
+            "a runtime stage runs the sealed copy, never the host's binary (CVE-2019-5736)",
         )
-    };
-    bail!(
-        "execveat(the sealed copy of minipod): {}",
-        std::io::Error::last_os_error()
-    )
+        .err()
+        .unwrap_or(nix::errno::Errno::ENOEXEC);
+    bail!("execveat(the sealed copy of minipod): {errno}")
 }
 
 /// First thing a re-executed stage does: nothing of the container may open this
@@ -161,7 +151,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("minipod-sealed-{}", std::process::id()));
         std::fs::write(&path, b"binary").unwrap();
         let view = clone_read_only(&path).expect("open_tree + mount_setattr (needs root)");
-        let reopen = format!("/proc/self/fd/{}", view.as_raw_fd());
+        let reopen = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&view));
         let err = std::fs::OpenOptions::new()
             .append(true)
             .open(&reopen)

@@ -71,6 +71,7 @@ impl Kernel for Linux {
             Call::Execve { path, args, env } => {
                 nix::unistd::execve(path, args, env).map(|never| match never {})
             }
+            Call::Execveat { fd, args } => execveat(*fd, args),
             Call::Kill { pid, signal } => nix::sys::signal::kill(*pid, *signal),
             Call::MountSetattr { fd, attr_set } => mount_setattr(*fd, *attr_set),
             Call::AddSeals { fd, seals } => {
@@ -109,6 +110,26 @@ impl Kernel for Linux {
             _ => Err(Errno::EINVAL),
         }
     }
+}
+
+/// execveat(2) of a descriptor, with no environment: nix's wrapper takes no
+/// descriptor-only form.
+fn execveat(fd: BorrowedFd<'_>, args: &[CString]) -> nix::Result<()> {
+    let mut ptrs: Vec<*mut libc::c_char> = args.iter().map(|a| a.as_ptr() as *mut _).collect();
+    ptrs.push(std::ptr::null_mut());
+    let env: [*mut libc::c_char; 1] = [std::ptr::null_mut()];
+    // SAFETY: argv and envp are NULL-terminated arrays of NUL-terminated strings that
+    // outlive the call; on success execveat does not return.
+    unsafe {
+        libc::execveat(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            ptrs.as_ptr(),
+            env.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    Err(Errno::last())
 }
 
 /// open_tree(2): nix has no wrapper.

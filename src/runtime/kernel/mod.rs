@@ -118,6 +118,12 @@ pub enum Call<'a> {
         args: &'a [CString],
         env: &'a [CString],
     },
+    /// execveat(fd, "", args, [], AT_EMPTY_PATH): run the file `fd` holds (the sealed
+    /// copy of minipod), with an empty environment.
+    Execveat {
+        fd: BorrowedFd<'a>,
+        args: &'a [CString],
+    },
     /// kill(pid, signal).
     Kill {
         pid: nix::unistd::Pid,
@@ -205,6 +211,7 @@ impl Call<'_> {
             Call::Capset { .. } => "capset",
             Call::CloseRangeCloexec { .. } => "close_range",
             Call::Execve { .. } => "execve",
+            Call::Execveat { .. } => "execveat",
             Call::Kill { .. } => "kill",
             Call::OpenTree { .. } => "open_tree",
             Call::MountSetattr { .. } => "mount_setattr",
@@ -250,7 +257,7 @@ impl<K: Kernel> Kernel for Narrated<K> {
     fn call(&self, call: &Call<'_>, why: &str) -> nix::Result<()> {
         // Rendered before the call: descriptors it names are still what they were.
         let what = call.to_string();
-        if matches!(call, Call::Execve { .. }) {
+        if matches!(call, Call::Execve { .. } | Call::Execveat { .. }) {
             // On success execve does not return: say it first.
             (self.tell)(narration::by_this_process(what, why));
             return self.inner.call(call, why);
@@ -413,6 +420,11 @@ impl dyn Kernel + '_ {
 
     pub fn close_range_cloexec(&self, first: u32, why: &str) -> nix::Result<()> {
         self.call(&Call::CloseRangeCloexec { first }, why)
+    }
+
+    /// Returns only on failure (or from a kernel that only records).
+    pub fn execveat(&self, fd: BorrowedFd<'_>, args: &[CString], why: &str) -> nix::Result<()> {
+        self.call(&Call::Execveat { fd, args }, why)
     }
 
     pub fn kill(&self, pid: nix::unistd::Pid, signal: Signal, why: &str) -> nix::Result<()> {

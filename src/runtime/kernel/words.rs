@@ -102,6 +102,18 @@ impl fmt::Display for Call<'_> {
                     args.join(", ")
                 )
             }
+            Call::Execveat { fd, args } => {
+                let args: Vec<String> = args
+                    .iter()
+                    .map(|a| format!("{:?}", a.to_string_lossy()))
+                    .collect();
+                write!(
+                    f,
+                    "execveat(fd {} (the sealed copy of minipod), \"\", [{}], AT_EMPTY_PATH)",
+                    fd.as_raw_fd(),
+                    args.join(", ")
+                )
+            }
             Call::Kill { pid, signal } => write!(f, "kill({pid}, {signal})"),
             Call::OpenTree { path } => write!(
                 f,
