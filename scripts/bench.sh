@@ -200,7 +200,8 @@ export CONTAINERS_CONF=$PODMAN_DIR/containers.conf CONTAINERS_STORAGE_CONF=$PODM
 # Hybrid cgroups: crun refuses a host where cgroup2 still owns controllers
 # ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2").
 U=/sys/fs/cgroup/unified
-if [[ -f $U/cgroup.controllers && -s $U/cgroup.controllers ]]; then
+# (not `-s`: cgroupfs files report size 0)
+if [[ -f $U/cgroup.controllers && -n $(cat "$U/cgroup.controllers") ]]; then
     for c in $(cat "$U/cgroup.controllers"); do
         mkdir -p "/sys/fs/cgroup/$c"
         mount -t cgroup -o "$c" cgroup "/sys/fs/cgroup/$c" || die "cannot move $c off cgroup2"
