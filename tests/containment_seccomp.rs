@@ -103,7 +103,8 @@ fn runtime_default_refuses_namespaces_mount_and_keyctl() {
     // The narration tells which filter went on.
     let steps = env.ok(&["explain", "pod", "confined", "--steps"]);
     assert!(
-        steps.contains("seccomp filter loaded:") && steps.contains("default action ERRNO(EPERM)"),
+        steps.contains("seccomp(SECCOMP_SET_MODE_FILTER): ")
+            && steps.contains(" rules, default ERRNO(EPERM)"),
         "{steps}"
     );
     // describe says which profile each container runs under, and why.

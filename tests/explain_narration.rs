@@ -131,3 +131,67 @@ fn narration_names_the_real_processes_namespaces_and_mounts() {
     let text = env.ok(&["explain", "pod", "sidecar-pod", "--steps"]);
     assert!(text.contains(&format!("setns(/proc/{infra}/ns/net)")));
 }
+
+/// A probe runs every second for the pod's whole life: its first run is narrated (how
+/// it gets into the container), the later ones do not grow the pod's steps.
+#[test]
+fn a_recurring_exec_probe_does_not_grow_the_steps() {
+    let env = PodEnv::new("explain-probe");
+    let manifest = env.manifest(
+        "probed.yaml",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sh, -c, "sleep 3600"]
+    livenessProbe:
+      exec: {command: [sh, -c, "echo run >> /tmp/probe-runs"]}
+      periodSeconds: 1
+"#,
+    );
+    env.ok(&["apply", "-f", &manifest]);
+    let runs = || -> usize {
+        let out = env.run(&[
+            "exec",
+            "probed",
+            "--",
+            "sh",
+            "-c",
+            "cat /tmp/probe-runs 2>/dev/null; true",
+        ]);
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    let steps = || -> Vec<Value> {
+        env.ok(&["explain", "pod", "probed", "--steps", "-o", "json"])
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect()
+    };
+    env.wait_for(60, "the probe ran twice", || runs() >= 2);
+    let before = steps();
+    let probe_steps = |steps: &[Value]| {
+        steps
+            .iter()
+            .filter(|s| s["what"].as_str().is_some_and(|w| w.contains("echo run")))
+            .count()
+    };
+    assert_eq!(
+        probe_steps(&before),
+        1,
+        "the probe's first run is narrated, once: {before:?}"
+    );
+    let seen = runs();
+    env.wait_for(60, "the probe ran four more times", || runs() >= seen + 4);
+    let after = steps();
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "probe runs added steps: {:?}",
+        &after[before.len().min(after.len())..]
+    );
+    assert_eq!(env.row("probed")[2], "Running");
+}

@@ -6,7 +6,7 @@ mod common;
 use common::pods::PodEnv;
 
 /// The pages, each run by a test below; a page without a test fails `every_page_runs`.
-const PAGES: [&str; 7] = [
+const PAGES: [&str; 8] = [
     "a-shared-network.md",
     "b-pod-lives-with-infra.md",
     "c-emptydir-lifetime.md",
@@ -14,6 +14,7 @@ const PAGES: [&str; 7] = [
     "e-containers-start-in-no-order.md",
     "f-init-containers-in-order.md",
     "g-why-an-infra-process.md",
+    "h-root-is-not-root.md",
 ];
 
 /// Pages run one at a time: each waits on pods with bounded retries, and several
@@ -68,6 +69,11 @@ fn lesson_f_init_containers_in_order() {
 #[test]
 fn lesson_g_why_an_infra_process() {
     run_page(PAGES[6]);
+}
+
+#[test]
+fn lesson_h_root_is_not_root() {
+    run_page(PAGES[7]);
 }
 
 #[test]

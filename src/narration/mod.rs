@@ -95,8 +95,26 @@ pub fn by_this_process(what: String, why: &str) -> Step {
     }
 }
 
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` with the steps this thread records (its own, and those a child forwards
+/// to it) dropped. For what recurs for the pod's whole life (a probe's runs after its
+/// first, a port-forward's connections): the first run shows how it is done, the
+/// steps file does not grow without bound.
+pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    let was = QUIET.with(|q| q.replace(true));
+    let result = f();
+    QUIET.with(|q| q.set(was));
+    result
+}
+
 /// Record a step made elsewhere (a child's step forwarded to the supervisor).
 pub fn record(step: Step) {
+    if QUIET.with(|q| q.get()) {
+        return;
+    }
     let Ok(mut guard) = SINK.lock() else { return };
     match &mut *guard {
         Sink::None => {}

@@ -21,7 +21,6 @@ use anyhow::{bail, Context, Result};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::sync::Arc;
 
 /// One forwarded port: host `listen` → `127.0.0.1:remote` in the pod.
@@ -252,14 +251,9 @@ pub fn start_host_ports(
         .arg(infra_pid.to_string())
         .args(forwards.iter().map(Forward::triple))
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped());
-    // SAFETY: prctl is async-signal-safe; it only sets this process's death signal.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-            Ok(())
-        });
-    }
+        .stdout(std::process::Stdio::piped())
+        // Who it must not outlive (it asks for SIGKILL on our death itself).
+        .env(PARENT_ENV, std::process::id().to_string());
     let mut child = cmd.spawn().context("start minipod host-ports")?;
     let mut line = String::new();
     if let Some(out) = child.stdout.take() {
@@ -273,10 +267,16 @@ pub fn start_host_ports(
     bail!("host ports: {}", line.trim())
 }
 
+/// The environment variable naming the supervisor that started `minipod host-ports`.
+const PARENT_ENV: &str = "MINIPOD_HOST_PORTS_PARENT";
+
 /// Body of `minipod host-ports INFRA_PID ADDR:HOSTPORT:REMOTE...`.
 pub fn run_host_ports(infra_pid: i32, triples: &[String]) -> Result<()> {
     let mut stdout = std::io::stdout();
     let result = (|| {
+        if let Some(parent) = std::env::var(PARENT_ENV).ok().and_then(|p| p.parse().ok()) {
+            crate::runtime::process::die_with_parent(parent)?;
+        }
         let forwards: Vec<Forward> = triples
             .iter()
             .map(|t| Forward::parse_triple(t))

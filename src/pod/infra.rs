@@ -8,12 +8,13 @@
 //! - a new MNT namespace whose root is a small tmpfs holding only the pause program
 //!   and what it loads, bound read-only: nothing of the host or of the supervisor's
 //!   mounts is in its mount table;
-//! - no capabilities at all, `no_new_privs`.
+//! - no capabilities at all, `no_new_privs`, the RuntimeDefault seccomp profile.
 //!
 //! Containers later join its NET, IPC, UTS (and PID) through `/proc/<infra pid>/ns/*`.
 
 use super::infra_files::{self, RootFile};
 use super::paths::PodPaths;
+use super::seccomp;
 use crate::runtime::{self, RootfsMount};
 use anyhow::{Context, Result};
 use nix::unistd::Pid;
@@ -77,7 +78,13 @@ pub fn spec(hostname: &str, share_pid: bool, files: &[RootFile]) -> Result<Spec>
     if share_pid {
         namespaces.push(new(LinuxNamespaceType::Pid)?);
     }
-    let linux = LinuxBuilder::default().namespaces(namespaces).build()?;
+    // RuntimeDefault, as containerd gives the sandbox: pause waits for signals and
+    // reaps, none of the calls the profile refuses (mount, unshare, keyctl, bpf, ...).
+    let seccomp = seccomp::profile::to_oci(&seccomp::profile::runtime_default()?, &[])?;
+    let linux = LinuxBuilder::default()
+        .namespaces(namespaces)
+        .seccomp(seccomp)
+        .build()?;
     let mounts = files.iter().map(bind).collect::<Result<Vec<Mount>>>()?;
     Ok(SpecBuilder::default()
         .version("1.0.2")
@@ -214,6 +221,20 @@ mod tests {
         assert!(caps.bounding().as_ref().unwrap().is_empty());
         assert!(caps.permitted().as_ref().unwrap().is_empty());
         assert_eq!(spec.root().as_ref().unwrap().readonly(), Some(true));
+        // The RuntimeDefault filter: everything not listed is refused with EPERM.
+        let filter = spec.linux().as_ref().unwrap().seccomp().clone().unwrap();
+        assert_eq!(
+            filter.default_action(),
+            oci_spec::runtime::LinuxSeccompAction::ScmpActErrno
+        );
+        let allowed = |name: &str| {
+            filter.syscalls().iter().flatten().any(|s| {
+                s.action() == oci_spec::runtime::LinuxSeccompAction::ScmpActAllow
+                    && s.names().iter().any(|n| n == name)
+            })
+        };
+        assert!(allowed("wait4") && allowed("rt_sigsuspend") && allowed("execve"));
+        assert!(!allowed("mount") && !allowed("unshare"));
         let mounts = spec.mounts().as_ref().unwrap();
         assert_eq!(mounts.len(), 2);
         assert!(mounts

@@ -31,6 +31,8 @@ pub struct Prober {
     pub next_at: Instant,
     successes: u32,
     failures: u32,
+    /// Its first run was narrated: the later ones run quietly (see `narration::quietly`).
+    pub narrated: bool,
 }
 
 /// What a probe's result means for the container.
@@ -67,6 +69,7 @@ impl Prober {
             probe,
             successes: 0,
             failures: 0,
+            narrated: false,
         })
         .collect()
     }
@@ -138,6 +141,7 @@ mod tests {
             next_at: Instant::now(),
             successes: 0,
             failures: 0,
+            narrated: false,
         }
     }
 

@@ -3,13 +3,12 @@
 //! then gets them as bind mounts (see `container_spec`).
 
 use super::paths::PodPaths;
-use crate::narration::{self, step};
+use crate::narration;
 use crate::runtime::safe_path;
 use anyhow::{bail, Context, Result};
 use k8s_openapi::api::core::v1::{Container, Pod, Volume};
-use nix::sys::stat::{Mode, SFlag};
+use nix::sys::stat::Mode;
 use std::collections::BTreeMap;
-use std::os::fd::OwnedFd;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -72,14 +71,8 @@ pub fn prepare(pod: &Pod, paths: &PodPaths) -> Result<BTreeMap<String, PathBuf>>
     for v in volumes(pod) {
         if let Some(ed) = &v.empty_dir {
             let dir = paths.empty_dir(&v.name);
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o777)
-                .create(&dir)
+            crate::runtime::pod_mounts::empty_dir(&dir)
                 .with_context(|| format!("create emptyDir {} at {}", v.name, dir.display()))?;
-            // kubelet makes emptyDirs world-writable, whatever the umask says.
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777))
-                .with_context(|| format!("chmod emptyDir {}", dir.display()))?;
             if ed.medium.as_deref() == Some("Memory") {
                 let mut data = String::from("mode=1777");
                 if let Some(limit) = &ed.size_limit {
@@ -91,15 +84,9 @@ pub fn prepare(pod: &Pod, paths: &PodPaths) -> Result<BTreeMap<String, PathBuf>>
                     &dir,
                     &data,
                     false,
-                    &data,
                     "emptyDir medium Memory: one tmpfs for the whole pod",
                 )
                 .with_context(|| format!("emptyDir {}", v.name))?;
-            } else {
-                step(
-                    format!("mkdir {}", dir.display()),
-                    "emptyDir: a host directory born with the pod, removed with it",
-                );
             }
             sources.insert(v.name.clone(), dir);
         } else if let Some(hp) = &v.host_path {
@@ -188,47 +175,13 @@ pub fn prepare_sub_paths(
         narration::set_actor(&container.name);
         let pinned = safe_path::open_beneath(base, Path::new(sub), mode).and_then(|fd| {
             let target = paths.volume_subpath(&vm.name, &container.name, index);
-            bind_pinned(&fd, &target)?;
+            crate::runtime::pod_mounts::pin(&fd, &target)?;
             Ok(target)
         });
         narration::set_actor("pod");
         bound.insert(index, pinned.with_context(refused)?);
     }
     Ok(SubPaths { bound })
-}
-
-/// Bind the opened subPath `fd` onto `target`, a mount point of the pod's own.
-fn bind_pinned(fd: &OwnedFd, target: &Path) -> Result<()> {
-    // A restart pins the subPath again: drop the previous pin. The mount point is ours
-    // (never inside a volume), so removing it when empty is safe.
-    let _ = nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH);
-    let _ = std::fs::remove_file(target).or_else(|_| std::fs::remove_dir(target));
-    let parent = target.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(parent).with_context(|| format!("create {}", parent.display()))?;
-    // A bind needs a mount point of the same kind: a directory for a directory.
-    let is_dir = nix::sys::stat::fstat(fd)
-        .map(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR)
-        .context("fstat the opened subPath")?;
-    if is_dir {
-        std::fs::create_dir(target)
-    } else {
-        std::fs::File::create(target).map(drop)
-    }
-    .with_context(|| format!("create the mount point {}", target.display()))?;
-    let source = safe_path::fd_path(fd);
-    nix::mount::mount(
-        Some(&source),
-        target,
-        None::<&str>,
-        nix::mount::MsFlags::MS_BIND,
-        None::<&str>,
-    )
-    .with_context(|| format!("mount --bind {} {}", source.display(), target.display()))?;
-    step(
-        format!("mount --bind {} {}", source.display(), target.display()),
-        "the subPath pinned by its descriptor, at a path no container can swap",
-    );
-    Ok(())
 }
 
 /// A Kubernetes quantity (`64Mi`, `1G`) in bytes, rounded up.

@@ -113,6 +113,47 @@ fn to_caps(set: Option<&Capabilities>) -> Result<CapsHashSet> {
     Ok(out)
 }
 
+/// Send `signal` to the process `pid` (a container's first process, the infra), as
+/// `who` in the narration.
+pub fn signal(
+    who: &str,
+    pid: nix::unistd::Pid,
+    signal: nix::sys::signal::Signal,
+    why: &str,
+) -> nix::Result<()> {
+    crate::narration::set_actor(who);
+    let result = kernel().kill(pid, signal, why);
+    crate::narration::set_actor("pod");
+    result
+}
+
+/// Orphaned descendants become this process's children, so it can reap them (the
+/// pod's supervisor: a container's daemonized process is still the pod's).
+pub fn become_subreaper() -> anyhow::Result<()> {
+    kernel()
+        .prctl(
+            Prctl::ChildSubreaper,
+            "orphans below the supervisor become its children: it reaps them",
+        )
+        .map_err(|errno| anyhow::anyhow!("prctl(PR_SET_CHILD_SUBREAPER, 1): {errno}"))
+}
+
+/// Be killed when the process `parent` (ours when we were started) dies; if it is
+/// already gone, say so.
+pub fn die_with_parent(parent: u32) -> anyhow::Result<()> {
+    kernel()
+        .prctl(
+            Prctl::DeathSignal(nix::sys::signal::Signal::SIGKILL),
+            "killed with the process that started it, never left behind",
+        )
+        .map_err(|errno| anyhow::anyhow!("prctl(PR_SET_PDEATHSIG, SIGKILL): {errno}"))?;
+    // The parent may have died before the call: then nothing will send the signal.
+    if std::os::unix::process::parent_id() != parent {
+        anyhow::bail!("the process that started this one ({parent}) is gone");
+    }
+    Ok(())
+}
+
 /// Mark every descriptor above stderr close-on-exec, so nothing of ours (a host
 /// directory, the pod's records) leaks into the container (CVE-2024-21626).
 pub fn close_fds_on_exec() -> Result<()> {

@@ -4,9 +4,9 @@
 //! - `overlay`: an image's read-only layers under a fresh writable layer.
 //! - `tmpfs`: a small empty file system, the infra's whole root.
 
-use crate::narration::step;
+use super::kernel::kernel;
 use anyhow::{Context, Result};
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::mount::{MntFlags, MsFlags};
 use std::path::{Path, PathBuf};
 
 pub struct RootfsMount {
@@ -35,22 +35,20 @@ impl RootfsMount {
             upper.display(),
             work.display()
         );
-        mount(
-            Some("overlay"),
-            target,
-            Some("overlay"),
-            MsFlags::empty(),
-            Some(data.as_str()),
-        )
-        .with_context(|| format!("mount the overlay rootfs on {}", target.display()))?;
-        step(
-            format!(
-                "mount -t overlay ({} layers of {what}) {}",
-                lower.len(),
-                target.display()
-            ),
-            "the image's read-only layers under a fresh writable layer",
+        let why = format!(
+            "the {} read-only layers of {what} under a fresh writable layer",
+            lower.len()
         );
+        kernel()
+            .mount(
+                Some(Path::new("overlay")),
+                target,
+                Some("overlay"),
+                MsFlags::empty(),
+                Some(data.as_str()),
+                &why,
+            )
+            .with_context(|| format!("mount the overlay rootfs on {}", target.display()))?;
         Ok(RootfsMount {
             target: target.to_path_buf(),
         })
@@ -60,18 +58,16 @@ impl RootfsMount {
     /// holds only what is bound into it, and shows no host path.
     pub fn tmpfs(target: &Path, size: &str) -> Result<RootfsMount> {
         let data = format!("mode=0755,size={size}");
-        mount(
-            Some("minipod-root"),
-            target,
-            Some("tmpfs"),
-            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-            Some(data.as_str()),
-        )
-        .with_context(|| format!("mount a tmpfs root on {}", target.display()))?;
-        step(
-            format!("mount -t tmpfs -o {data} minipod-root {}", target.display()),
-            "a root of its own, holding only what is bound into it",
-        );
+        kernel()
+            .mount(
+                Some(Path::new("minipod-root")),
+                target,
+                Some("tmpfs"),
+                MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+                Some(data.as_str()),
+                "a root of its own, holding only what is bound into it",
+            )
+            .with_context(|| format!("mount a tmpfs root on {}", target.display()))?;
         Ok(RootfsMount {
             target: target.to_path_buf(),
         })
@@ -81,9 +77,9 @@ impl RootfsMount {
 impl Drop for RootfsMount {
     fn drop(&mut self) {
         // MNT_DETACH: a process still holding a file there keeps it, nobody new sees it.
-        let _ = umount2(&self.target, MntFlags::MNT_DETACH);
-        step(
-            format!("umount2({}, MNT_DETACH)", self.target.display()),
+        let _ = kernel().umount2(
+            &self.target,
+            MntFlags::MNT_DETACH,
             "gone from this mount namespace; a container's own namespace keeps its copy while it lives",
         );
     }

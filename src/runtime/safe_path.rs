@@ -12,12 +12,12 @@
 //! opened beneath the volume refusing every symlink, and the descriptor, not the path,
 //! becomes the mount's source.
 
-use crate::narration::step;
+use super::kernel::kernel;
 use anyhow::{bail, Context, Result};
 use nix::errno::Errno;
 use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::Mode;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -140,15 +140,6 @@ pub fn open_beneath(volume: &Path, sub: &Path, mode: Mode) -> Result<OwnedFd> {
             other => other.map_err(|err| refusal(err, &so_far))?,
         };
     }
-    step(
-        format!(
-            "openat2({}, {:?}, RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS) = fd {}",
-            volume.display(),
-            sub.display().to_string(),
-            dir.as_raw_fd()
-        ),
-        "a subPath opened inside its volume, no symlink followed: the fd, not the path, gets mounted",
-    );
     Ok(dir)
 }
 
@@ -159,12 +150,15 @@ fn open_no_symlinks(dir: &OwnedFd, name: &std::ffi::OsStr, last: bool) -> nix::R
     } else {
         OFlag::O_PATH | OFlag::O_DIRECTORY
     };
-    let how = OpenHow::new().flags(flags | OFlag::O_CLOEXEC).resolve(
+    kernel().openat2(
+        dir.as_fd(),
+        Path::new(name),
+        flags | OFlag::O_CLOEXEC,
         ResolveFlag::RESOLVE_BENEATH
             | ResolveFlag::RESOLVE_NO_SYMLINKS
             | ResolveFlag::RESOLVE_NO_MAGICLINKS,
-    );
-    openat2(dir, name, how)
+        "a subPath component opened inside its volume, no symlink followed: the fd, not the path, gets mounted",
+    )
 }
 
 /// Say why a subPath component was refused, naming only the subPath's own parts.

@@ -15,10 +15,10 @@
 //! sealed memfd (`F_SEAL_WRITE|SHRINK|GROW|SEAL`). A process opens it once and keeps
 //! the descriptor (close-on-exec) for every container it starts or enters.
 
-use crate::narration::step;
+use super::kernel::kernel;
 use anyhow::{bail, Context, Result};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -31,23 +31,10 @@ pub fn binary() -> Result<&'static OwnedFd> {
         return Ok(fd);
     }
     let fd = match read_only_view() {
-        Ok(fd) => {
-            step(
-                "open_tree(minipod's binary, CLONE); mount_setattr(RDONLY)",
-                "the sealed copy of minipod: a read-only view of its binary, in no mount table",
-            );
-            fd
-        }
-        Err(view_err) => {
-            let fd = sealed_memfd().with_context(|| {
-                format!("make a sealed copy of minipod (a read-only view failed: {view_err:#})")
-            })?;
-            step(
-                "memfd_create(minipod); copy /proc/self/exe; F_ADD_SEALS",
-                "the sealed copy of minipod: a memory file nobody can write",
-            );
-            fd
-        }
+        Ok(fd) => fd,
+        Err(view_err) => sealed_memfd().with_context(|| {
+            format!("make a sealed copy of minipod (a read-only view failed: {view_err:#})")
+        })?,
     };
     // Above the descriptors a stage is given (0, 1, 2 and the channel on 3), so
     // placing those never overwrites it.
@@ -83,66 +70,42 @@ fn read_only_view() -> Result<OwnedFd> {
 }
 
 fn clone_read_only(binary: &Path) -> Result<OwnedFd> {
-    let path = CString::new(binary.as_os_str().as_encoded_bytes()).context("path")?;
-    // SAFETY: open_tree(2) reads a NUL-terminated path and returns a new descriptor.
-    let raw = unsafe {
-        libc::syscall(
-            libc::SYS_open_tree,
-            libc::AT_FDCWD,
-            path.as_ptr(),
-            libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC,
+    let fd = kernel()
+        .open_tree(
+            binary,
+            "the sealed copy of minipod: a private view of its binary, in no mount table",
         )
-    };
-    if raw < 0 {
-        return Err(std::io::Error::last_os_error())
-            .with_context(|| format!("open_tree({})", binary.display()));
-    }
-    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw as i32) };
-    let attr = libc::mount_attr {
-        attr_set: libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    let empty = CString::new("").context("path")?;
-    // SAFETY: mount_setattr(2) reads `attr` (its size given) and an empty path.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            fd.as_raw_fd(),
-            empty.as_ptr(),
-            libc::AT_EMPTY_PATH,
-            &attr as *const libc::mount_attr,
-            std::mem::size_of::<libc::mount_attr>(),
+        .with_context(|| format!("open_tree({})", binary.display()))?;
+    kernel()
+        .mount_setattr(
+            fd.as_fd(),
+            libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV,
+            "the view is read-only: a write through it fails with EROFS",
         )
-    };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error())
-            .context("mount_setattr(MOUNT_ATTR_RDONLY) on the view of minipod");
-    }
+        .context("mount_setattr(MOUNT_ATTR_RDONLY) on the view of minipod")?;
     Ok(fd)
 }
 
 /// runc's way: copy the binary into a memfd and seal it against every change.
 fn sealed_memfd() -> Result<OwnedFd> {
-    let name = CString::new("minipod").context("name")?;
-    // SAFETY: memfd_create(2) reads a NUL-terminated name and returns a new descriptor.
-    let raw =
-        unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
-    if raw < 0 {
-        return Err(std::io::Error::last_os_error()).context("memfd_create");
-    }
-    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-    let memfd = unsafe { std::fs::File::from_raw_fd(raw) };
+    let memfd = kernel()
+        .memfd_create(
+            c"minipod",
+            "the sealed copy of minipod: a memory file, to be sealed once filled",
+        )
+        .context("memfd_create")?;
+    let memfd = std::fs::File::from(memfd);
     let mut exe = std::fs::File::open("/proc/self/exe").context("open /proc/self/exe")?;
     // std::io::copy between files uses copy_file_range/sendfile: no user-space buffer.
     std::io::copy(&mut exe, &mut &memfd).context("copy minipod into the memfd")?;
     let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
-    // SAFETY: fcntl(F_ADD_SEALS) takes an integer argument.
-    if unsafe { libc::fcntl(memfd.as_raw_fd(), libc::F_ADD_SEALS, seals) } < 0 {
-        return Err(std::io::Error::last_os_error()).context("F_ADD_SEALS on the memfd");
-    }
+    kernel()
+        .add_seals(
+            memfd.as_fd(),
+            seals,
+            "nobody can write, shrink or grow the copy, nor lift the seals",
+        )
+        .context("F_ADD_SEALS on the memfd")?;
     Ok(OwnedFd::from(memfd))
 }
 
@@ -153,25 +116,15 @@ pub fn reexec(sealed: &OwnedFd, argv: &[&str]) -> Result<std::convert::Infallibl
         .map(|a| CString::new(*a))
         .collect::<Result<Vec<_>, _>>()
         .context("argument with a NUL byte")?;
-    let mut ptrs: Vec<*mut libc::c_char> = args.iter().map(|a| a.as_ptr() as *mut _).collect();
-    ptrs.push(std::ptr::null_mut());
-    let env: [*mut libc::c_char; 1] = [std::ptr::null_mut()];
-    let empty = CString::new("").context("path")?;
-    // SAFETY: argv and envp are NULL-terminated arrays of NUL-terminated strings that
-    // outlive the call; on success execveat does not return.
-    unsafe {
-        libc::execveat(
-            sealed.as_raw_fd(),
-            empty.as_ptr(),
-            ptrs.as_ptr(),
-            env.as_ptr(),
-            libc::AT_EMPTY_PATH,
+    let errno = kernel()
+        .execveat(
+            sealed.as_fd(),
+            &args,
+            "a runtime stage runs the sealed copy, never the host's binary (CVE-2019-5736)",
         )
-    };
-    bail!(
-        "execveat(the sealed copy of minipod): {}",
-        std::io::Error::last_os_error()
-    )
+        .err()
+        .unwrap_or(nix::errno::Errno::ENOEXEC);
+    bail!("execveat(the sealed copy of minipod): {errno}")
 }
 
 /// First thing a re-executed stage does: nothing of the container may open this
@@ -198,7 +151,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("minipod-sealed-{}", std::process::id()));
         std::fs::write(&path, b"binary").unwrap();
         let view = clone_read_only(&path).expect("open_tree + mount_setattr (needs root)");
-        let reopen = format!("/proc/self/fd/{}", view.as_raw_fd());
+        let reopen = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&view));
         let err = std::fs::OpenOptions::new()
             .append(true)
             .open(&reopen)

@@ -94,6 +94,8 @@ pub fn start(name: &str, job: &Job, stdio: [Option<BorrowedFd>; 3]) -> Result<(P
     match unsafe { fork() }.context("fork a runtime stage")? {
         ForkResult::Child => {
             drop(parent_end);
+            // The re-exec is narrated as this process's own step, named as `ps` names it.
+            crate::narration::set_actor(name);
             let err = match place_fds(&child_end, stdio) {
                 Ok(()) => match sealed::reexec(sealed, &[name, MARKER]) {
                     Ok(never) => match never {},

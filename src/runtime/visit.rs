@@ -4,9 +4,12 @@
 //! single namespace changes only the calling thread, so a visit is: open our own
 //! namespace, enter theirs, do the one thing, come back.
 
+use super::kernel::kernel;
 use anyhow::{Context, Result};
 use nix::sched::CloneFlags;
 use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::PathBuf;
 
 /// The network namespace of `pid` (the pod's infra), opened once.
 pub fn open_netns(pid: i32) -> Result<File> {
@@ -16,7 +19,15 @@ pub fn open_netns(pid: i32) -> Result<File> {
 
 /// Move this thread into `netns` for good (a thread that serves only the pod).
 pub fn enter_netns_for_this_thread(netns: &File) -> Result<()> {
-    nix::sched::setns(netns, CloneFlags::CLONE_NEWNET)
+    let path = std::fs::read_link(format!("/proc/self/fd/{}", netns.as_raw_fd()))
+        .unwrap_or_else(|_| PathBuf::from("the pod's network namespace"));
+    kernel()
+        .setns(
+            netns.as_fd(),
+            &path,
+            CloneFlags::CLONE_NEWNET,
+            "this thread serves the pod: its sockets are born in the pod's network",
+        )
         .context("setns into the pod's network namespace")
 }
 
@@ -28,14 +39,28 @@ pub fn in_namespace_of<T>(pid: i32, kind: CloneFlags, f: impl FnOnce() -> T) -> 
     } else {
         "net"
     };
-    let own_path = format!("/proc/thread-self/ns/{name}");
-    let ours = File::open(&own_path).with_context(|| format!("open {own_path}"))?;
-    let path = format!("/proc/{pid}/ns/{name}");
-    let theirs = File::open(&path).with_context(|| format!("open {path}"))?;
-    nix::sched::setns(&theirs, kind).with_context(|| format!("setns {path}"))?;
+    let own_path = PathBuf::from(format!("/proc/thread-self/ns/{name}"));
+    let ours = File::open(&own_path).with_context(|| format!("open {}", own_path.display()))?;
+    let path = PathBuf::from(format!("/proc/{pid}/ns/{name}"));
+    let theirs = File::open(&path).with_context(|| format!("open {}", path.display()))?;
+    kernel()
+        .setns(
+            theirs.as_fd(),
+            &path,
+            kind,
+            "a visit: this thread only, for one socket or one answer",
+        )
+        .with_context(|| format!("setns {}", path.display()))?;
     let result = f();
     // Back home before anything else.
-    nix::sched::setns(&ours, kind).with_context(|| format!("setns back to our own {name}"))?;
+    kernel()
+        .setns(
+            ours.as_fd(),
+            &own_path,
+            kind,
+            "the visit is over: back to our own",
+        )
+        .with_context(|| format!("setns back to our own {name}"))?;
     Ok(result)
 }
 

@@ -161,8 +161,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
 
 impl Supervisor {
     fn run(&mut self) -> Result<()> {
-        // SAFETY: PR_SET_CHILD_SUBREAPER takes plain integers.
-        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        runtime::process::become_subreaper()?;
         // The CLI that started us may be gone (Ctrl-C): our answer to it then meets a
         // closed pipe, which must be an error to ignore, never a signal that kills
         // the pod. SAFETY: signal(2) with SIG_IGN installs no handler code.
@@ -240,7 +239,6 @@ impl Supervisor {
             &shm,
             "mode=1777,size=65536k",
             true,
-            "mode=1777,size=64m",
             "one /dev/shm for the whole pod: an IPC namespace does not cover it",
         )?;
         etc_files::write(&self.record.pod, &self.paths)

@@ -95,6 +95,12 @@ pub struct ContainerState {
 }
 
 impl ContainerState {
+    /// Waiting (not running, to be started) and never started: a pod holding one is
+    /// Pending. A container whose process ran once has a terminated state to show.
+    pub fn waits_never_having_run(&self) -> bool {
+        !self.done && !self.is_running() && self.started_at.is_none()
+    }
+
     pub fn new(spec: Container, kind: ContainerKind) -> ContainerState {
         ContainerState {
             spec,

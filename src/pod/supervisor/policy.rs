@@ -384,6 +384,11 @@ impl PodPolicy {
             } else {
                 Phase::Succeeded
             }
+        } else if apps.iter().any(ContainerState::waits_never_having_run) {
+            // kubelet's getPhase: a container waiting that never terminated (not
+            // started yet, or its start failed: CreateContainerConfigError) keeps the
+            // pod Pending, whatever the others do.
+            Phase::Pending
         } else if apps
             .iter()
             .any(|c| matches!(c.life, Life::Running { .. } | Life::BackOff { .. }))

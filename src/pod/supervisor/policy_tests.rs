@@ -407,3 +407,35 @@ fn a_failed_post_start_hook_kills_the_container() {
         }]
     );
 }
+
+#[test]
+fn a_container_waiting_that_never_ran_keeps_the_pod_pending() {
+    // kubelet's getPhase: waiting without a terminated state counts as pending, even
+    // beside a running container; waiting after a run (CrashLoopBackOff) does not.
+    #[rustfmt::skip]
+    let table = [
+        // first start of b fails?, b ran once before?, phase
+        (true,  false, Phase::Pending),
+        (false, false, Phase::Running),
+        (true,  true,  Phase::Running),
+    ];
+    for (fails, ran_before, phase) in table {
+        let t0 = Instant::now();
+        let mut p = policy(&spec(vec![], vec![app("a"), app("b")], None), t0);
+        let first = p.begin();
+        assert_eq!(starts(&first), [0, 1]);
+        p.handle(Event::Started { i: 0 }, t0);
+        if ran_before {
+            p.handle(Event::Started { i: 1 }, t0);
+            p.handle(Event::Exited { i: 1, code: 1 }, t0);
+            // Its next start fails (CreateContainerConfigError).
+            p.handle(Event::StartFailed { i: 1 }, t0);
+        } else if fails {
+            p.handle(Event::StartFailed { i: 1 }, t0);
+        } else {
+            p.handle(Event::Started { i: 1 }, t0);
+        }
+        p.advance(t0);
+        assert_eq!(p.phase, phase, "fails {fails}, ran before {ran_before}");
+    }
+}

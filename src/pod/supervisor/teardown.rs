@@ -3,7 +3,6 @@
 //! an error: no process of the pod survives its supervisor.
 
 use super::Supervisor;
-use crate::narration::{self, step};
 use crate::pod::resources;
 use crate::runtime;
 use nix::sys::signal::{kill, Signal};
@@ -17,13 +16,12 @@ impl Supervisor {
         self.stop_host_ports();
         self.detach_network();
         if let Some(infra) = self.infra.take() {
-            let _ = kill(infra, Signal::SIGTERM);
-            narration::set_actor("infra");
-            step(
-                format!("kill({infra}, SIGTERM)"),
+            let _ = runtime::process::signal(
+                "infra",
+                infra,
+                Signal::SIGTERM,
                 "the last process of the pod: its namespaces go with it",
             );
-            narration::set_actor("pod");
             wait_or_kill(infra, Duration::from_secs(2));
         }
         for i in 0..self.slots.len() {

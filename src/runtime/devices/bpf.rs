@@ -1,11 +1,10 @@
 //! The two bpf(2) calls a cgroup v2 device filter needs: load the program, attach it
-//! to the container's cgroup. No crate wraps them without pulling in a BPF toolchain;
+//! to the container's cgroup (made through the kernel seam: these are its Linux arms). No crate wraps them without pulling in a BPF toolchain;
 //! the attributes are laid out as the kernel's `union bpf_attr` members.
 
 use super::program::Insn;
-use anyhow::{bail, Context, Result};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::Path;
+use nix::errno::Errno;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 const BPF_PROG_LOAD: libc::c_int = 5;
 const BPF_PROG_ATTACH: libc::c_int = 8;
@@ -62,18 +61,16 @@ fn bpf<T>(cmd: libc::c_int, attr: &mut T) -> std::io::Result<libc::c_long> {
     }
 }
 
-/// Load the program; on a refusal, the verifier's log says why.
-pub fn load(prog: &[Insn]) -> Result<OwnedFd> {
-    let license = c"Apache-2.0";
+fn load_attr(prog: &[Insn], log: &mut [u8], level: u32) -> ProgLoadAttr {
     let mut name = [0u8; 16];
     name[..15].copy_from_slice(b"minipod_devices");
-    let attr = |log: &mut Vec<u8>, level: u32| ProgLoadAttr {
+    ProgLoadAttr {
         prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
-        insn_cnt: prog.len() as u32,
+        insn_cnt: u32::try_from(prog.len()).unwrap_or(u32::MAX),
         insns: prog.as_ptr() as u64,
-        license: license.as_ptr() as u64,
+        license: LICENSE.as_ptr() as u64,
         log_level: level,
-        log_size: log.len() as u32,
+        log_size: u32::try_from(log.len()).unwrap_or(0),
         log_buf: if level > 0 {
             log.as_mut_ptr() as u64
         } else {
@@ -81,36 +78,36 @@ pub fn load(prog: &[Insn]) -> Result<OwnedFd> {
         },
         prog_name: name,
         ..Default::default()
-    };
-    let mut no_log = Vec::new();
-    let fd = match bpf(BPF_PROG_LOAD, &mut attr(&mut no_log, 0)) {
-        Ok(fd) => fd,
-        Err(first) => {
-            let mut log = vec![0u8; 64 * 1024];
-            let retry = bpf(BPF_PROG_LOAD, &mut attr(&mut log, 1));
-            let text = String::from_utf8_lossy(&log);
-            let text = text.trim_end_matches('\0').trim();
-            bail!(
-                "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, {} insns): {}{}",
-                prog.len(),
-                retry.err().unwrap_or(first),
-                if text.is_empty() {
-                    String::new()
-                } else {
-                    format!("; verifier: {text}")
-                }
-            );
-        }
-    };
-    let fd = i32::try_from(fd).context("bpf returned an impossible fd")?;
+    }
+}
+
+const LICENSE: &std::ffi::CStr = c"Apache-2.0";
+
+/// bpf(BPF_PROG_LOAD): the kernel seam's Linux arm (called through
+/// `kernel().bpf_prog_load`, which narrates it).
+pub(in crate::runtime) fn load(prog: &[Insn]) -> nix::Result<OwnedFd> {
+    let rc = bpf(BPF_PROG_LOAD, &mut load_attr(prog, &mut [], 0))
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EINVAL)))?;
+    let fd = i32::try_from(rc).map_err(|_| Errno::EBADF)?;
     // SAFETY: BPF_PROG_LOAD returned a new descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Attach a loaded device program to the cgroup directory `dir`.
-pub fn attach(program: &OwnedFd, dir: &Path) -> Result<()> {
-    let cgroup =
-        std::fs::File::open(dir).with_context(|| format!("open cgroup {}", dir.display()))?;
+/// After a refused load: the same load again with the verifier's log, to say why.
+/// (A diagnostic only: it fails as the first did, nothing is loaded.)
+pub fn verifier_log(prog: &[Insn]) -> String {
+    let mut log = vec![0u8; 64 * 1024];
+    let _ = bpf(BPF_PROG_LOAD, &mut load_attr(prog, &mut log, 1));
+    let text = String::from_utf8_lossy(&log);
+    text.trim_end_matches('\0').trim().to_string()
+}
+
+/// bpf(BPF_PROG_ATTACH) of a device program to an open cgroup directory: the kernel
+/// seam's Linux arm.
+pub(in crate::runtime) fn attach(
+    program: BorrowedFd<'_>,
+    cgroup: BorrowedFd<'_>,
+) -> nix::Result<()> {
     let mut attr = ProgAttachAttr {
         target_fd: cgroup.as_raw_fd() as u32,
         attach_bpf_fd: program.as_raw_fd() as u32,
@@ -118,11 +115,7 @@ pub fn attach(program: &OwnedFd, dir: &Path) -> Result<()> {
         attach_flags: BPF_F_ALLOW_MULTI,
         ..Default::default()
     };
-    bpf(BPF_PROG_ATTACH, &mut attr).with_context(|| {
-        format!(
-            "bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) to {}",
-            dir.display()
-        )
-    })?;
-    Ok(())
+    bpf(BPF_PROG_ATTACH, &mut attr)
+        .map(drop)
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EINVAL)))
 }

@@ -7,12 +7,13 @@
 //! - cgroup v2: there is no such file; a BPF_PROG_TYPE_CGROUP_DEVICE program generated
 //!   from the rules ([`program`]) is loaded and attached to the cgroup ([`bpf`]).
 
-mod bpf;
+pub(in crate::runtime) mod bpf;
 pub mod program;
 
-use crate::narration::step;
-use anyhow::{Context, Result};
+use crate::runtime::kernel::kernel;
+use anyhow::{bail, Context, Result};
 use oci_spec::runtime::LinuxDeviceCgroup;
+use std::os::fd::AsFd;
 use std::path::Path;
 
 /// The rule as the v1 controller reads it: `c 1:3 rwm`, `a *:* rwm`.
@@ -33,46 +34,62 @@ fn v1_line(rule: &LinuxDeviceCgroup) -> String {
 /// cgroup v1: write each rule, in order, into the devices controller's `dir`.
 /// `devices.deny` of `a` empties the list; each `devices.allow` adds one exception.
 pub fn write_v1(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<()> {
-    let mut allowed = 0;
     for rule in rules {
-        let file = if rule.allow() {
-            "devices.allow"
+        let (file, why) = if rule.allow() {
+            ("devices.allow", "devices: one exception to the deny")
         } else {
-            "devices.deny"
+            (
+                "devices.deny",
+                "devices: mknod may make any node, only these numbers may be opened",
+            )
         };
         let line = v1_line(rule);
         let path = dir.join(file);
-        std::fs::write(&path, &line)
+        kernel()
+            .write(&path, &line, why)
             .with_context(|| format!("write {line:?} to {}", path.display()))?;
-        if rule.allow() {
-            allowed += 1;
-        }
     }
-    step(
-        format!(
-            "echo 'a *:* rwm' > {}/devices.deny; {allowed} lines to devices.allow",
-            dir.display()
-        ),
-        "devices: mknod anything, open only null, zero, full, random, urandom, tty, console, ptmx, pts",
-    );
     Ok(())
 }
 
 /// cgroup v2: generate, load and attach the device program to `dir`.
 pub fn attach_program(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<()> {
     let prog = program::generate(rules);
-    let fd = bpf::load(&prog)?;
-    bpf::attach(&fd, dir)?;
+    let fd = match kernel().bpf_prog_load(
+        &prog,
+        "devices: cgroup v2 has no devices file, a BPF program checks every open and mknod",
+    ) {
+        Ok(fd) => fd,
+        Err(err) => {
+            let log = bpf::verifier_log(&prog);
+            bail!(
+                "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, {} insns): {err}{}",
+                prog.len(),
+                if log.is_empty() {
+                    String::new()
+                } else {
+                    format!("; verifier: {log}")
+                }
+            );
+        }
+    };
+    let cgroup =
+        std::fs::File::open(dir).with_context(|| format!("open cgroup {}", dir.display()))?;
+    kernel()
+        .bpf_prog_attach(
+            fd.as_fd(),
+            cgroup.as_fd(),
+            dir,
+            "the program runs on every open and mknod of a device by the cgroup's processes",
+        )
+        .with_context(|| {
+            format!(
+                "bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE) to {}",
+                dir.display()
+            )
+        })?;
     // The cgroup holds the program now; our descriptor can go.
     drop(fd);
-    step(
-        format!(
-            "bpf(BPF_PROG_LOAD, CGROUP_DEVICE, {} insns); bpf(BPF_PROG_ATTACH, {})",
-            prog.len(),
-            dir.display()
-        ),
-        "devices: cgroup v2 has no devices file, a BPF program checks every open and mknod",
-    );
     Ok(())
 }
 

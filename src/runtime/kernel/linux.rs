@@ -4,7 +4,10 @@
 use super::{Call, Kernel, Prctl};
 use caps::CapSet;
 use nix::errno::Errno;
+use nix::sys::memfd::MFdFlags;
 use nix::sys::stat::{makedev, FchmodatFlags};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 pub struct Linux;
 
@@ -45,6 +48,8 @@ impl Kernel for Linux {
                 Prctl::KeepCaps(on) => nix::sys::prctl::set_keepcaps(*on),
                 Prctl::NoNewPrivs => nix::sys::prctl::set_no_new_privs(),
                 Prctl::Name(name) => nix::sys::prctl::set_name(name),
+                Prctl::ChildSubreaper => nix::sys::prctl::set_child_subreaper(true),
+                Prctl::DeathSignal(sig) => nix::sys::prctl::set_pdeathsig(*sig),
             },
             Call::Setgroups { gids } => nix::unistd::setgroups(gids),
             Call::Setresgid { gid } => nix::unistd::setresgid(*gid, *gid, *gid),
@@ -66,8 +71,105 @@ impl Kernel for Linux {
             Call::Execve { path, args, env } => {
                 nix::unistd::execve(path, args, env).map(|never| match never {})
             }
+            Call::Execveat { fd, args } => execveat(*fd, args),
+            Call::Kill { pid, signal } => nix::sys::signal::kill(*pid, *signal),
+            Call::MountSetattr { fd, attr_set } => mount_setattr(*fd, *attr_set),
+            Call::AddSeals { fd, seals } => {
+                let seals = nix::fcntl::SealFlag::from_bits_truncate(*seals);
+                nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_ADD_SEALS(seals)).map(drop)
+            }
+            Call::Seccomp { filter } => filter.load_here(),
+            Call::BpfProgAttach { prog, cgroup, .. } => {
+                crate::runtime::devices::bpf::attach(*prog, *cgroup)
+            }
+            // The calls that make a descriptor: made, and the descriptor closed.
+            Call::OpenTree { .. }
+            | Call::MemfdCreate { .. }
+            | Call::Openat2 { .. }
+            | Call::BpfProgLoad { .. } => self.open(call, _why).map(drop),
         }
     }
+
+    fn open(&self, call: &Call<'_>, _why: &str) -> nix::Result<OwnedFd> {
+        match call {
+            Call::OpenTree { path } => open_tree(path),
+            Call::MemfdCreate { name } => nix::sys::memfd::memfd_create(
+                *name,
+                MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
+            ),
+            Call::Openat2 {
+                dir,
+                name,
+                flags,
+                resolve,
+            } => {
+                let how = nix::fcntl::OpenHow::new().flags(*flags).resolve(*resolve);
+                nix::fcntl::openat2(dir, *name, how)
+            }
+            Call::BpfProgLoad { insns } => crate::runtime::devices::bpf::load(insns),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+}
+
+/// execveat(2) of a descriptor, with no environment: nix's wrapper takes no
+/// descriptor-only form.
+fn execveat(fd: BorrowedFd<'_>, args: &[CString]) -> nix::Result<()> {
+    let mut ptrs: Vec<*mut libc::c_char> = args.iter().map(|a| a.as_ptr() as *mut _).collect();
+    ptrs.push(std::ptr::null_mut());
+    let env: [*mut libc::c_char; 1] = [std::ptr::null_mut()];
+    // SAFETY: argv and envp are NULL-terminated arrays of NUL-terminated strings that
+    // outlive the call; on success execveat does not return.
+    unsafe {
+        libc::execveat(
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            ptrs.as_ptr(),
+            env.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    Err(Errno::last())
+}
+
+/// open_tree(2): nix has no wrapper.
+fn open_tree(path: &std::path::Path) -> nix::Result<OwnedFd> {
+    let path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: open_tree(2) reads a NUL-terminated path and returns a new descriptor.
+    let raw = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            path.as_ptr(),
+            libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC,
+        )
+    };
+    let raw = Errno::result(raw)?;
+    let raw = i32::try_from(raw).map_err(|_| Errno::EBADF)?;
+    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// mount_setattr(2) on a detached mount's descriptor: nix has no wrapper.
+fn mount_setattr(fd: BorrowedFd<'_>, attr_set: u64) -> nix::Result<()> {
+    let attr = libc::mount_attr {
+        attr_set,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: mount_setattr(2) reads `attr` (its size given) and an empty path.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            &attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    Errno::result(rc).map(drop)
 }
 
 /// The `caps` crate reports failures as text; the errno it saw is still set.

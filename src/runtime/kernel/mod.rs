@@ -22,12 +22,14 @@ pub use recording::{Recorded, Recording};
 
 use crate::narration::{self, Step};
 use caps::{CapSet, CapsHashSet};
+use nix::fcntl::{OFlag, ResolveFlag};
 use nix::mount::{MntFlags, MsFlags};
 use nix::sched::CloneFlags;
+use nix::sys::signal::Signal;
 use nix::sys::stat::{Mode, SFlag};
 use nix::unistd::{Gid, Uid};
 use std::ffi::{CStr, CString};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 /// One system call (or one kernel operation, for the capability sets) with its
@@ -116,6 +118,60 @@ pub enum Call<'a> {
         args: &'a [CString],
         env: &'a [CString],
     },
+    /// execveat(fd, "", args, [], AT_EMPTY_PATH): run the file `fd` holds (the sealed
+    /// copy of minipod), with an empty environment.
+    Execveat {
+        fd: BorrowedFd<'a>,
+        args: &'a [CString],
+    },
+    /// kill(pid, signal).
+    Kill {
+        pid: nix::unistd::Pid,
+        signal: Signal,
+    },
+    /// open_tree(AT_FDCWD, path, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC): a detached copy
+    /// of the mount holding `path`, as a descriptor (see [`Kernel::open`]).
+    OpenTree {
+        path: &'a Path,
+    },
+    /// mount_setattr(fd, "", AT_EMPTY_PATH, {attr_set}) on a detached mount.
+    MountSetattr {
+        fd: BorrowedFd<'a>,
+        attr_set: u64,
+    },
+    /// memfd_create(name, MFD_CLOEXEC|MFD_ALLOW_SEALING): a descriptor.
+    MemfdCreate {
+        name: &'a CStr,
+    },
+    /// fcntl(fd, F_ADD_SEALS, seals).
+    AddSeals {
+        fd: BorrowedFd<'a>,
+        seals: libc::c_int,
+    },
+    /// openat2(dir, name, {flags, resolve}): one path component opened below `dir`
+    /// with the kernel checking the walk; a descriptor.
+    Openat2 {
+        dir: BorrowedFd<'a>,
+        name: &'a Path,
+        flags: OFlag,
+        resolve: ResolveFlag,
+    },
+    /// seccomp(SECCOMP_SET_MODE_FILTER, 0, prog): the compiled filter installed on
+    /// this process.
+    Seccomp {
+        filter: &'a crate::runtime::seccomp::Filter,
+    },
+    /// bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program; a descriptor.
+    BpfProgLoad {
+        insns: &'a [crate::runtime::devices::program::Insn],
+    },
+    /// bpf(BPF_PROG_ATTACH, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI): the program on the
+    /// cgroup `cgroup` was opened from (`path`).
+    BpfProgAttach {
+        prog: BorrowedFd<'a>,
+        cgroup: BorrowedFd<'a>,
+        path: &'a Path,
+    },
 }
 
 /// The prctl(2) operations a container's setup makes.
@@ -125,6 +181,10 @@ pub enum Prctl<'a> {
     KeepCaps(bool),
     NoNewPrivs,
     Name(&'a CStr),
+    /// Orphans below this process become its children (the pod's supervisor).
+    ChildSubreaper,
+    /// The signal this process gets when its parent dies.
+    DeathSignal(Signal),
 }
 
 #[cfg(test)]
@@ -151,6 +211,15 @@ impl Call<'_> {
             Call::Capset { .. } => "capset",
             Call::CloseRangeCloexec { .. } => "close_range",
             Call::Execve { .. } => "execve",
+            Call::Execveat { .. } => "execveat",
+            Call::Kill { .. } => "kill",
+            Call::OpenTree { .. } => "open_tree",
+            Call::MountSetattr { .. } => "mount_setattr",
+            Call::MemfdCreate { .. } => "memfd_create",
+            Call::AddSeals { .. } => "fcntl",
+            Call::Openat2 { .. } => "openat2",
+            Call::Seccomp { .. } => "seccomp",
+            Call::BpfProgLoad { .. } | Call::BpfProgAttach { .. } => "bpf",
         }
     }
 }
@@ -159,11 +228,22 @@ impl Call<'_> {
 /// call; an implementation that narrates records it beside the call's arguments.
 pub trait Kernel: Sync {
     fn call(&self, call: &Call<'_>, why: &str) -> nix::Result<()>;
+
+    /// A call whose result is a new descriptor (open_tree, memfd_create, openat2,
+    /// bpf(BPF_PROG_LOAD)). A kernel that cannot make one refuses with ENOSYS.
+    fn open(&self, call: &Call<'_>, why: &str) -> nix::Result<OwnedFd> {
+        let _ = (call, why);
+        Err(nix::errno::Errno::ENOSYS)
+    }
 }
 
 impl<K: Kernel + ?Sized> Kernel for &K {
     fn call(&self, call: &Call<'_>, why: &str) -> nix::Result<()> {
         (**self).call(call, why)
+    }
+
+    fn open(&self, call: &Call<'_>, why: &str) -> nix::Result<OwnedFd> {
+        (**self).open(call, why)
     }
 }
 
@@ -177,7 +257,7 @@ impl<K: Kernel> Kernel for Narrated<K> {
     fn call(&self, call: &Call<'_>, why: &str) -> nix::Result<()> {
         // Rendered before the call: descriptors it names are still what they were.
         let what = call.to_string();
-        if matches!(call, Call::Execve { .. }) {
+        if matches!(call, Call::Execve { .. } | Call::Execveat { .. }) {
             // On success execve does not return: say it first.
             (self.tell)(narration::by_this_process(what, why));
             return self.inner.call(call, why);
@@ -185,6 +265,14 @@ impl<K: Kernel> Kernel for Narrated<K> {
         self.inner.call(call, why)?;
         (self.tell)(narration::by_this_process(what, why));
         Ok(())
+    }
+
+    fn open(&self, call: &Call<'_>, why: &str) -> nix::Result<OwnedFd> {
+        let what = call.to_string();
+        let fd = self.inner.open(call, why)?;
+        let what = format!("{what} = fd {}", fd.as_raw_fd());
+        (self.tell)(narration::by_this_process(what, why));
+        Ok(fd)
     }
 }
 
@@ -332,6 +420,70 @@ impl dyn Kernel + '_ {
 
     pub fn close_range_cloexec(&self, first: u32, why: &str) -> nix::Result<()> {
         self.call(&Call::CloseRangeCloexec { first }, why)
+    }
+
+    /// Returns only on failure (or from a kernel that only records).
+    pub fn execveat(&self, fd: BorrowedFd<'_>, args: &[CString], why: &str) -> nix::Result<()> {
+        self.call(&Call::Execveat { fd, args }, why)
+    }
+
+    pub fn kill(&self, pid: nix::unistd::Pid, signal: Signal, why: &str) -> nix::Result<()> {
+        self.call(&Call::Kill { pid, signal }, why)
+    }
+
+    pub fn open_tree(&self, path: &Path, why: &str) -> nix::Result<OwnedFd> {
+        self.open(&Call::OpenTree { path }, why)
+    }
+
+    pub fn mount_setattr(&self, fd: BorrowedFd<'_>, attr_set: u64, why: &str) -> nix::Result<()> {
+        self.call(&Call::MountSetattr { fd, attr_set }, why)
+    }
+
+    pub fn memfd_create(&self, name: &CStr, why: &str) -> nix::Result<OwnedFd> {
+        self.open(&Call::MemfdCreate { name }, why)
+    }
+
+    pub fn add_seals(&self, fd: BorrowedFd<'_>, seals: libc::c_int, why: &str) -> nix::Result<()> {
+        self.call(&Call::AddSeals { fd, seals }, why)
+    }
+
+    pub fn openat2(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &Path,
+        flags: OFlag,
+        resolve: ResolveFlag,
+        why: &str,
+    ) -> nix::Result<OwnedFd> {
+        let call = Call::Openat2 {
+            dir,
+            name,
+            flags,
+            resolve,
+        };
+        self.open(&call, why)
+    }
+
+    pub fn seccomp(&self, filter: &crate::runtime::seccomp::Filter, why: &str) -> nix::Result<()> {
+        self.call(&Call::Seccomp { filter }, why)
+    }
+
+    pub fn bpf_prog_load(
+        &self,
+        insns: &[crate::runtime::devices::program::Insn],
+        why: &str,
+    ) -> nix::Result<OwnedFd> {
+        self.open(&Call::BpfProgLoad { insns }, why)
+    }
+
+    pub fn bpf_prog_attach(
+        &self,
+        prog: BorrowedFd<'_>,
+        cgroup: BorrowedFd<'_>,
+        path: &Path,
+        why: &str,
+    ) -> nix::Result<()> {
+        self.call(&Call::BpfProgAttach { prog, cgroup, path }, why)
     }
 
     /// Returns only on failure (or from a kernel that only records).

@@ -332,3 +332,52 @@ fn a_refused_exec_is_a_run_problem() {
     assert_eq!(err.kind(), Kind::Run);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_subpath_is_opened_one_component_at_a_time_beneath_its_volume() {
+    let recording = Recording::leaked();
+    let narrated: &'static Narrated<&'static Recording> = Box::leak(Box::new(Narrated {
+        inner: recording,
+        tell,
+    }));
+    install(narrated);
+    let dir = scratch("subpath");
+    let volume = dir.join("volume");
+    // Each component exists (the recording kernel hands back /dev/null's descriptor,
+    // so nothing is created).
+    crate::runtime::safe_path::open_beneath(
+        &volume,
+        Path::new("logs/app"),
+        nix::sys::stat::Mode::from_bits_truncate(0o755),
+    )
+    .unwrap();
+    let calls = recording.calls();
+    let whats: Vec<&str> = calls.iter().map(|c| c.what.as_str()).collect();
+    let beneath = "RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS";
+    assert_eq!(
+        whats,
+        vec![
+            format!(
+                "openat2({}, \"logs\", O_PATH|O_DIRECTORY|O_CLOEXEC, {beneath})",
+                volume.display()
+            ),
+            format!("openat2(/dev/null, \"app\", O_PATH|O_CLOEXEC, {beneath})"),
+        ]
+    );
+    assert!(calls.iter().all(|c| c.name == "openat2"));
+    // Narrated with the descriptor the call returned.
+    let told = TOLD.with(|t| t.take());
+    assert_eq!(told.len(), 2);
+    assert!(told[0].what.starts_with(whats[0]) && told[0].what.contains(" = fd "));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_supervisor_becomes_a_subreaper_through_the_seam() {
+    let recording = Recording::leaked();
+    install(recording);
+    crate::runtime::process::become_subreaper().unwrap();
+    let calls = recording.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].what, "prctl(PR_SET_CHILD_SUBREAPER, 1)");
+}

@@ -75,6 +75,8 @@ impl fmt::Display for Call<'_> {
                 Prctl::KeepCaps(on) => write!(f, "prctl(PR_SET_KEEPCAPS, {})", *on as u8),
                 Prctl::NoNewPrivs => write!(f, "prctl(PR_SET_NO_NEW_PRIVS, 1)"),
                 Prctl::Name(name) => write!(f, "prctl(PR_SET_NAME, {name:?})"),
+                Prctl::ChildSubreaper => write!(f, "prctl(PR_SET_CHILD_SUBREAPER, 1)"),
+                Prctl::DeathSignal(sig) => write!(f, "prctl(PR_SET_PDEATHSIG, {sig})"),
             },
             Call::Setgroups { gids } => {
                 let gids: Vec<String> = gids.iter().map(|g| g.to_string()).collect();
@@ -100,6 +102,97 @@ impl fmt::Display for Call<'_> {
                     args.join(", ")
                 )
             }
+            Call::Execveat { fd, args } => {
+                let args: Vec<String> = args
+                    .iter()
+                    .map(|a| format!("{:?}", a.to_string_lossy()))
+                    .collect();
+                write!(
+                    f,
+                    "execveat(fd {} (the sealed copy of minipod), \"\", [{}], AT_EMPTY_PATH)",
+                    fd.as_raw_fd(),
+                    args.join(", ")
+                )
+            }
+            Call::Kill { pid, signal } => write!(f, "kill({pid}, {signal})"),
+            Call::OpenTree { path } => write!(
+                f,
+                "open_tree(AT_FDCWD, {}, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC)",
+                path.display()
+            ),
+            Call::MountSetattr { fd, attr_set } => write!(
+                f,
+                // A detached mount's descriptor reads as `/`: its number says more.
+                "mount_setattr(fd {}, \"\", AT_EMPTY_PATH, {})",
+                fd.as_raw_fd(),
+                bit_words(
+                    *attr_set,
+                    &[
+                        (libc::MOUNT_ATTR_RDONLY, "MOUNT_ATTR_RDONLY"),
+                        (libc::MOUNT_ATTR_NOSUID, "MOUNT_ATTR_NOSUID"),
+                        (libc::MOUNT_ATTR_NODEV, "MOUNT_ATTR_NODEV"),
+                        (libc::MOUNT_ATTR_NOEXEC, "MOUNT_ATTR_NOEXEC"),
+                    ]
+                )
+            ),
+            Call::MemfdCreate { name } => write!(
+                f,
+                "memfd_create({:?}, MFD_CLOEXEC|MFD_ALLOW_SEALING)",
+                name.to_string_lossy()
+            ),
+            Call::AddSeals { fd, seals } => {
+                let seals = u64::try_from(*seals).unwrap_or(0);
+                let names = [
+                    (libc::F_SEAL_SEAL as u64, "F_SEAL_SEAL"),
+                    (libc::F_SEAL_SHRINK as u64, "F_SEAL_SHRINK"),
+                    (libc::F_SEAL_GROW as u64, "F_SEAL_GROW"),
+                    (libc::F_SEAL_WRITE as u64, "F_SEAL_WRITE"),
+                ];
+                let fd = fd_word(*fd);
+                write!(f, "fcntl({fd}, F_ADD_SEALS, {})", bit_words(seals, &names))
+            }
+            Call::Openat2 {
+                dir,
+                name,
+                flags,
+                resolve,
+            } => {
+                let flags = bit_words(
+                    flags.bits() as u64,
+                    &[
+                        (libc::O_PATH as u64, "O_PATH"),
+                        (libc::O_DIRECTORY as u64, "O_DIRECTORY"),
+                        (libc::O_CLOEXEC as u64, "O_CLOEXEC"),
+                    ],
+                );
+                let resolve = bit_words(
+                    resolve.bits(),
+                    &[
+                        (libc::RESOLVE_BENEATH, "RESOLVE_BENEATH"),
+                        (libc::RESOLVE_NO_SYMLINKS, "RESOLVE_NO_SYMLINKS"),
+                        (libc::RESOLVE_NO_MAGICLINKS, "RESOLVE_NO_MAGICLINKS"),
+                        (libc::RESOLVE_NO_XDEV, "RESOLVE_NO_XDEV"),
+                        (libc::RESOLVE_IN_ROOT, "RESOLVE_IN_ROOT"),
+                    ],
+                );
+                write!(
+                    f,
+                    "openat2({}, {:?}, {flags}, {resolve})",
+                    fd_word(*dir),
+                    name.display().to_string()
+                )
+            }
+            Call::Seccomp { filter } => write!(f, "seccomp(SECCOMP_SET_MODE_FILTER): {filter}"),
+            Call::BpfProgLoad { insns } => write!(
+                f,
+                "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, {} insns)",
+                insns.len()
+            ),
+            Call::BpfProgAttach { path, .. } => write!(
+                f,
+                "bpf(BPF_PROG_ATTACH, {}, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI)",
+                path.display()
+            ),
         }
     }
 }
@@ -197,6 +290,35 @@ fn in_dir(dir: BorrowedFd<'_>, name: &Path) -> String {
         Ok(real) => real.join(name).display().to_string(),
         Err(_) => name.display().to_string(),
     }
+}
+
+/// A descriptor as the path it names (`fd 7` when that cannot be read).
+fn fd_word(fd: BorrowedFd<'_>) -> String {
+    let fd_path = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+    match std::fs::read_link(&fd_path) {
+        Ok(real) => real.display().to_string(),
+        Err(_) => format!("fd {}", fd.as_raw_fd()),
+    }
+}
+
+/// `A|B` for the named bits of `bits`; any bit without a name as a number, so none
+/// is left out; `0` when none is set.
+fn bit_words(bits: u64, names: &[(u64, &str)]) -> String {
+    let mut rest = bits;
+    let mut words: Vec<String> = Vec::new();
+    for (bit, name) in names {
+        if bits & bit != 0 {
+            words.push(name.to_string());
+            rest &= !bit;
+        }
+    }
+    if rest != 0 {
+        words.push(format!("{rest:#x}"));
+    }
+    if words.is_empty() {
+        return "0".to_string();
+    }
+    words.join("|")
 }
 
 fn set_name(set: CapSet) -> &'static str {

@@ -13,11 +13,12 @@
 //! capset, chdir, execve) must be allowed by the profile; with no_new_privs the filter
 //! is loaded last, right before execve.
 
-use crate::narration::step;
+use crate::runtime::kernel::kernel;
 use anyhow::{bail, Context, Result};
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
+use nix::errno::Errno;
 use oci_spec::runtime::{
     Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, Process, Spec,
 };
@@ -132,26 +133,46 @@ pub fn compile(seccomp: &LinuxSeccomp) -> Result<Filter> {
 }
 
 impl Filter {
-    /// Install the filter on this process (inherited by the program it execs).
+    /// Install the filter on this process (inherited by the program it execs), through
+    /// the kernel seam, which narrates it.
     pub fn load(&self) -> Result<()> {
-        self.context
-            .load()
-            .context("seccomp(SECCOMP_SET_MODE_FILTER): load the container's filter")?;
-        let skipped = if self.unknown > 0 {
-            format!(
+        kernel()
+            .seccomp(
+                self,
+                "what the container may ask of the kernel: every other call fails",
+            )
+            .with_context(|| format!("seccomp(SECCOMP_SET_MODE_FILTER): load {self}"))?;
+        Ok(())
+    }
+
+    /// The load itself (the seam's Linux arm): libseccomp turns the rules into a BPF
+    /// program and calls seccomp(2) with it.
+    pub(in crate::runtime) fn load_here(&self) -> nix::Result<()> {
+        self.context.load().map_err(|err| {
+            err.sysrawrc()
+                .map(|rc| Errno::from_raw(rc.saturating_abs()))
+                .unwrap_or(Errno::EINVAL)
+        })
+    }
+}
+
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Filter({self})")
+    }
+}
+
+/// `360 rules, default ERRNO(EPERM)`: what the narration says of a filter.
+impl std::fmt::Display for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} rules, default {}", self.rules, self.default_action)?;
+        if self.unknown > 0 {
+            write!(
+                f,
                 " ({} names unknown to libseccomp here skipped)",
                 self.unknown
-            )
-        } else {
-            String::new()
-        };
-        step(
-            format!(
-                "seccomp filter loaded: {} rules, default action {}{skipped}",
-                self.rules, self.default_action
-            ),
-            "what the container may ask of the kernel: every other call fails",
-        );
+            )?;
+        }
         Ok(())
     }
 }
@@ -258,9 +279,8 @@ mod tests {
         // SAFETY: the child only makes raw syscalls and _exits.
         match unsafe { nix::unistd::fork() }.unwrap() {
             nix::unistd::ForkResult::Child => {
-                // SAFETY: PR_SET_NO_NEW_PRIVS takes plain integers (the test process
-                // may not hold CAP_SYS_ADMIN in every environment).
-                unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+                // The test process may not hold CAP_SYS_ADMIN in every environment.
+                let _ = nix::sys::prctl::set_no_new_privs();
                 let code = if f.context.load().is_err() {
                     10
                 } else {

@@ -79,28 +79,28 @@ impl Supervisor {
         } else {
             self.stop_signal(&name)
         };
-        let _ = kill(pid, signal);
-        narration::set_actor(&name);
-        step(
-            format!("kill({pid}, {signal})"),
+        let _ = crate::runtime::process::signal(
+            &name,
+            pid,
+            signal,
             "the container's PID 1 is asked to stop",
         );
-        narration::set_actor("pod");
         self.handle(Event::StopSent { i, grace });
     }
 
     fn kill_container(&mut self, i: usize, why: KillReason) {
         let Some(pid) = self.slots[i].pid else { return };
-        let _ = kill(pid, Signal::SIGKILL);
         let why = match why {
             KillReason::PostStartFailed => "its postStart hook failed",
             KillReason::GracePeriodOver => "the grace period is over",
             // As before: these SIGKILLs are not narrated.
-            KillReason::StopTimedOut | KillReason::SandboxGone => return,
+            KillReason::StopTimedOut | KillReason::SandboxGone => {
+                let _ = kill(pid, Signal::SIGKILL);
+                return;
+            }
         };
-        narration::set_actor(&self.slots[i].container.name);
-        step(format!("kill({pid}, SIGKILL)"), why);
-        narration::set_actor("pod");
+        let name = &self.slots[i].container.name;
+        let _ = crate::runtime::process::signal(name, pid, Signal::SIGKILL, why);
     }
 
     /// The image's stop signal, SIGTERM when it names none.
@@ -120,9 +120,19 @@ impl Supervisor {
         }
         let began = Instant::now();
         let prober = &self.policy.containers[i].probers[probe];
-        let Some(result) = self.with_target(i, |target| prober.attempt(target)) else {
+        // A probe runs every few seconds for the pod's whole life: its first run is
+        // narrated (how a probe gets in), the others would only grow steps.jsonl.
+        let first = !prober.narrated;
+        let Some(result) = self.with_target(i, |target| {
+            if first {
+                prober.attempt(target)
+            } else {
+                crate::narration::quietly(|| prober.attempt(target))
+            }
+        }) else {
             return;
         };
+        self.policy.containers[i].probers[probe].narrated = true;
         // A delete cut the attempt short: it says nothing about the container.
         if crate::pod::probe_deadline::delete_pending() {
             return;
