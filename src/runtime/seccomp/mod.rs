@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(
             told,
             format!(
-                "2 rules, {} instructions, default ALLOW (1 names unknown to libseccomp here skipped)",
+                "2 rules, default ALLOW, {} BPF instructions (1 names unknown to libseccomp here skipped)",
                 program.instructions_count()
             )
         );

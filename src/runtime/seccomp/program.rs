@@ -142,15 +142,15 @@ impl std::fmt::Debug for Program {
     }
 }
 
-/// `360 rules, 975 instructions, default ERRNO(EPERM)`: what the narration says.
+/// `360 rules, default ERRNO(EPERM), 975 BPF instructions`: what the narration says.
 impl std::fmt::Display for Program {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} rules, {} instructions, default {}",
+            "{} rules, default {}, {} BPF instructions",
             self.rules,
+            self.default_action,
             self.instructions_count(),
-            self.default_action
         )?;
         if self.unknown > 0 {
             write!(
