@@ -24,7 +24,9 @@ const FLAGS: libc::c_uint = 0;
 /// A filter compiled from a profile, ready to load.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Program {
-    /// The `struct sock_filter` array, in this machine's byte order.
+    /// The `struct sock_filter` array, in this machine's byte order; in hex on the
+    /// wire (half the size of a JSON array of numbers: the job is one datagram).
+    #[serde(with = "hex_bytes")]
     bytes: Vec<u8>,
     /// How many (syscall, rule) pairs libseccomp was given.
     rules: usize,
@@ -160,5 +162,35 @@ impl std::fmt::Display for Program {
             )?;
         }
         Ok(())
+    }
+}
+
+/// `Vec<u8>` as a lowercase hex string.
+mod hex_bytes {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use std::fmt::Write;
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        let mut hex = String::with_capacity(bytes.len().saturating_mul(2));
+        for b in bytes {
+            // Writing into a String cannot fail.
+            let _ = write!(hex, "{b:02x}");
+        }
+        s.serialize_str(&hex)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let hex = String::deserialize(d)?;
+        if hex.len() % 2 != 0 || !hex.is_ascii() {
+            return Err(D::Error::custom("seccomp program: odd or non-ASCII hex"));
+        }
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| {
+                hex.get(i..i + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                    .ok_or_else(|| D::Error::custom("seccomp program: not hex"))
+            })
+            .collect()
     }
 }
