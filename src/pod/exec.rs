@@ -5,39 +5,54 @@
 use super::pty;
 use super::record::StoredPod;
 use crate::runtime;
+use crate::runtime::seccomp;
 use anyhow::{bail, Context, Result};
 use nix::unistd::Pid;
-use oci_spec::runtime::{LinuxSeccomp, Process, Spec};
+use oci_spec::runtime::{Process, Spec};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 /// What a new process in the container gets from the container's spec: its process
-/// settings (user, capabilities, env, cwd), its cgroup and its seccomp profile.
+/// settings (user, capabilities, env, cwd), its cgroup and its seccomp filter.
 #[derive(Debug, Clone)]
 pub struct ContainerEntry {
     pub process: Process,
     pub cgroup: Option<PathBuf>,
-    pub seccomp: Option<LinuxSeccomp>,
+    /// The spec's `linux.seccomp`, compiled.
+    pub seccomp: Option<seccomp::Program>,
 }
 
 impl ContainerEntry {
-    pub fn from_spec(spec: &Spec) -> Result<ContainerEntry> {
-        let linux = spec.linux().as_ref();
+    /// In the supervisor: the filter from the pod's compiled programs.
+    pub fn from_spec(spec: &Spec, programs: &mut seccomp::Programs) -> Result<ContainerEntry> {
+        let seccomp = programs.for_spec(spec)?;
+        ContainerEntry::with_seccomp(spec, seccomp)
+    }
+
+    /// From the container's bundle's `config.json` (the CLI's `exec`): the filter the
+    /// supervisor saved beside it when it was compiled from this profile, else
+    /// compiled here.
+    pub fn load(bundle: &Path) -> Result<ContainerEntry> {
+        let config = bundle.join("config.json");
+        let spec = Spec::load(&config).with_context(|| format!("read {}", config.display()))?;
+        let seccomp = spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.seccomp().as_ref())
+            .map(|profile| seccomp::saved_or_compiled(bundle, profile))
+            .transpose()?;
+        ContainerEntry::with_seccomp(&spec, seccomp)
+    }
+
+    fn with_seccomp(spec: &Spec, seccomp: Option<seccomp::Program>) -> Result<ContainerEntry> {
         Ok(ContainerEntry {
             process: spec
                 .process()
                 .clone()
                 .context("the container's spec has no process")?,
-            cgroup: linux.and_then(|l| l.cgroups_path().clone()),
-            seccomp: linux.and_then(|l| l.seccomp().clone()),
+            cgroup: spec.linux().as_ref().and_then(|l| l.cgroups_path().clone()),
+            seccomp,
         })
-    }
-
-    /// From the container's bundle's `config.json`.
-    pub fn load(bundle: &Path) -> Result<ContainerEntry> {
-        let config = bundle.join("config.json");
-        let spec = Spec::load(&config).with_context(|| format!("read {}", config.display()))?;
-        ContainerEntry::from_spec(&spec)
     }
 }
 

@@ -139,6 +139,7 @@ pub fn start(
     share_pid: bool,
     host_network: bool,
     cgroup: &Path,
+    programs: &mut runtime::seccomp::Programs,
 ) -> Result<Pid> {
     let files = infra_files::for_program(&pause_program()?)?;
     let mut spec = spec(hostname, share_pid, &files)?;
@@ -161,7 +162,8 @@ pub fn start(
         stdout: dev_null()?,
         stderr: dev_null()?,
     };
-    let pid = runtime::run("infra", &bundle, &spec, &stdio).context("start the infra process")?;
+    let pid = runtime::run("infra", &bundle, &spec, programs, &stdio)
+        .context("start the infra process")?;
     drop(root);
     Ok(pid)
 }

@@ -14,7 +14,7 @@ use oci_spec::runtime::Process;
 /// environment.
 pub fn become_program(
     spec: &Process,
-    filter: Option<&seccomp::Filter>,
+    filter: Option<&seccomp::Program>,
     argv: &[String],
 ) -> Result<std::convert::Infallible, Error> {
     seccomp::load_around(filter, spec, || {

@@ -23,7 +23,7 @@ use nix::sched::CloneFlags;
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
-use oci_spec::runtime::{LinuxSeccomp, Process};
+use oci_spec::runtime::Process;
 use serde::{Deserialize, Serialize};
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
@@ -39,9 +39,9 @@ pub struct Target<'a> {
     pub process: &'a Process,
     /// Its cgroup, which the command joins.
     pub cgroup: Option<&'a Path>,
-    /// Its seccomp profile (`linux.seccomp` of its spec): the command gets the same
-    /// filter as the container's first process.
-    pub seccomp: Option<&'a LinuxSeccomp>,
+    /// Its seccomp filter (`linux.seccomp` of its spec, compiled): the command gets
+    /// the same filter as the container's first process.
+    pub seccomp: Option<&'a seccomp::Program>,
     /// Who the narration names.
     pub who: &'a str,
     /// What an error of the command's process starts with (`exec in container c`).
@@ -70,7 +70,7 @@ pub struct ExecJob {
     start_time: u64,
     process: Process,
     cgroup: Option<PathBuf>,
-    seccomp: Option<LinuxSeccomp>,
+    seccomp: Option<seccomp::Program>,
     argv: Vec<String>,
     tty: bool,
     pub who: String,
@@ -163,8 +163,6 @@ pub(super) fn stage(job: ExecJob, channel_end: &OwnedFd) -> i32 {
 }
 
 fn join_and_run(job: &ExecJob, channel_end: &OwnedFd) -> Result<i32> {
-    // The container's filter, compiled while we are still minipod on the host.
-    let filter = job.seccomp.as_ref().map(seccomp::compile).transpose()?;
     let opened = open_namespaces(job.pid)?;
     // The files are open: if the process is still the one we were told of, they are
     // its namespaces, whatever happens to the PID from now on.
@@ -205,7 +203,7 @@ fn join_and_run(job: &ExecJob, channel_end: &OwnedFd) -> Result<i32> {
                 }
                 Ok(closing::become_program(
                     &job.process,
-                    filter.as_ref(),
+                    job.seccomp.as_ref(),
                     &job.argv,
                 )?)
             })();

@@ -59,11 +59,31 @@ pub struct Stdio {
 
 /// Create and start the container described by `spec` in `bundle`; returns the host
 /// PID of its first process once `execve` succeeded, or the error that stopped it.
-pub fn run(name: &str, bundle: &Path, spec: &Spec, stdio: &Stdio) -> Result<Pid> {
+/// `programs`: the caller's compiled seccomp filters, where the spec's is found (or
+/// compiled, once), then saved beside the bundle for a later `exec`.
+pub fn run(
+    name: &str,
+    bundle: &Path,
+    spec: &Spec,
+    programs: &mut seccomp::Programs,
+    stdio: &Stdio,
+) -> Result<Pid> {
+    let profile = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+    let seccomp = match profile {
+        Some(profile) => {
+            let program = programs
+                .for_profile(profile)
+                .with_context(|| format!("container {name}: compile its seccomp profile"))?;
+            seccomp::save(bundle, profile, &program)?;
+            Some(program)
+        }
+        None => None,
+    };
     let job = stage::Job::Create {
         name: name.to_string(),
         bundle: bundle.to_path_buf(),
         spec: Box::new(spec.clone()),
+        seccomp,
     };
     let fds = [&stdio.stdin, &stdio.stdout, &stdio.stderr].map(|fd| Some(fd.as_fd()));
     let (child, parent_end) = stage::start("minipod-inter", &job, fds)?;
@@ -123,7 +143,12 @@ fn silent_setup_death(name: &str, spec: &Spec) -> String {
 
 /// The `Create` job of a stage (the sealed copy of minipod, its stdio already the
 /// container's): become the intermediate, which forks the init.
-fn create_stage(spec: &Spec, bundle: &Path, channel_end: &OwnedFd) -> Result<(), Error> {
+fn create_stage(
+    spec: &Spec,
+    seccomp: Option<&seccomp::Program>,
+    bundle: &Path,
+    channel_end: &OwnedFd,
+) -> Result<(), Error> {
     let process = spec.process().as_ref().context("the spec has no process")?;
     let namespaces = spec
         .linux()
@@ -134,7 +159,7 @@ fn create_stage(spec: &Spec, bundle: &Path, channel_end: &OwnedFd) -> Result<(),
     let root = spec.root().as_ref().context("the spec has no root")?;
     let rootfs = bundle.join(root.path());
     intermediate(&plan, spec.linux().as_ref(), channel_end, || {
-        init(spec, process, &rootfs).map(|_| ())
+        init(spec, seccomp, process, &rootfs).map(|_| ())
     })
 }
 
@@ -222,16 +247,18 @@ fn intermediate(
 /// The container's first process, up to `execve` (its stdio is already 0, 1, 2).
 fn init(
     spec: &Spec,
+    seccomp: Option<&seccomp::Program>,
     process: &oci_spec::runtime::Process,
     rootfs: &Path,
 ) -> Result<std::convert::Infallible, Error> {
     nix::unistd::setsid().map_err(refused("setsid"))?;
-    build(spec, process, rootfs)
+    build(spec, seccomp, process, rootfs)
 }
 
 /// From the new mount namespace to `execve`: the order the kernel sees.
 fn build(
     spec: &Spec,
+    seccomp: Option<&seccomp::Program>,
     process: &oci_spec::runtime::Process,
     rootfs: &Path,
 ) -> Result<std::convert::Infallible, Error> {
@@ -241,9 +268,9 @@ fn build(
             .sethostname(hostname, "the container's own UTS namespace")
             .map_err(refused(format!("sethostname {hostname}")))?;
     }
-    let filter = seccomp::from_spec(spec)?;
+    // The filter arrived compiled with the job: here it is only loaded.
     let args = process.args().clone().unwrap_or_default();
-    closing::become_program(process, filter.as_ref(), &args)
+    closing::become_program(process, seccomp, &args)
 }
 
 /// The PID of this process as the host sees it (read before a new /proc is mounted:

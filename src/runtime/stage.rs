@@ -36,6 +36,8 @@ pub enum Job {
         name: String,
         bundle: PathBuf,
         spec: Box<Spec>,
+        /// The spec's `linux.seccomp`, compiled by the caller: the init only loads it.
+        seccomp: Option<super::seccomp::Program>,
     },
     /// Run a command in a running container.
     Exec(Box<exec::ExecJob>),
@@ -69,9 +71,14 @@ pub fn run_if_stage() -> Option<i32> {
         }
     };
     Some(match job {
-        Job::Create { name, bundle, spec } => {
+        Job::Create {
+            name,
+            bundle,
+            spec,
+            seccomp,
+        } => {
             forward_steps_to(&channel_end, &name);
-            if let Err(err) = super::create_stage(&spec, &bundle, &channel_end) {
+            if let Err(err) = super::create_stage(&spec, seccomp.as_ref(), &bundle, &channel_end) {
                 channel::send(&channel_end, &ChildMessage::Error(err));
             }
             1

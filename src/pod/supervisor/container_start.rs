@@ -164,7 +164,7 @@ impl Supervisor {
             format!("Created container: {name}"),
         );
         let started_at = time::now();
-        let pid = runtime::run(&name, &bundle, &spec, &stdio)
+        let pid = runtime::run(&name, &bundle, &spec, &mut self.seccomp_programs, &stdio)
             .with_context(|| format!("start container {name}"))
             .map_err(failed(StartFailure::Run))?;
         drop(stdio); // our copies of the write ends: EOF comes when the container's close
@@ -172,7 +172,7 @@ impl Supervisor {
         slot.pid = Some(pid);
         slot.outputs = outputs;
         slot.log = Some(log);
-        slot.process_spec = ContainerEntry::from_spec(&spec).ok();
+        slot.process_spec = ContainerEntry::from_spec(&spec, &mut self.seccomp_programs).ok();
         let c = &slot.container;
         let ready = c.readiness_probe.is_none() && c.startup_probe.is_none();
         let uid = self.record.uid().to_string();

@@ -97,6 +97,9 @@ pub struct Supervisor {
     net: network::PodNet,
     /// Set while the status cannot be written (a full disk): when to try again.
     status_retry: Option<pod_status::StatusRetry>,
+    /// The pod's seccomp filters, each distinct profile compiled once (the infra and
+    /// the containers, their restarts, their exec probes share them).
+    seccomp_programs: runtime::seccomp::Programs,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -147,6 +150,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         host_ports: None,
         net: network::PodNet::new(crate::net::pod_network::NetworkSetup::for_state(state)),
         status_retry: None,
+        seccomp_programs: Default::default(),
     };
     let result = sup.run();
     if let Err(err) = &result {
@@ -199,6 +203,7 @@ impl Supervisor {
             share_pid,
             self.host_network(),
             &cgroup,
+            &mut self.seccomp_programs,
         )?;
         self.infra = Some(infra);
         self.status.infra = ProcessId::of(infra.as_raw());

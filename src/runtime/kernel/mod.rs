@@ -159,7 +159,7 @@ pub enum Call<'a> {
     /// seccomp(SECCOMP_SET_MODE_FILTER, 0, prog): the compiled filter installed on
     /// this process.
     Seccomp {
-        filter: &'a crate::runtime::seccomp::Filter,
+        filter: &'a crate::runtime::seccomp::Program,
     },
     /// bpf(BPF_PROG_LOAD) of a BPF_PROG_TYPE_CGROUP_DEVICE program; a descriptor.
     BpfProgLoad {
@@ -464,7 +464,7 @@ impl dyn Kernel + '_ {
         self.open(&call, why)
     }
 
-    pub fn seccomp(&self, filter: &crate::runtime::seccomp::Filter, why: &str) -> nix::Result<()> {
+    pub fn seccomp(&self, filter: &crate::runtime::seccomp::Program, why: &str) -> nix::Result<()> {
         self.call(&Call::Seccomp { filter }, why)
     }
 

@@ -67,7 +67,7 @@ fn build_recorded(name: &str) -> (PathBuf, Vec<Recorded>, Error) {
     install(recording);
     let spec = typical_spec(&dir.join("volume"));
     let process = spec.process().clone().unwrap();
-    let Err(err) = build(&spec, &process, &dir.join("rootfs"));
+    let Err(err) = build(&spec, None, &process, &dir.join("rootfs"));
     (dir, recording.calls(), err)
 }
 
@@ -244,7 +244,7 @@ fn every_call_is_narrated_once_with_its_real_arguments_and_its_why() {
     let dir = scratch("narrated");
     let spec = typical_spec(&dir.join("volume"));
     let process = spec.process().clone().unwrap();
-    let _ = build(&spec, &process, &dir.join("rootfs"));
+    let _ = build(&spec, None, &process, &dir.join("rootfs"));
 
     // A call the runtime never makes today, added here with no step written for it:
     // it is narrated because it went through the seam.
@@ -298,7 +298,7 @@ fn a_refused_mount_says_what_was_mounted_where_and_is_the_specs_fault() {
     let dir = scratch("refused");
     let spec = typical_spec(&dir.join("volume"));
     let process = spec.process().clone().unwrap();
-    let Err(err) = build(&spec, &process, &dir.join("rootfs"));
+    let Err(err) = build(&spec, None, &process, &dir.join("rootfs"));
     let volume = dir.join("volume");
     assert_eq!(
         err,
@@ -327,7 +327,7 @@ fn a_refused_exec_is_a_run_problem() {
     let dir = scratch("exec");
     let spec = typical_spec(&dir.join("volume"));
     let process = spec.process().clone().unwrap();
-    let Err(err) = build(&spec, &process, &dir.join("rootfs"));
+    let Err(err) = build(&spec, None, &process, &dir.join("rootfs"));
     assert_eq!(err.to_string(), "exec /bin/app: EACCES: Permission denied");
     assert_eq!(err.kind(), Kind::Run);
     let _ = std::fs::remove_dir_all(dir);

@@ -7,49 +7,38 @@
 //! its own action (Firecracker's pure-Rust `seccompiler` has one action per filter and
 //! cannot say "clone3 → ENOSYS" beside "allow the rest").
 //!
+//! Compiling costs milliseconds (hundreds of rules, each for three architectures);
+//! loading is one system call. So the caller compiles each distinct profile once
+//! ([`Programs`], in the pod's supervisor) and hands the stage the finished BPF
+//! program ([`Program`]), which it only loads.
+//!
 //! The kernel forces the order: installing a filter needs either no_new_privs or
 //! CAP_SYS_ADMIN. A container without no_new_privs therefore gets its filter *before*
 //! its capabilities are dropped, and everything our init does after that (setresuid,
 //! capset, chdir, execve) must be allowed by the profile; with no_new_privs the filter
 //! is loaded last, right before execve.
 
-use crate::runtime::kernel::kernel;
+mod cache;
+mod program;
+
+pub use cache::{save, saved_or_compiled, Programs};
+pub use program::Program;
+
 use anyhow::{bail, Context, Result};
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
-use nix::errno::Errno;
-use oci_spec::runtime::{
-    Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, Process, Spec,
-};
+use oci_spec::runtime::{Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, Process};
 
 /// EPERM, the errno of an ERRNO action that names none (runc's default).
 const DEFAULT_ERRNO: u32 = libc::EPERM as u32;
-
-/// A filter compiled from the spec, not yet loaded.
-pub struct Filter {
-    context: ScmpFilterContext,
-    /// How many (syscall, rule) pairs were added.
-    rules: usize,
-    /// Names this libseccomp does not know on this machine (skipped, as runc does).
-    unknown: usize,
-    default_action: String,
-}
-
-/// The spec's filter, or `None` when the container runs unconfined.
-pub fn from_spec(spec: &Spec) -> Result<Option<Filter>> {
-    match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
-        Some(seccomp) => compile(seccomp).map(Some),
-        None => Ok(None),
-    }
-}
 
 /// Become the process's user with its capabilities (`become_user`), the filter loaded
 /// at the point the kernel allows: without no_new_privs installing a filter needs
 /// CAP_SYS_ADMIN, so before the capabilities go; with no_new_privs, after, as late
 /// as possible (youki's order).
 pub fn load_around(
-    filter: Option<&Filter>,
+    filter: Option<&Program>,
     process: &Process,
     become_user: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
@@ -64,7 +53,8 @@ pub fn load_around(
     Ok(())
 }
 
-pub fn compile(seccomp: &LinuxSeccomp) -> Result<Filter> {
+/// The profile compiled by libseccomp and exported as the kernel's BPF program.
+pub fn compile(seccomp: &LinuxSeccomp) -> Result<Program> {
     let default_errno = seccomp.default_errno_ret().unwrap_or(DEFAULT_ERRNO);
     let default = action(seccomp.default_action(), Some(default_errno))?;
     let mut context =
@@ -124,57 +114,12 @@ pub fn compile(seccomp: &LinuxSeccomp) -> Result<Filter> {
             rules += 1;
         }
     }
-    Ok(Filter {
-        context,
+    Program::export(
+        &context,
         rules,
         unknown,
-        default_action: describe(seccomp.default_action(), default_errno),
-    })
-}
-
-impl Filter {
-    /// Install the filter on this process (inherited by the program it execs), through
-    /// the kernel seam, which narrates it.
-    pub fn load(&self) -> Result<()> {
-        kernel()
-            .seccomp(
-                self,
-                "what the container may ask of the kernel: every other call fails",
-            )
-            .with_context(|| format!("seccomp(SECCOMP_SET_MODE_FILTER): load {self}"))?;
-        Ok(())
-    }
-
-    /// The load itself (the seam's Linux arm): libseccomp turns the rules into a BPF
-    /// program and calls seccomp(2) with it.
-    pub(in crate::runtime) fn load_here(&self) -> nix::Result<()> {
-        self.context.load().map_err(|err| {
-            err.sysrawrc()
-                .map(|rc| Errno::from_raw(rc.saturating_abs()))
-                .unwrap_or(Errno::EINVAL)
-        })
-    }
-}
-
-impl std::fmt::Debug for Filter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Filter({self})")
-    }
-}
-
-/// `360 rules, default ERRNO(EPERM)`: what the narration says of a filter.
-impl std::fmt::Display for Filter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} rules, default {}", self.rules, self.default_action)?;
-        if self.unknown > 0 {
-            write!(
-                f,
-                " ({} names unknown to libseccomp here skipped)",
-                self.unknown
-            )?;
-        }
-        Ok(())
-    }
+        describe(seccomp.default_action(), default_errno),
+    )
 }
 
 fn action(a: LinuxSeccompAction, errno: Option<u32>) -> Result<ScmpAction> {
@@ -262,34 +207,78 @@ mod tests {
 
     #[test]
     fn rules_compile_and_unknown_names_are_skipped() {
-        let f = compile(&profile()).unwrap();
-        assert_eq!(f.rules, 2);
-        assert_eq!(f.unknown, 1);
-        assert_eq!(f.default_action, "ALLOW");
-        let file = std::fs::File::create("/dev/null").unwrap();
-        f.context.export_bpf(&file).unwrap();
+        let program = compile(&profile()).unwrap();
+        let told = program.to_string();
+        // x86_64 and x86 each check the architecture, then the rules: dozens of
+        // instructions, and the narration says what it has.
+        assert!(program.instructions_count() > 10, "{told}");
+        assert_eq!(
+            told,
+            format!(
+                "2 rules, default ALLOW, {} BPF instructions (1 names unknown to libseccomp here skipped)",
+                program.instructions_count()
+            )
+        );
     }
 
     #[test]
-    fn a_filter_takes_effect_in_a_child_process() {
-        // A forked child (not a thread of the test harness) loads the filter and
-        // reports what mkdir and clone(CLONE_NEWUSER) answered in its exit code.
-        let f = compile(&profile()).unwrap();
+    fn each_profile_is_compiled_once() {
+        let mut programs = Programs::default();
+        let first = programs.for_profile(&profile()).unwrap();
+        let again = programs.for_profile(&profile()).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(programs.compiled(), 1);
+        let mut other = profile();
+        other.set_default_action(LinuxSeccompAction::ScmpActErrno);
+        let other = programs.for_profile(&other).unwrap();
+        assert_ne!(other, first);
+        assert_eq!(programs.compiled(), 2);
+    }
+
+    #[test]
+    fn a_saved_program_is_used_only_for_its_own_profile() {
+        let bundle =
+            std::env::temp_dir().join(format!("minipod-seccomp-saved-{}", std::process::id()));
+        std::fs::create_dir_all(&bundle).unwrap();
+        let program = compile(&profile()).unwrap();
+        save(&bundle, &profile(), &program).unwrap();
+        assert_eq!(saved_or_compiled(&bundle, &profile()).unwrap(), program);
+        // Another profile (the bundle's config.json changed): compiled from it.
+        let mut other = profile();
+        other.set_default_action(LinuxSeccompAction::ScmpActErrno);
+        let from_other = saved_or_compiled(&bundle, &other).unwrap();
+        assert_eq!(from_other, compile(&other).unwrap());
+        assert_ne!(from_other, program);
+        // A damaged file: compiled again, not trusted.
+        std::fs::write(bundle.join("seccomp.json"), b"{\"profile\": 1").unwrap();
+        assert_eq!(saved_or_compiled(&bundle, &profile()).unwrap(), program);
+        std::fs::remove_dir_all(&bundle).unwrap();
+    }
+
+    #[test]
+    fn a_program_compiled_once_takes_effect_in_a_child_process() {
+        // Compiled once here (the supervisor's part), carried as the stage gets it
+        // (JSON over the channel), loaded in a forked child (not a thread of the test
+        // harness), which reports what mkdir and clone(CLONE_NEWUSER) answered.
+        let mut programs = Programs::default();
+        let compiled = programs.for_profile(&profile()).unwrap();
+        let carried: Program =
+            serde_json::from_slice(&serde_json::to_vec(&compiled).unwrap()).unwrap();
         let dir = std::env::temp_dir().join(format!("minipod-seccomp-{}", std::process::id()));
         // SAFETY: the child only makes raw syscalls and _exits.
         match unsafe { nix::unistd::fork() }.unwrap() {
             nix::unistd::ForkResult::Child => {
                 // The test process may not hold CAP_SYS_ADMIN in every environment.
                 let _ = nix::sys::prctl::set_no_new_privs();
-                let code = if f.context.load().is_err() {
+                let code = if carried.load_here().is_err() {
                     10
                 } else {
                     let c = std::ffi::CString::new(dir.to_str().unwrap_or("/x")).unwrap();
                     // SAFETY: mkdir with a valid C string.
                     let mkdir = unsafe { libc::mkdir(c.as_ptr(), 0o700) };
                     let mkdir_errno = std::io::Error::last_os_error().raw_os_error();
-                    // SAFETY: unshare(CLONE_NEWUSER) is not filtered; clone is
-                    // tested through the raw syscall with a null stack: ENOSYS first.
+                    // SAFETY: clone is tested through the raw syscall with a null
+                    // stack: the filter answers ENOSYS before the kernel looks.
                     let clone = unsafe {
                         libc::syscall(
                             libc::SYS_clone,
@@ -301,10 +290,13 @@ mod tests {
                         )
                     };
                     let clone_errno = std::io::Error::last_os_error().raw_os_error();
+                    // What the profile does not name is allowed.
+                    let pid = std::process::id();
                     if mkdir == -1
                         && mkdir_errno == Some(libc::EPERM)
                         && clone == -1
                         && clone_errno == Some(libc::ENOSYS)
+                        && pid > 0
                     {
                         0
                     } else {
@@ -316,9 +308,22 @@ mod tests {
             }
             nix::unistd::ForkResult::Parent { child } => {
                 let status = nix::sys::wait::waitpid(child, None).unwrap();
+                let created = dir.exists();
                 let _ = std::fs::remove_dir(&dir);
+                assert!(!created, "mkdir went through the filter");
                 assert_eq!(status, nix::sys::wait::WaitStatus::Exited(child, 0));
             }
         }
+    }
+
+    #[test]
+    fn a_damaged_program_is_refused_before_the_kernel_sees_it() {
+        let mut program: serde_json::Value =
+            serde_json::to_value(compile(&profile()).unwrap()).unwrap();
+        // One byte short of whole instructions.
+        let hex = program["bytes"].as_str().unwrap();
+        program["bytes"] = serde_json::Value::from(&hex[..hex.len() - 2]);
+        let program: Program = serde_json::from_value(program).unwrap();
+        assert_eq!(program.load_here(), Err(nix::errno::Errno::EINVAL));
     }
 }
