@@ -55,10 +55,7 @@ impl Supervisor {
             "the old namespaces are gone: a new infra process, a new network namespace, a new IP",
         );
         // The forwarder reached the pod through the old namespace.
-        if let Some(mut child) = self.host_ports.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.stop_host_ports();
         // CNI DEL through the namespace we still hold open: the bridge plugin frees
         // the old IP and removes the old veth.
         self.detach_network();
