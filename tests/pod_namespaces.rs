@@ -112,6 +112,9 @@ fn killing_the_infra_process_gives_the_pod_a_new_sandbox() {
     env.ok(&["apply", "-f", &file]);
     let infra = env.infra_pid("reborn");
     let old_net = ns(infra, "net");
+    // Held open, the old namespace keeps its inode number (the kernel hands a freed
+    // number to the next namespace).
+    let _old_ns_held = std::fs::File::open(format!("/proc/{infra}/ns/net")).expect("old netns");
     let one = env.container_pid("reborn", "one");
     let two = env.container_pid("reborn", "two");
     kill_infra(infra);

@@ -365,6 +365,9 @@ fn a_dead_infra_gives_the_pod_a_new_sandbox_and_ip_and_keeps_its_emptydir() {
     let old_ip = pod_ip(&env, "sidecar-pod");
     let old_infra = env.infra_pid("sidecar-pod");
     let old_net = common::pods::ns(old_infra, "net");
+    // Held open, the old namespace keeps its inode number: the kernel hands a freed
+    // number to the next namespace, so without this a new one could show the same.
+    let old_ns_held = std::fs::File::open(format!("/proc/{old_infra}/ns/net")).expect("old netns");
     // Something the pod wrote into its emptyDir (it belongs to the pod, not to the
     // sandbox).
     env.ok(&[
@@ -459,6 +462,7 @@ fn a_dead_infra_gives_the_pod_a_new_sandbox_and_ip_and_keeps_its_emptydir() {
             && events.contains("Pod sandbox changed, it will be killed and re-created."),
         "{events}"
     );
+    drop(old_ns_held);
     // The old sandbox's lease and veth went with its CNI DEL: one of each is left.
     let left = leftovers(&env, &ns);
     assert_eq!(
