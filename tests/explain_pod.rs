@@ -1,6 +1,7 @@
 //! `explain pod` and `top pod` on the seed's sidecar pod: the namespace table shows
 //! net/ipc/uts shared and mnt/pid own with the kernel's inodes, the emptyDir's host
-//! path, an `exec`'d process; `top` shows the tree; after the infra dies, `Failed`.
+//! path, an `exec`'d process; `top` shows the tree; after the infra dies, a new
+//! sandbox (or, under `restartPolicy: Never`, `Failed`).
 
 mod common;
 use common::pods::{ns, seed, PodEnv};
@@ -102,12 +103,47 @@ fn explain_shows_the_pods_namespaces_volumes_and_processes() {
     assert!(top.contains("└─ nginx: worker process") || top.contains("├─ nginx: worker process"));
     assert!(top.contains("sleep 3"), "the exec'd process:\n{top}");
 
-    // Kill the infra process: the pod is Failed, and explain says so.
+    // Kill the infra process: the pod gets a new sandbox, and explain shows it.
+    kill_9(infra);
+    let new_infra = || {
+        env.status("sidecar-pod")["infra"]["pid"]
+            .as_i64()
+            .map(|p| p as i32)
+            .filter(|&p| p != infra)
+    };
+    env.wait_for(20, "the pod runs again in a new sandbox", || {
+        new_infra().is_some() && env.row("sidecar-pod")[1..3] == ["2/2", "Running"]
+    });
+    let reborn = new_infra().expect("the new infra process");
+    let out = env.ok(&["explain", "pod", "sidecar-pod"]);
+    let (marks, inodes) = table_rows(&out, "infra");
+    assert_eq!(marks[1], reborn.to_string(), "{out}");
+    assert_eq!(ns(reborn, "net"), format!("net:[{}]", inodes[0]), "{out}");
+    assert!(!out.contains(&format!("/proc/{infra}/")), "{out}");
+}
+
+fn kill_9(pid: i32) {
     let kill = Command::new("kill")
-        .args(["-9", &infra.to_string()])
+        .args(["-9", &pid.to_string()])
         .status()
         .expect("run kill");
     assert!(kill.success());
+}
+
+#[test]
+fn explain_says_a_never_restarting_pod_died_with_its_infra() {
+    let env = PodEnv::new("explain-never");
+    let yaml = std::fs::read_to_string(seed("sidecar-pod.yaml"))
+        .expect("the seed")
+        .replace(
+            "spec:\n  containers:",
+            "spec:\n  restartPolicy: Never\n  containers:",
+        );
+    assert!(yaml.contains("restartPolicy: Never"));
+    env.ok(&["apply", "-f", &env.manifest("pod.yaml", &yaml)]);
+    let infra = env.infra_pid("sidecar-pod");
+    // No new sandbox under Never: the pod is Failed, and explain says so.
+    kill_9(infra);
     env.wait_for(15, "the pod turns Failed", || {
         env.pod_json("sidecar-pod")["status"]["phase"] == "Failed"
     });

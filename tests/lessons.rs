@@ -6,7 +6,7 @@ mod common;
 use common::pods::PodEnv;
 
 /// The pages, each run by a test below; a page without a test fails `every_page_runs`.
-const PAGES: [&str; 8] = [
+const PAGES: [&str; 9] = [
     "a-shared-network.md",
     "b-pod-lives-with-infra.md",
     "c-emptydir-lifetime.md",
@@ -15,6 +15,7 @@ const PAGES: [&str; 8] = [
     "f-init-containers-in-order.md",
     "g-why-an-infra-process.md",
     "h-root-is-not-root.md",
+    "i-one-pod-one-ip.md",
 ];
 
 /// Pages run one at a time: each waits on pods with bounded retries, and several
@@ -74,6 +75,11 @@ fn lesson_g_why_an_infra_process() {
 #[test]
 fn lesson_h_root_is_not_root() {
     run_page(PAGES[7]);
+}
+
+#[test]
+fn lesson_i_one_pod_one_ip() {
+    run_page(PAGES[8]);
 }
 
 #[test]

@@ -97,19 +97,68 @@ fn containers_share_net_ipc_uts_with_the_infra_and_own_mnt_and_pid() {
     assert!(ps.starts_with("sleep"), "PID 1 of two: {ps:?}");
 }
 
-#[test]
-fn killing_the_infra_process_kills_the_pod() {
-    let env = PodEnv::new("infra-kill");
-    let file = env.manifest("pod.yaml", &POD.replace("shared-ns", "doomed"));
-    env.ok(&["apply", "-f", &file]);
-    let infra = env.infra_pid("doomed");
-    let one = env.container_pid("doomed", "one");
-    let two = env.container_pid("doomed", "two");
+fn kill_infra(infra: i32) {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(infra),
         nix::sys::signal::Signal::SIGKILL,
     )
     .expect("kill the infra process");
+}
+
+#[test]
+fn killing_the_infra_process_gives_the_pod_a_new_sandbox() {
+    let env = PodEnv::new("infra-kill");
+    let file = env.manifest("pod.yaml", &POD.replace("shared-ns", "reborn"));
+    env.ok(&["apply", "-f", &file]);
+    let infra = env.infra_pid("reborn");
+    let old_net = ns(infra, "net");
+    // Held open, the old namespace keeps its inode number (the kernel hands a freed
+    // number to the next namespace).
+    let _old_ns_held = std::fs::File::open(format!("/proc/{infra}/ns/net")).expect("old netns");
+    let one = env.container_pid("reborn", "one");
+    let two = env.container_pid("reborn", "two");
+    kill_infra(infra);
+    // The old containers die with the namespaces they shared.
+    for pid in [one, two] {
+        env.wait_for(10, "the old containers are gone", || {
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        });
+    }
+    // A new infra process, and both containers started again in its namespaces,
+    // one restart each (restartPolicy Always).
+    let new_infra = || {
+        env.status("reborn")["infra"]["pid"]
+            .as_i64()
+            .map(|p| p as i32)
+            .filter(|&p| p != infra)
+    };
+    env.wait_for(20, "the pod runs again in a new sandbox", || {
+        new_infra().is_some() && env.row("reborn")[1..3] == ["2/2", "Running"]
+    });
+    let infra = new_infra().expect("the new infra process");
+    assert_ne!(ns(infra, "net"), old_net);
+    for c in ["one", "two"] {
+        let pid = env.container_pid("reborn", c);
+        for n in ["net", "ipc", "uts"] {
+            assert_eq!(ns(pid, n), ns(infra, n), "{c} joins the new {n} namespace");
+        }
+    }
+    assert_eq!(env.row("reborn")[3], "2", "RESTARTS: one per container");
+    assert_eq!(env.pod_json("reborn")["status"]["phase"], "Running");
+}
+
+#[test]
+fn killing_the_infra_process_of_a_never_restarting_pod_ends_it() {
+    let env = PodEnv::new("infra-kill-never");
+    let yaml = POD
+        .replace("shared-ns", "doomed")
+        .replace("spec:\n", "spec:\n  restartPolicy: Never\n");
+    let file = env.manifest("pod.yaml", &yaml);
+    env.ok(&["apply", "-f", &file]);
+    let infra = env.infra_pid("doomed");
+    let one = env.container_pid("doomed", "one");
+    let two = env.container_pid("doomed", "two");
+    kill_infra(infra);
     env.wait_for(10, "the pod's phase turns Failed", || {
         env.pod_json("doomed")["status"]["phase"] == "Failed"
     });
@@ -118,6 +167,6 @@ fn killing_the_infra_process_kills_the_pod() {
             !std::path::Path::new(&format!("/proc/{pid}")).exists()
         });
     }
-    // Its containers were killed with it: STATUS reads Error, as kubectl derives it.
-    assert_eq!(env.row("doomed")[1..3], ["0/2", "Error"]);
+    // No new sandbox (as on a cluster): STATUS reads Error, as kubectl derives it.
+    assert_eq!(env.row("doomed")[1..4], ["0/2", "Error", "0"]);
 }

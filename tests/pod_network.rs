@@ -356,3 +356,125 @@ fn a_plugin_error_is_one_line_naming_the_plugin_and_leaves_nothing() {
     assert!(env.pods().is_empty());
     assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
 }
+
+#[test]
+fn a_dead_infra_gives_the_pod_a_new_sandbox_and_ip_and_keeps_its_emptydir() {
+    let (env, ns) = net_env("net-sandbox");
+    env.ok(&["apply", "-f", &seed("sidecar-pod.yaml")]);
+    wait_running(&env, "sidecar-pod", "2/2");
+    let old_ip = pod_ip(&env, "sidecar-pod");
+    let old_infra = env.infra_pid("sidecar-pod");
+    let old_net = common::pods::ns(old_infra, "net");
+    // Held open, the old namespace keeps its inode number: the kernel hands a freed
+    // number to the next namespace, so without this a new one could show the same.
+    let old_ns_held = std::fs::File::open(format!("/proc/{old_infra}/ns/net")).expect("old netns");
+    // Something the pod wrote into its emptyDir (it belongs to the pod, not to the
+    // sandbox).
+    env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "log-reader",
+        "--",
+        "sh",
+        "-c",
+        "echo kept > /var/log/nginx/kept.txt",
+    ]);
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(old_infra),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill the infra process");
+
+    // A new infra process (so a new sandbox), and both containers running again.
+    let new_infra = || {
+        env.status("sidecar-pod")["infra"]["pid"]
+            .as_i64()
+            .map(|p| p as i32)
+            .filter(|&p| p != old_infra)
+    };
+    env.wait_for(20, "a new sandbox with both containers running", || {
+        let row = env.row("sidecar-pod");
+        new_infra().is_some()
+            && row.get(1).map(String::as_str) == Some("2/2")
+            && row.get(2).map(String::as_str) == Some("Running")
+    });
+    let infra = new_infra().expect("the new infra process");
+    let new_net = common::pods::ns(infra, "net");
+    assert_ne!(new_net, old_net, "a new network namespace");
+    let new_ip = pod_ip(&env, "sidecar-pod");
+    assert!(
+        new_ip.starts_with("10.244.") && new_ip != old_ip,
+        "new IP {new_ip:?}, old {old_ip:?}"
+    );
+    let wide = env.ok(&["get", "pods", "-o", "wide"]);
+    let row: Vec<&str> = wide
+        .lines()
+        .find(|l| l.starts_with("sidecar-pod"))
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert!(row.contains(&new_ip.as_str()), "{wide}");
+    // RESTARTS counts the containers' restarts in the new sandbox.
+    let restarts: u32 = row
+        .get(3)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("RESTARTS in {wide}"));
+    assert!(restarts >= 1, "{wide}");
+    let kept = env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "nginx",
+        "--",
+        "cat",
+        "/var/log/nginx/kept.txt",
+    ]);
+    assert_eq!(kept.trim(), "kept");
+    // The containers live in the new namespace and the hosts file names the new IP.
+    let inside = env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "log-reader",
+        "--",
+        "readlink",
+        "/proc/self/ns/net",
+    ]);
+    assert_eq!(inside.trim(), new_net);
+    let hosts = env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "log-reader",
+        "--",
+        "cat",
+        "/etc/hosts",
+    ]);
+    assert!(
+        hosts.contains(&format!("{new_ip}\tsidecar-pod\n")) && !hosts.contains(&old_ip),
+        "{hosts}"
+    );
+    let events = env.ok(&["describe", "pod", "sidecar-pod"]);
+    assert!(
+        events.contains("SandboxChanged")
+            && events.contains("Pod sandbox changed, it will be killed and re-created."),
+        "{events}"
+    );
+    drop(old_ns_held);
+    // The old sandbox's lease and veth went with its CNI DEL: one of each is left.
+    let left = leftovers(&env, &ns);
+    assert_eq!(
+        left.iter().filter(|l| l.starts_with("lease ")).count(),
+        1,
+        "{left:?}"
+    );
+    assert_eq!(
+        left.iter().filter(|l| l.starts_with("link ")).count(),
+        1,
+        "{left:?}"
+    );
+    env.ok(&["delete", "pod", "sidecar-pod"]);
+    assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+}

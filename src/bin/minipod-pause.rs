@@ -2,8 +2,9 @@
 //!
 //! By the time this program runs, minipod has already created the pod's network, IPC
 //! and UTS namespaces around it, named the host and brought `lo` up. Its only job is
-//! to stay alive, holding those namespaces for the pod's containers to join: the pod
-//! lives exactly as long as this process. When the pod shares one PID namespace
+//! to stay alive, holding those namespaces for the pod's containers to join: the pod's
+//! sandbox lives exactly as long as this process (when it dies, the supervisor makes a
+//! new sandbox, as kubelet does). When the pod shares one PID namespace
 //! (`shareProcessNamespace: true`) this is PID 1 there, so it also reaps the orphaned
 //! zombies the kernel hands it. SIGTERM or SIGINT end it cleanly.
 //!

@@ -294,7 +294,8 @@ pub fn run_host_ports(infra_pid: i32, triples: &[String]) -> Result<()> {
     };
     writeln!(stdout, "ready").context("report to the supervisor")?;
     stdout.flush().context("report to the supervisor")?;
-    // The pod lives as long as its infra process: so do its host ports.
+    // The host ports live as long as the pod's infra process (a new sandbox gets a
+    // new forwarder).
     let started =
         crate::runtime::procfs::start_time(infra_pid).context("the pod's infra process is gone")?;
     std::thread::spawn(move || loop {

@@ -23,11 +23,15 @@ mod network;
 mod pod_state;
 mod pod_status;
 mod policy;
+mod sandbox;
+mod sandbox_policy;
 mod teardown;
 mod termination;
 
 #[cfg(test)]
 mod policy_tests;
+#[cfg(test)]
+mod sandbox_tests;
 #[cfg(test)]
 mod termination_tests;
 #[cfg(test)]
@@ -36,11 +40,10 @@ mod test_pods;
 pub use termination::parse_signal;
 
 use super::cri_log::{LogWriter, Stream};
-use super::events::{self, EventType};
 use super::paths::PodPaths;
 use super::record::PodRecord;
-use super::status::{Phase, PodStatus, ProcessId};
-use super::{container_spec, etc_files, infra, volumes};
+use super::status::{Phase, PodStatus};
+use super::{etc_files, volumes};
 use crate::narration::{self, step};
 use crate::pod::exec::ContainerEntry;
 use crate::runtime::{self, RootfsMount};
@@ -188,36 +191,7 @@ impl Supervisor {
         self.save_status()?;
 
         self.prepare_pod()?;
-        let hostname = container_spec::pod_hostname(&self.record.pod);
-        let share_pid = self
-            .record
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.share_process_namespace)
-            .unwrap_or(false);
-        let cgroup = super::resources::infra_cgroup(self.record.uid());
-        let infra = infra::start(
-            &self.paths,
-            &hostname,
-            share_pid,
-            self.host_network(),
-            &cgroup,
-            &mut self.seccomp_programs,
-        )?;
-        self.infra = Some(infra);
-        self.status.infra = ProcessId::of(infra.as_raw());
-        self.attach_network(infra)?;
-        if !self.host_network() {
-            self.host_ports =
-                crate::net::port_forward::start_host_ports(&self.record.pod, infra.as_raw())?;
-        }
-        events::record(
-            &self.paths,
-            EventType::Normal,
-            "SandboxReady",
-            format!("infra process {infra} holds the pod's namespaces"),
-        );
+        self.start_sandbox()?;
         self.persist_status();
 
         // The first containers (the first init container, or the apps): a failure

@@ -137,6 +137,12 @@ pub enum Stage {
     /// Running init container number i.
     Init(usize),
     Apps,
+    /// The infra process died: its containers are being killed; once none runs, a
+    /// new sandbox is made and the pod starts again from its first init container.
+    SandboxGone {
+        /// `Action::RecreateSandbox` went out: waiting for the executor's answer.
+        recreating: bool,
+    },
     /// Stopping the containers: SIGKILL for all at the deadline.
     Terminating {
         deadline: Instant,

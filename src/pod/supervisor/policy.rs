@@ -74,7 +74,10 @@ impl PodPolicy {
 
     fn start_apps(&mut self) -> Vec<Action> {
         self.stage = Stage::Apps;
+        // After a new sandbox, an app container that already succeeded (OnFailure)
+        // stays done; at the pod's start none is.
         (self.inits..self.containers.len())
+            .filter(|&i| !self.containers[i].done)
             .map(|i| self.start(i))
             .collect()
     }
@@ -129,7 +132,8 @@ impl PodPolicy {
                 c.life = Life::Exited;
                 c.exit_code = Some(code);
                 c.probers.clear();
-                if self.is_stopping() {
+                // Killed with a dead sandbox: it starts again in the new one.
+                if self.is_stopping() || matches!(self.stage, Stage::SandboxGone { .. }) {
                     Vec::new()
                 } else {
                     self.after_exit(i, code, now)
@@ -145,6 +149,8 @@ impl PodPolicy {
             }
             Event::ProbeResult { i, probe, result } => self.probe_result(i, probe, result, now),
             Event::InfraDied { pid } => self.infra_died(pid, now),
+            Event::SandboxRecreated => self.sandbox_recreated(),
+            Event::SandboxFailed { message } => self.sandbox_failed(message, now),
             Event::DeleteRequested { grace } => {
                 if self.is_stopping() {
                     return self.shorten_grace(grace, now);
@@ -333,6 +339,7 @@ impl PodPolicy {
                     Vec::new()
                 }
             }
+            Stage::SandboxGone { recreating } => self.advance_sandbox_gone(recreating),
             Stage::Terminating { .. } => self.advance_termination(now),
             Stage::Done => Vec::new(),
         };
@@ -363,7 +370,8 @@ impl PodPolicy {
 
     /// The phase from the containers, as Kubernetes derives it. A Failed pod stays so.
     pub fn refresh_phase(&mut self) {
-        if self.phase == Phase::Failed {
+        // While the sandbox is re-created the pod keeps the phase it had.
+        if self.phase == Phase::Failed || matches!(self.stage, Stage::SandboxGone { .. }) {
             return;
         }
         let (inits, apps) = self.containers.split_at(self.inits);

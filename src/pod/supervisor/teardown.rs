@@ -58,11 +58,15 @@ impl Supervisor {
     }
 
     /// Before the infra process goes: the forwarder is still running then, so its PID
-    /// is still ours (our reap loop only reaps it if it died on its own).
-    fn stop_host_ports(&mut self) {
+    /// is still ours (our reap loop only reaps it if it died on its own). After the
+    /// infra died, the forwarder may have ended and been reaped already: `try_wait`
+    /// then fails (ECHILD) and no signal goes to a PID that may be someone else's.
+    pub(super) fn stop_host_ports(&mut self) {
         if let Some(mut child) = self.host_ports.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+            if let Ok(None) = child.try_wait() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
         }
     }
 }

@@ -6,7 +6,7 @@
 //! 3. at the end of the grace period, SIGKILL for whatever still runs.
 //!
 //! A pod whose infra process died skips all that: its namespaces are gone, every
-//! container is killed at once.
+//! container is killed at once (see `sandbox_policy` for what comes next).
 
 use super::actions::{normal, warning, Action, KillReason};
 use super::pod_state::{ContainerKind, Life, Stage};
@@ -164,9 +164,10 @@ impl PodPolicy {
             .collect()
     }
 
-    /// The pod lives exactly as long as its infra process: when it dies, the pod
-    /// fails and every container is killed at once.
-    pub(super) fn infra_died(&mut self, pid: i32, now: Instant) -> Vec<Action> {
+    /// The infra process died and no new sandbox will be made (`restartPolicy:
+    /// Never`, every container done, or the pod already stopping): the pod fails and
+    /// every container is killed at once, its namespaces being gone.
+    pub(super) fn sandbox_ends_pod(&mut self, pid: i32, now: Instant) -> Vec<Action> {
         self.phase = Phase::Failed;
         self.reason = "SandboxDied".into();
         self.message =
@@ -181,16 +182,23 @@ impl PodPolicy {
                 c.life = Life::Exited;
             }
         }
-        actions.extend(self.running().map(|i| Action::Kill {
-            i,
-            why: KillReason::SandboxGone,
-        }));
+        actions.extend(self.kill_for_sandbox());
         self.stage = Stage::Terminating {
             deadline: now,
             killed: true,
             sidecars_signaled: true,
         };
         actions
+    }
+
+    /// SIGKILL for every running container: no grace, the namespaces are gone.
+    pub(super) fn kill_for_sandbox(&self) -> Vec<Action> {
+        self.running()
+            .map(|i| Action::Kill {
+                i,
+                why: KillReason::SandboxGone,
+            })
+            .collect()
     }
 
     fn running(&self) -> impl Iterator<Item = usize> + '_ {

@@ -71,16 +71,16 @@ fn sigkill_at_the_end_of_the_grace_period() {
 }
 
 #[test]
-fn the_infra_dying_fails_the_pod_and_kills_everything() {
+fn the_infra_dying_under_never_fails_the_pod_and_kills_everything() {
     let t0 = Instant::now();
-    let s = spec(vec![sidecar("s")], vec![app("a"), app("b")], None);
+    let s = spec(vec![sidecar("s")], vec![app("a"), app("b")], Some("Never"));
     let mut p = policy(&s, t0);
     let mut actions = p.begin();
     while !actions.is_empty() {
         run_starts(&mut p, actions, t0);
         actions = p.advance(t0);
     }
-    // b crashed and waits in back-off: it must not come back.
+    // b crashed (not to run again under Never): it must not come back.
     p.handle(Event::Exited { i: 2, code: 1 }, t0);
     let died = p.handle(Event::InfraDied { pid: 42 }, t0);
     assert_eq!(reasons(&died), [(EventType::Warning, "SandboxChanged")]);

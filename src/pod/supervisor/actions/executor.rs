@@ -41,6 +41,7 @@ impl Supervisor {
                     message,
                 } => events::record(&self.paths, kind, reason, message),
                 Action::MarkDeletion => self.status.deletion_timestamp = Some(time::now()),
+                Action::RecreateSandbox => self.recreate_sandbox(),
             }
         }
     }

@@ -54,6 +54,9 @@ pub enum Action {
     },
     /// A delete is in progress (kubectl's Terminating).
     MarkDeletion,
+    /// Tear the dead sandbox down (CNI DEL) and make a new one: a new infra process,
+    /// new namespaces, a new IP (CNI ADD).
+    RecreateSandbox,
 }
 
 /// What the executor reports back, or what happened outside.
@@ -84,6 +87,12 @@ pub enum Event {
     },
     InfraDied {
         pid: i32,
+    },
+    /// A new sandbox holds the pod's namespaces (after `Action::RecreateSandbox`).
+    SandboxRecreated,
+    /// No new sandbox could be made: why.
+    SandboxFailed {
+        message: String,
     },
     /// SIGTERM from `delete`, with the grace period it asked for.
     DeleteRequested {
