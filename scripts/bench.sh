@@ -263,6 +263,13 @@ hf mp-apply-unconfined --prepare "$MPDEL sidecar-pod --grace-period=0 --force >/
 mp delete pod sidecar-pod --grace-period=0 --force >/dev/null 2>&1
 row "1. sidecar pod: apply, seccomp RuntimeDefault (peer: minipod Unconfined)" ms "$(ms mp-apply)" \
     "minipod, MINIPOD_SECCOMP_DEFAULT=Unconfined" "$(ms mp-apply-unconfined)"
+# What the pod network costs at start: the same apply with no CNI plugin to find
+# (the pod keeps loopback only, as before minipod had a pod network).
+hf mp-apply-nonet --prepare "$MPDEL sidecar-pod --grace-period=0 --force >/dev/null 2>&1; true" \
+    "MINIPOD_CNI_BIN_DIR=/nonexistent $M --root $MROOT apply -f $SIDECAR"
+mp delete pod sidecar-pod --grace-period=0 --force >/dev/null 2>&1
+row "1. sidecar pod: apply, CNI bridge network (peer: minipod, no pod network)" ms "$(ms mp-apply)" \
+    "minipod, MINIPOD_CNI_BIN_DIR with no plugin (lo only)" "$(ms mp-apply-nonet)"
 # An exec round trip into the running pod: minipod re-executes a sealed, read-only
 # view of its own binary that joins the container (runtime::exec); podman goes
 # through conmon and crun exec.
@@ -286,7 +293,7 @@ hf pm-run-nonet --prepare "$PRUNE" "podman run --rm --network none docker.io/lib
 hf crun-run "crun run -b $IN/bundle bench-crun"
 hf runc-run "runc run -b $IN/bundle bench-runc"
 row "2. /bin/true pod: apply..Completed..delete" ms "$(ms mp-true)" "podman run --rm" "$(ms pm-run)"
-row "2. /bin/true pod: apply..Completed..delete" ms "$(ms mp-true)" "podman run --rm --network none (like minipod: lo only)" "$(ms pm-run-nonet)"
+row "2. /bin/true pod: apply..Completed..delete" ms "$(ms mp-true)" "podman run --rm --network none (lo only)" "$(ms pm-run-nonet)"
 row "2. /bin/true pod: apply..Completed..delete" ms "$(ms mp-true)" "crun run" "$(ms crun-run)"
 row "2. /bin/true pod: apply..Completed..delete" ms "$(ms mp-true)" "runc run" "$(ms runc-run)"
 row "2. /bin/true pod: apply only (started)" ms "$(ms mp-true-apply)" "crun run" "$(ms crun-run)"
@@ -466,7 +473,8 @@ if [[ $DOCS -eq 1 ]]; then
         echo
         echo "## What is timed"
         echo
-        echo "- **1. sidecar pod**: the seed's \`examples/sidecar-pod.yaml\`, unchanged, for both tools. minipod \`apply -f\` returns once both containers run; \`podman kube play\` returns once they are started. Delete is \`minipod delete pod sidecar-pod --grace-period=0 --force\` (returns when everything is gone) against \`podman pod rm -f -t 0 sidecar-pod\` (the log-reader's PID 1 is \`sh\`, which ignores SIGTERM, so neither pays a grace timeout). podman uses its default bridge network (netavark; \`kube play --network none\` of this manifest fails in podman 4.3 with exit 125), while a minipod pod has a network namespace with \`lo\` only."
+        echo "- **1. sidecar pod**: the seed's \`examples/sidecar-pod.yaml\`, unchanged, for both tools. minipod \`apply -f\` returns once both containers run; \`podman kube play\` returns once they are started. Delete is \`minipod delete pod sidecar-pod --grace-period=0 --force\` (returns when everything is gone) against \`podman pod rm -f -t 0 sidecar-pod\` (the log-reader's PID 1 is \`sh\`, which ignores SIGTERM, so neither pays a grace timeout). Both give the pod a bridge network: podman its default one (netavark; \`kube play --network none\` of this manifest fails in podman 4.3 with exit 125), minipod its CNI network (Debian's \`bridge\`, \`host-local\` and \`portmap\` plugins, \`minipod0\`)."
+        echo "- **1. the pod network at start**: the same sidecar apply with \`MINIPOD_CNI_BIN_DIR=/nonexistent\`: no plugin is found, so the pod keeps loopback only (a \`NetworkNotReady\` event); the difference is what the CNI ADD (bridge, veth, host-local lease, iptables NAT rules, portmap) costs."
         echo "- **1. seccomp and devices at start**: the same sidecar apply with \`MINIPOD_SECCOMP_DEFAULT=Unconfined\` (the app containers get no filter; the infra keeps its RuntimeDefault filter). The device rules (cgroup v1 \`devices.deny\`/\`devices.allow\` writes, or the cgroup v2 BPF program) cannot be switched off, so they are in both figures."
         echo "- **1. exec round trip**: \`minipod exec sidecar-pod -c log-reader -- true\` (the CLI re-executes a sealed, read-only view of its own binary, which joins the container's cgroup and namespaces, forks the command under the container's seccomp filter and waits for it) against \`podman exec sidecar-pod-log-reader true\` (conmon + crun exec), each with its pod running."
         echo "- **2. one short container**: minipod = \`apply\` of a one-container pod running \`/bin/true\` with \`restartPolicy: Never\`, polling \`get pods true-pod\` (no sleep) until it shows \`Completed\`, then \`delete --grace-period=0 --force\` (\`scripts/bench/minipod-run-true.sh\`). Peers: \`podman run --rm busybox:1.36 /bin/true\`, and \`crun run\` / \`runc run\` of an OCI bundle made with \`runc spec\` (args \`/bin/true\`, no terminal) over the same busybox rootfs; each of these creates, starts, waits for and deletes the container. The \"apply only\" row stops when apply returns."
