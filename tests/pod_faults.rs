@@ -73,10 +73,25 @@ fn pod_cgroups(uid: &str) -> Vec<PathBuf> {
     found
 }
 
+/// The bridge plugin's masquerade rules for pod `uid` (they name the pod's id).
+fn pod_nat_rules(uid: &str) -> Vec<String> {
+    let out = std::process::Command::new("iptables")
+        .args(["-t", "nat", "-S"])
+        .output()
+        .expect("run iptables (apt-get install iptables)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(uid))
+        .map(str::to_string)
+        .collect()
+}
+
 fn assert_nothing_left(env: &PodEnv, uids: &[String], pids: &[i32]) {
     for uid in uids {
         assert!(pod_processes(uid).is_empty(), "processes of pod {uid} left");
         assert!(pod_cgroups(uid).is_empty(), "cgroups of pod {uid} left");
+        let rules = pod_nat_rules(uid);
+        assert!(rules.is_empty(), "NAT rules of pod {uid} left: {rules:?}");
     }
     for pid in pids {
         assert!(!alive(*pid), "process {pid} survived");

@@ -113,16 +113,23 @@ impl Deleting {
 
 /// No supervisor: its CNI DEL did not run; done here while the infra (if alive) still
 /// holds the network namespace, before what it left is killed.
+/// The infra is the one its status names (checked), or else the `minipod-pause` its
+/// cgroup still holds: the bridge plugin removes the pod's NAT rule only while the
+/// network namespace exists, so a status that lost the infra must not make DEL blind.
 fn release_network(state: &StateRoot, pod: &StoredPod) {
+    let uid = pod.record.uid();
     let infra = pod
         .status
         .as_ref()
         .and_then(|s| s.infra)
         .filter(|p| p.is_alive() && is_infra(p.pid))
-        .map(|p| p.pid);
-    if let Err(e) =
-        crate::net::pod_network::release_orphaned(state, &pod.record.pod, pod.record.uid(), infra)
-    {
+        .map(|p| p.pid)
+        .or_else(|| {
+            cgroup_processes(&super::resources::infra_cgroup(uid))
+                .into_iter()
+                .find(|pid| is_infra(*pid))
+        });
+    if let Err(e) = crate::net::pod_network::release_orphaned(state, &pod.record.pod, uid, infra) {
         eprintln!("warning: {e:#}");
     }
 }
