@@ -126,17 +126,7 @@ spec:
         "{steps}"
     );
     // The rules are in the container's spec, as runc reads them.
-    let uid = env.pod_json("devices")["metadata"]["uid"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let config = env
-        .root()
-        .join("run/pods")
-        .join(&uid)
-        .join("bundles/probe/config.json");
-    let spec: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&config).expect("read config.json")).unwrap();
+    let spec = env.bundle_spec("devices", "probe");
     let rules = spec["linux"]["resources"]["devices"]
         .as_array()
         .cloned()

@@ -114,17 +114,7 @@ fn runtime_default_refuses_namespaces_mount_and_keyctl() {
         "{described}"
     );
     // The filter is in the container's spec, compiled from the default profile.
-    let uid = env.pod_json("confined")["metadata"]["uid"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let config = env
-        .root()
-        .join("run/pods")
-        .join(&uid)
-        .join("bundles/attacks/config.json");
-    let spec: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&config).expect("config.json")).unwrap();
+    let spec = env.bundle_spec("confined", "attacks");
     assert_eq!(spec["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
 }
 

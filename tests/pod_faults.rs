@@ -3,27 +3,11 @@
 //! nothing behind.
 
 mod common;
-use common::pods::{processes_mentioning, PodEnv};
+use common::pods::{ignores_sigterm, processes_mentioning, PodEnv};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn sleeper(name: &str, grace: u32) -> String {
-    format!(
-        r#"apiVersion: v1
-kind: Pod
-metadata:
-  name: {name}
-spec:
-  terminationGracePeriodSeconds: {grace}
-  containers:
-  - name: main
-    image: busybox:1.36
-    command: [sh, -c, "trap '' TERM; while true; do echo tick; sleep 1; done"]
-"#
-    )
-}
 
 fn uid(env: &PodEnv, name: &str) -> String {
     env.pod_json(name)["metadata"]["uid"]
@@ -109,7 +93,7 @@ fn a_damaged_record_affects_only_its_own_pod() {
         env.ok(&[
             "apply",
             "-f",
-            &env.manifest(&format!("{name}.yaml"), &sleeper(name, 1)),
+            &env.manifest(&format!("{name}.yaml"), &ignores_sigterm(name, 1)),
         ]);
     }
     let uids: Vec<String> = ["empty-status", "cut-record"]
@@ -163,17 +147,17 @@ fn records_that_lie_are_checked_against_proc() {
     env.ok(&[
         "apply",
         "-f",
-        &env.manifest("lost.yaml", &sleeper("lost", 1)),
+        &env.manifest("lost.yaml", &ignores_sigterm("lost", 1)),
     ]);
     env.ok(&[
         "apply",
         "-f",
-        &env.manifest("unnamed.yaml", &sleeper("unnamed", 1)),
+        &env.manifest("unnamed.yaml", &ignores_sigterm("unnamed", 1)),
     ]);
     env.ok(&[
         "apply",
         "-f",
-        &env.manifest("forged.yaml", &sleeper("forged", 1)),
+        &env.manifest("forged.yaml", &ignores_sigterm("forged", 1)),
     ]);
     let uids: Vec<String> = ["lost", "unnamed", "forged"]
         .iter()
@@ -232,7 +216,7 @@ fn records_that_lie_are_checked_against_proc() {
 #[test]
 fn a_supervisor_killed_while_apply_waits_leaves_no_orphan() {
     let env = PodEnv::new("faults-orphan");
-    let manifest = env.manifest("orphan.yaml", &sleeper("orphan", 1));
+    let manifest = env.manifest("orphan.yaml", &ignores_sigterm("orphan", 1));
     let mut apply = Command::new(env!("CARGO_BIN_EXE_minipod"))
         .arg("--root")
         .arg(env.root())
@@ -296,7 +280,7 @@ fn children(parent: i32) -> Vec<i32> {
 #[test]
 fn interrupted_commands_are_carried_through_or_cleaned_up() {
     let env = PodEnv::new("faults-interrupt");
-    let manifest = env.manifest("x.yaml", &sleeper("x", 2));
+    let manifest = env.manifest("x.yaml", &ignores_sigterm("x", 2));
     for (signal, delay) in [
         ("INT", "0.003"),
         ("TERM", "0.005"),
@@ -380,7 +364,7 @@ fn a_full_disk_stops_status_writes_not_the_pod() {
     env.ok(&[
         "apply",
         "-f",
-        &env.manifest("full.yaml", &sleeper("full", 1)),
+        &env.manifest("full.yaml", &ignores_sigterm("full", 1)),
     ]);
     let uid = uid(&env, "full");
     let sup = env.status("full")["supervisor"]["pid"].as_i64().unwrap() as i32;
@@ -423,7 +407,7 @@ fn with_its_supervisor_gone_describe_reads_the_containers_from_proc() {
     env.ok(&[
         "apply",
         "-f",
-        &env.manifest("gone.yaml", &sleeper("gone", 1)),
+        &env.manifest("gone.yaml", &ignores_sigterm("gone", 1)),
     ]);
     let uid = uid(&env, "gone");
     let sup = env.status("gone")["supervisor"]["pid"].as_i64().unwrap() as i32;
@@ -451,7 +435,7 @@ fn with_its_supervisor_gone_describe_reads_the_containers_from_proc() {
 #[test]
 fn what_a_killed_apply_left_is_carried_on_or_cleaned() {
     let env = PodEnv::new("faults-killed");
-    let manifest = env.manifest("x.yaml", &sleeper("x", 1));
+    let manifest = env.manifest("x.yaml", &ignores_sigterm("x", 1));
     env.ok(&["apply", "-f", &manifest]);
     let uid = uid(&env, "x");
     let run = env.root().join("run");

@@ -3,7 +3,7 @@
 //! deleted together stop together.
 
 mod common;
-use common::pods::PodEnv;
+use common::pods::{ignores_sigterm, PodEnv};
 use std::process::{Child, Command, Stdio};
 
 fn sleeper(name: &str) -> String {
@@ -18,23 +18,6 @@ spec:
   - name: main
     image: busybox:1.36
     command: [sleep, "1000"]
-"#
-    )
-}
-
-/// PID 1 ignores SIGTERM: only the grace period's SIGKILL stops it.
-fn stubborn(name: &str, grace: u32) -> String {
-    format!(
-        r#"apiVersion: v1
-kind: Pod
-metadata:
-  name: {name}
-spec:
-  terminationGracePeriodSeconds: {grace}
-  containers:
-  - name: main
-    image: busybox:1.36
-    command: [sh, -c, "trap '' TERM; while true; do sleep 1; done"]
 "#
     )
 }
@@ -120,7 +103,7 @@ spec:
 fn a_grace_period_holds_no_lock_and_pods_deleted_together_stop_together() {
     let env = PodEnv::new("locks-grace");
     for name in ["slow1", "slow2", "slow3"] {
-        let file = env.manifest(&format!("{name}.yaml"), &stubborn(name, 6));
+        let file = env.manifest(&format!("{name}.yaml"), &ignores_sigterm(name, 6));
         env.ok(&["apply", "-f", &file]);
     }
     env.ok(&[

@@ -91,6 +91,23 @@ impl PodEnv {
         c["process"]["pid"].as_i64().expect("container has a pid") as i32
     }
 
+    /// The OCI spec (`config.json`) the runtime was given for `container` of `pod`.
+    pub fn bundle_spec(&self, pod: &str, container: &str) -> Value {
+        let uid = self.pod_json(pod)["metadata"]["uid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let config = self
+            .root()
+            .join("run/pods")
+            .join(uid)
+            .join("bundles")
+            .join(container)
+            .join("config.json");
+        serde_json::from_slice(&std::fs::read(&config).expect("read config.json"))
+            .expect("config.json is JSON")
+    }
+
     pub fn infra_pid(&self, pod: &str) -> i32 {
         self.status(pod)["infra"]["pid"]
             .as_i64()
@@ -179,4 +196,22 @@ pub fn ns(pid: i32, name: &str) -> String {
     std::fs::read_link(format!("/proc/{pid}/ns/{name}"))
         .map(|p| p.display().to_string())
         .unwrap_or_else(|e| panic!("readlink /proc/{pid}/ns/{name}: {e}"))
+}
+
+/// A one-container pod whose PID 1 ignores SIGTERM (and prints a tick a second): only
+/// the grace period's SIGKILL stops it.
+pub fn ignores_sigterm(name: &str, grace: u32) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  terminationGracePeriodSeconds: {grace}
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: [sh, -c, "trap '' TERM; while true; do echo tick; sleep 1; done"]
+"#
+    )
 }
