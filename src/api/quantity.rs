@@ -27,7 +27,6 @@ impl std::error::Error for QuantityError {}
 
 impl Quantity {
     /// Whole base units, rounded up as Kubernetes rounds quantities (`1.5` → 2).
-    #[allow(dead_code)] // for emptyDir sizeLimit and memory limits
     pub fn ceil_units(&self) -> u64 {
         self.value.max(0.0).ceil() as u64
     }

@@ -16,7 +16,7 @@
 //! `MINIPOD_CONTAINER_LOG_MAX_FILES` (at least 2).
 
 use crate::state::time::rfc3339_nanos;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -57,29 +57,15 @@ impl LogLimits {
     }
 }
 
-/// A size as kubelet's configuration writes it: `10Mi`, `512Ki`, `1Gi`, or bytes.
+/// A size as kubelet's configuration writes it (`containerLogMaxSize` is a resource
+/// quantity): `10Mi`, `512Ki`, `1Gi`, or bytes; read by the API's quantity parser.
 pub fn parse_size(text: &str) -> Result<u64> {
-    let text = text.trim();
-    let (digits, factor) = match text.find(|c: char| !c.is_ascii_digit()) {
-        None => (text, 1),
-        Some(at) => {
-            let factor = match &text[at..] {
-                "Ki" => 1 << 10,
-                "Mi" => 1 << 20,
-                "Gi" => 1 << 30,
-                "K" | "k" => 1000,
-                "M" => 1_000_000,
-                "G" => 1_000_000_000,
-                other => bail!("unknown unit {other:?} (use Ki, Mi, Gi or bytes)"),
-            };
-            (&text[..at], factor)
-        }
-    };
-    let n: u64 = digits.parse().context("not a size")?;
-    match n.checked_mul(factor) {
-        Some(size) if size > 0 => Ok(size),
-        _ => bail!("the size must be above 0 and fit in 64 bits"),
+    let q = crate::api::quantity::parse_quantity(text.trim()).map_err(|e| anyhow!("{e}"))?;
+    // At least one byte, and a whole number of them that fits in 64 bits.
+    if !(q.value >= 1.0 && q.value < u64::MAX as f64) {
+        bail!("the size must be above 0 and fit in 64 bits");
     }
+    Ok(q.ceil_units())
 }
 
 /// The name the current file takes when rotated: `0.log.20261129T154501.123456789Z`
