@@ -54,6 +54,19 @@ fn leftovers(env: &PodEnv, ns: &TestNetns) -> Vec<String> {
             left.push(format!("lease {name}"));
         }
     }
+    // The pinned network namespaces (containerd's /var/run/netns/cni-*): the file
+    // and its bind mount.
+    let pins = env.root().join("run/netns");
+    for e in std::fs::read_dir(&pins).into_iter().flatten().flatten() {
+        left.push(format!("netns pin {}", e.path().display()));
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let pins = pins.to_string_lossy().into_owned();
+    for line in mounts.lines() {
+        if line.split(' ').nth(4).is_some_and(|m| m.starts_with(&pins)) {
+            left.push(format!("mount {line}"));
+        }
+    }
     for link in ns.links() {
         if link.starts_with("veth") {
             left.push(format!("link {link}"));
@@ -477,4 +490,69 @@ fn a_dead_infra_gives_the_pod_a_new_sandbox_and_ip_and_keeps_its_emptydir() {
     );
     env.ok(&["delete", "pod", "sidecar-pod"]);
     assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+}
+
+#[test]
+fn delete_after_supervisor_and_infra_were_both_killed_leaves_no_network_trace() {
+    // kill -9 of both (or a crash of the host's processes): nothing is left holding the
+    // network namespace but minipod's pin of it, so CNI DEL still finds eth0 and the
+    // bridge plugin removes the pod's NAT rule.
+    let (env, ns) = net_env("net-both-dead");
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n";
+    let file = env.manifest("p.yaml", yaml);
+    env.ok(&["apply", "-f", &file]);
+    wait_running(&env, "p", "1/1");
+    let left = leftovers(&env, &ns);
+    assert!(
+        left.iter().any(|l| l.starts_with("rule ")),
+        "a running pod has a NAT rule: {left:?}"
+    );
+    assert!(
+        left.iter().any(|l| l.starts_with("netns pin ")),
+        "a running pod's namespace is pinned: {left:?}"
+    );
+    // A pod started later: its supervisor's own mount namespace, copied from the
+    // host's, must not keep p's pin (it would hold p's namespace for as long as q runs).
+    let q = env.manifest("q.yaml", &yaml.replace("{name: p}", "{name: q}"));
+    env.ok(&["apply", "-f", &q]);
+    wait_running(&env, "q", "1/1");
+    let p_uid = env.pod_json("p")["metadata"]["uid"]
+        .as_str()
+        .expect("uid")
+        .to_string();
+    let q_sup = env.status("q")["supervisor"]["pid"]
+        .as_i64()
+        .expect("supervisor pid");
+    let q_mounts = std::fs::read_to_string(format!("/proc/{q_sup}/mountinfo")).unwrap();
+    assert!(
+        !q_mounts.contains(&format!("netns/cni-{p_uid}")),
+        "{q_mounts}"
+    );
+    let sup = env.status("p")["supervisor"]["pid"]
+        .as_i64()
+        .expect("supervisor pid") as i32;
+    let infra = env.infra_pid("p");
+    for pid in [sup, infra] {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .expect("kill -9");
+    }
+    env.wait_for(10, "the supervisor and the infra are gone", || {
+        [sup, infra]
+            .iter()
+            .all(|p| !std::path::Path::new(&format!("/proc/{p}/exe")).exists())
+    });
+    env.ok(&["delete", "-f", &file]);
+    let left = leftovers(&env, &ns);
+    assert!(left.iter().all(|l| !l.contains(&p_uid)), "{left:?}");
+    assert_eq!(
+        left.iter().filter(|l| l.starts_with("link ")).count(),
+        1,
+        "only q's veth: {left:?}"
+    );
+    env.ok(&["delete", "-f", &q]);
+    assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+    assert!(env.pods().is_empty());
 }

@@ -2,5 +2,6 @@
 //! hostPort). Its loopback is brought up by the runtime, which creates the namespace.
 
 pub mod cni;
+pub mod netns_pin;
 pub mod pod_network;
 pub mod port_forward;

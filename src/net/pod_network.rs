@@ -14,12 +14,15 @@
 //! - the plugins: `MINIPOD_CNI_BIN_DIR` (containerd's `bin_dir`, `:`-separated);
 //!   by default `/usr/lib/cni` (Debian) and `/opt/cni/bin`;
 //! - host-local's leases: `<root>/cni/networks/<network>/<ip>`;
-//! - the result cache: `<root>/cni/results` (libcni's `/var/lib/cni/results`).
+//! - the result cache: `<root>/cni/results` (libcni's `/var/lib/cni/results`);
+//! - the pods' network namespaces, pinned: `<run>/netns/cni-<uid>` (containerd's
+//!   `/var/run/netns/cni-<id>`), the path CNI is given as `CNI_NETNS`.
 //!
 //! The bridge `minipod0` stays when the last pod goes (as `cni0` does on a node).
 //! Without any plugin directory the pod keeps loopback only, and says so in an event.
 
 use super::cni::{self, ConfList, Invocation, PortMapping};
+use super::netns_pin;
 use crate::state::paths::StateRoot;
 use anyhow::{bail, Context, Result};
 use k8s_openapi::api::core::v1::Pod;
@@ -44,6 +47,8 @@ pub struct NetworkSetup {
     pub bin_dirs: Vec<PathBuf>,
     pub cache_dir: PathBuf,
     pub data_dir: PathBuf,
+    /// Where the pods' network namespaces are pinned (`netns_pin`).
+    pub pin_dir: PathBuf,
     pub pod_cidr: String,
     /// Where host-local starts giving addresses: None for the default state root; a
     /// point derived from the root's path for `--root DIR` (see `range_start`).
@@ -75,6 +80,7 @@ impl NetworkSetup {
             bin_dirs,
             cache_dir: base.join("results"),
             data_dir: base.join("networks"),
+            pin_dir: super::netns_pin::dir(state),
             pod_cidr: std::env::var("MINIPOD_POD_CIDR")
                 .ok()
                 .filter(|v| !v.is_empty())
@@ -185,29 +191,45 @@ impl NetworkSetup {
     }
 }
 
+/// The namespace path CNI is given for a pod: its pin, while it holds the namespace;
+/// else the infra's `/proc/<pid>/ns/net` while it lives; else nothing (DEL then
+/// releases what needs no namespace: the lease, the port mappings).
+fn netns_of(setup: &NetworkSetup, uid: &str, infra: Option<i32>) -> String {
+    let pin = netns_pin::path(&setup.pin_dir, uid);
+    if netns_pin::is_pinned(&pin) {
+        return pin.display().to_string();
+    }
+    infra
+        .map(|pid| format!("/proc/{pid}/ns/net"))
+        .filter(|p| Path::new(p).exists())
+        .unwrap_or_default()
+}
+
 /// CNI CHECK of a running pod's attachment (for `explain pod`): the networks that
 /// passed, or the first plugin's complaint.
 pub fn check(state: &StateRoot, pod: &Pod, uid: &str, infra: i32) -> Result<Vec<String>> {
     let setup = NetworkSetup::for_state(state);
-    let netns = format!("/proc/{infra}/ns/net");
+    let netns = netns_of(&setup, uid, Some(infra));
     cni::list::check(&setup.invocation(pod, uid, &netns))
 }
 
 /// CNI DEL for a pod whose supervisor is gone (it crashed): run by `delete` before
-/// it kills what is left, so the infra process, if alive, still holds the namespace.
-/// Nothing cached for the pod: nothing to do.
+/// it kills what is left. The pin still holds the namespace even when every process
+/// in it died, so the bridge plugin finds eth0 and its NAT rule. The pin goes after.
+/// Nothing cached for the pod: only the pin (if any) to remove.
 pub fn release_orphaned(state: &StateRoot, pod: &Pod, uid: &str, infra: Option<i32>) -> Result<()> {
     let setup = NetworkSetup::for_state(state);
-    if cni::cache::entries_of(&setup.cache_dir, uid).is_empty() {
-        return Ok(());
-    }
-    let netns = infra
-        .map(|pid| format!("/proc/{pid}/ns/net"))
-        .filter(|p| Path::new(p).exists())
-        .unwrap_or_default();
-    setup
-        .detach(pod, uid, &netns)
-        .with_context(|| format!("tear down the network of pod {uid} (CNI DEL)"))
+    let pin = netns_pin::path(&setup.pin_dir, uid);
+    let deleted = if cni::cache::entries_of(&setup.cache_dir, uid).is_empty() {
+        Ok(())
+    } else {
+        let netns = netns_of(&setup, uid, infra);
+        setup
+            .detach(pod, uid, &netns)
+            .with_context(|| format!("tear down the network of pod {uid} (CNI DEL)"))
+    };
+    let unpinned = netns_pin::unpin(&pin);
+    deleted.and(unpinned)
 }
 
 /// minipod's own network: bridge + host-local + portmap, spec 1.0.0.

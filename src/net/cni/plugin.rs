@@ -83,13 +83,29 @@ pub fn run(
         .unwrap_or_default();
     let what = format!("CNI plugin {name} ({} {})", env.command, env.ifname);
     let stdin = serde_json::to_vec(config).context("encode the CNI config")?;
-    let mut child = Command::new(program)
-        .env_clear()
+    let mut cmd = Command::new(program);
+    cmd.env_clear()
         .envs(env.vars())
         .current_dir("/")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Run from the supervisor, whose mount namespace is its own: the plugin works in
+    // the host's, where the pinned namespace (CNI_NETNS) is mounted.
+    if let Some(host) = crate::net::netns_pin::host_mounts() {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setns is async-signal-safe; `host` is an fd the process keeps open
+        // for its whole life, and the forked child shares no fs struct with threads.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setns(host, libc::CLONE_NEWNS) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd
         .spawn()
         .with_context(|| format!("{what}: run {}", program.display()))?;
     let out = child.stdout.take().map(reader);

@@ -173,7 +173,10 @@ impl Supervisor {
         // closed pipe, which must be an error to ignore, never a signal that kills
         // the pod. SAFETY: signal(2) with SIG_IGN installs no handler code.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+        // The pod's network namespace is pinned in the host's mounts (it outlives us).
+        crate::net::netns_pin::remember_host_mounts()?;
         runtime::pod_mounts::private_mount_namespace()?;
+        crate::net::netns_pin::forget_copies(&self.net.setup.pin_dir);
 
         let mut mask = SigSet::empty();
         for s in [

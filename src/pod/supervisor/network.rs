@@ -5,25 +5,27 @@
 //! removes its NAT rule only while the namespace still exists).
 
 use super::Supervisor;
+use crate::net::netns_pin;
 use crate::net::pod_network::{NetworkSetup, PodAddresses, IFNAME};
 use crate::pod::etc_files;
 use crate::pod::events::{self, EventType};
 use crate::pod::status::PodIp;
 use anyhow::{Context, Result};
 use nix::unistd::Pid;
-use std::fs::File;
+use std::path::PathBuf;
 
 /// The supervisor's hold on the pod network.
 pub(super) struct PodNet {
     pub setup: NetworkSetup,
-    /// The namespace, held open from ADD to DEL: DEL reaches it through
-    /// `/proc/<supervisor>/fd/N` even if the infra process died first.
-    netns: Option<File>,
+    /// The namespace's pin (`<run>/netns/cni-<uid>`), from ADD to DEL: DEL reaches
+    /// the namespace through it even if the infra process died first, and so does
+    /// `delete` if we die too.
+    pin: Option<PathBuf>,
 }
 
 impl PodNet {
     pub fn new(setup: NetworkSetup) -> PodNet {
-        PodNet { setup, netns: None }
+        PodNet { setup, pin: None }
     }
 }
 
@@ -64,9 +66,11 @@ impl Supervisor {
             );
             return Ok(());
         }
-        let netns = format!("/proc/{infra}/ns/net");
-        self.net.netns = Some(File::open(&netns).with_context(|| format!("open {netns}"))?);
         let uid = self.record.uid().to_string();
+        let pin = netns_pin::pin(&self.net.setup.pin_dir, &uid, infra.as_raw())
+            .context("pin the pod's network namespace")?;
+        self.net.pin = Some(pin.clone());
+        let netns = pin.display().to_string();
         let addrs = self
             .net
             .setup
@@ -159,16 +163,21 @@ impl Supervisor {
             .map(|v: Vec<k8s::PodIP>| v.into_iter().map(|p| k8s::HostIP { ip: p.ip }).collect());
     }
 
-    /// CNI DEL of the pod's attachment, while its namespace is still held. Runs at
-    /// most once with effect: the cache entry goes with a successful DEL.
+    /// CNI DEL of the pod's attachment, through its pin (the namespace lives while
+    /// pinned), then the pin goes. Runs at most once with effect: the cache entry goes
+    /// with a successful DEL.
     pub(super) fn detach_network(&mut self) {
-        let Some(fd) = self.net.netns.take() else {
+        let Some(pin) = self.net.pin.take() else {
             return;
         };
-        use std::os::fd::AsRawFd;
-        let netns = format!("/proc/{}/fd/{}", std::process::id(), fd.as_raw_fd());
+        let netns = if netns_pin::is_pinned(&pin) {
+            pin.display().to_string()
+        } else {
+            String::new()
+        };
         let uid = self.record.uid().to_string();
-        if let Err(e) = self.net.setup.detach(&self.record.pod, &uid, &netns) {
+        let deleted = self.net.setup.detach(&self.record.pod, &uid, &netns);
+        if let Err(e) = deleted.and(netns_pin::unpin(&pin)) {
             events::record(
                 &self.paths,
                 EventType::Warning,
@@ -176,6 +185,5 @@ impl Supervisor {
                 format!("tear down the pod network (CNI DEL): {e:#}"),
             );
         }
-        drop(fd);
     }
 }
