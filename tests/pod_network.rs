@@ -88,7 +88,7 @@ fn leftovers(env: &PodEnv, ns: &TestNetns) -> Vec<String> {
 
 #[test]
 fn the_sidecar_pod_gets_its_own_ip_and_another_pod_reaches_it() {
-    let (env, _ns) = net_env("net-sidecar");
+    let (env, ns) = net_env("net-sidecar");
     env.ok(&["apply", "-f", &seed("sidecar-pod.yaml")]);
     wait_running(&env, "sidecar-pod", "2/2");
     let ip = pod_ip(&env, "sidecar-pod");
@@ -189,6 +189,57 @@ fn the_sidecar_pod_gets_its_own_ip_and_another_pod_reaches_it() {
     assert!(
         explain.contains("CNI CHECK of network minipod: passed"),
         "{explain}"
+    );
+    // The veth pair as the kernel links it: eth0's peer index (read inside the pod)
+    // is the host-side veth's index in the test's "host" namespace, a port of minipod0.
+    let iflink: u32 = env
+        .ok(&[
+            "exec",
+            "sidecar-pod",
+            "-c",
+            "log-reader",
+            "--",
+            "cat",
+            "/sys/class/net/eth0/iflink",
+        ])
+        .trim()
+        .parse()
+        .expect("eth0's iflink");
+    let veth = ns
+        .links()
+        .into_iter()
+        .filter(|l| l.starts_with("veth"))
+        .find(|l| {
+            let name = l.clone();
+            ns.in_it(move || nix::net::if_::if_nametoindex(name.as_str()).ok()) == Some(iflink)
+        })
+        .expect("the host-side veth of eth0");
+    let pair = format!("eth0 ({ip}/16, index ");
+    assert!(
+        explain.lines().any(|l| l.starts_with("Veth pair: ")
+            && l.contains(&pair)
+            && l.ends_with(&format!("⇄ {veth} (index {iflink}) on bridge minipod0"))),
+        "{explain}"
+    );
+    let picture = env.ok(&["explain", "pod", "sidecar-pod", "-o", "text"]);
+    assert!(
+        picture.contains(&format!(
+            "veth pair  eth0 {ip}/16 ⇄ {veth} ─ bridge minipod0"
+        )),
+        "{picture}"
+    );
+    let svg = env.ok(&["explain", "pod", "sidecar-pod", "-o", "svg"]);
+    assert!(
+        svg.contains(&format!(
+            "veth pair eth0 {ip}/16 ⇄ {veth} ─ bridge minipod0"
+        )),
+        "{svg}"
+    );
+    // --explain's CNI step named the same pair (the pod keeps its steps).
+    let steps = env.ok(&["explain", "pod", "sidecar-pod", "--steps"]);
+    assert!(
+        steps.contains(&format!("veth pair eth0 ⇄ {veth} on bridge minipod0")),
+        "{steps}"
     );
     // Without its lease, host-local's CHECK complains, naming the plugin.
     let lease = env.root().join("cni/networks/minipod").join(&ip);

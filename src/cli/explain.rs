@@ -135,6 +135,11 @@ fn print_interfaces(ctx: &Context, pod: &StoredPod, status: &PodStatus) {
         .map(|a| a.to_string())
         .collect();
     println!("Local addresses: {}", locals.join(", "));
+    // eth0's peer index, looked up among the host's links: the veth pair and bridge.
+    if let Ok(Some(link)) = crate::net::links::pod_link(infra.pid, crate::net::pod_network::IFNAME)
+    {
+        println!("{}", interface_table::pair_line(&link));
+    }
     if !status.pod_ip.is_empty() {
         println!("Pod IP (status.podIP, from CNI): {}", status.pod_ip);
         // CNI CHECK: each plugin confirms the attachment is still as ADD made it.

@@ -2,6 +2,7 @@
 //! hostPort). Its loopback is brought up by the runtime, which creates the namespace.
 
 pub mod cni;
+pub mod links;
 pub mod netns_pin;
 pub mod pod_network;
 pub mod port_forward;

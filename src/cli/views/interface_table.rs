@@ -58,6 +58,32 @@ pub fn parse_fib_locals(text: &str) -> Vec<Ipv4Addr> {
     out
 }
 
+/// `Veth pair: eth0 (10.244.0.5/16, index 2) ⇄ vethab12cd34 (index 9) on bridge
+/// minipod0`, as the kernel links them.
+pub fn pair_line(link: &crate::net::links::PodLink) -> String {
+    let addrs: Vec<String> = link
+        .addresses
+        .iter()
+        .filter(|a| !a.is_link_local())
+        .map(|a| format!("{}/{}", a.ip, a.prefix))
+        .collect();
+    let host = match (&link.host_veth, link.host_index) {
+        (Some(name), Some(i)) => format!("{name} (index {i})"),
+        _ => "? (its peer is not in this network namespace)".into(),
+    };
+    format!(
+        "Veth pair: {} ({}, index {}) ⇄ {host} on bridge {}",
+        link.name,
+        if addrs.is_empty() {
+            "no address".into()
+        } else {
+            addrs.join(", ")
+        },
+        link.index,
+        link.bridge.as_deref().unwrap_or("none")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

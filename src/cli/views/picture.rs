@@ -24,6 +24,8 @@ pub struct Infra {
     pub interfaces: Vec<String>,
     /// Its local IPv4 addresses (`/proc/PID/net/fib_trie`).
     pub addresses: Vec<String>,
+    /// The pod's `eth0`, its addresses and the veth pair to the bridge (rtnetlink).
+    pub link: Option<crate::net::links::PodLink>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +131,9 @@ fn infra(m: &Member, rows: &[namespace_table::Row]) -> Infra {
         hostname: hostname_in(m.pid).ok(),
         interfaces: interfaces(m.pid),
         addresses: local_addresses(m.pid),
+        link: crate::net::links::pod_link(m.pid, crate::net::pod_network::IFNAME)
+            .ok()
+            .flatten(),
     }
 }
 
@@ -174,6 +179,24 @@ fn local_addresses(pid: i32) -> Vec<String> {
         }
     }
     out
+}
+
+/// `eth0 10.244.0.5/16 ⇄ veth1a2b3c4d ─ bridge minipod0`: the pod's end of the
+/// pair with its addresses, the host's end, the bridge it is a port of.
+pub fn pair_words(link: &crate::net::links::PodLink) -> String {
+    let addrs: Vec<String> = link
+        .addresses
+        .iter()
+        .filter(|a| !a.is_link_local())
+        .map(|a| format!("{}/{}", a.ip, a.prefix))
+        .collect();
+    format!(
+        "{} {} ⇄ {} ─ bridge {}",
+        link.name,
+        names_or_none(&addrs, ","),
+        link.host_veth.as_deref().unwrap_or("?"),
+        link.bridge.as_deref().unwrap_or("none")
+    )
 }
 
 /// Names joined by `sep`, or `none` when there are none (both pictures print lists so).

@@ -21,7 +21,13 @@ pub fn draw(p: &Picture) -> String {
     let mut y = 70;
 
     // The infra box.
-    let infra_h = 82;
+    // One more line for the veth pair when the pod has one.
+    let pair = p
+        .infra
+        .as_ref()
+        .and_then(|i| i.link.as_ref())
+        .map(super::picture::pair_words);
+    let infra_h = if pair.is_some() { 104 } else { 82 };
     match &p.infra {
         Some(infra) => {
             let inode = |i: Option<u64>| i.map(|i| i.to_string()).unwrap_or_else(|| "?".into());
@@ -57,6 +63,9 @@ pub fn draw(p: &Picture) -> String {
                     join(&infra.addresses)
                 ),
             );
+            if let Some(pair) = &pair {
+                text(&mut s, 52, y + 88, "mono", &format!("veth pair {pair}"));
+            }
         }
         None => {
             rect(&mut s, 40, y, inner, infra_h, "gone");

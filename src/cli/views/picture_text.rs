@@ -21,6 +21,9 @@ pub fn draw(p: &Picture) -> String {
                 list(&infra.interfaces),
                 list(&infra.addresses)
             ));
+            if let Some(link) = &infra.link {
+                body.push(format!("  veth pair  {}", super::picture::pair_words(link)));
+            }
         }
         None => body.push("infra: gone (the pod's namespaces went with it)".into()),
     }

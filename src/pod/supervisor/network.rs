@@ -76,9 +76,19 @@ impl Supervisor {
             .setup
             .attach(&self.record.pod, &uid, &netns)
             .context("set up the pod network (CNI ADD)")?;
+        // The host's end of the pair, as the kernel tells it (eth0's peer index).
+        let pair = match crate::net::links::pod_link(infra.as_raw(), IFNAME) {
+            Ok(Some(link)) => format!(
+                "; veth pair {IFNAME} ⇄ {} on bridge {}",
+                link.host_veth.as_deref().unwrap_or("?"),
+                link.bridge.as_deref().unwrap_or("none")
+            ),
+            Ok(None) => String::new(),
+            Err(e) => format!("; host side unknown ({e:#})"),
+        };
         crate::narration::step(
             format!(
-                "{IFNAME} in {netns}: {} via gateway {} (network {})",
+                "{IFNAME} in {netns}: {} via gateway {} (network {}){pair}",
                 addrs
                     .pod_ips
                     .iter()
