@@ -607,3 +607,109 @@ fn delete_after_supervisor_and_infra_were_both_killed_leaves_no_network_trace() 
     assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
     assert!(env.pods().is_empty());
 }
+
+#[test]
+fn cni_directories_given_as_flags_win_over_the_environment_and_stay_with_the_pod() {
+    let (env, ns) = net_env("net-dirs");
+    // A network of our own (containerd's conf_dir) and a plugin directory (bin_dir)
+    // whose bridge logs each call before running Debian's.
+    let conf = env.root().join("my-net.d");
+    let bins = env.root().join("my-bin");
+    let leases = env.root().join("my-leases");
+    let calls = env.root().join("bridge-calls.log");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::create_dir_all(&bins).unwrap();
+    std::fs::write(
+        conf.join("20-mine.conflist"),
+        format!(
+            r#"{{"cniVersion":"1.0.0","name":"mine","plugins":[{{"type":"bridge","bridge":"mine0","isGateway":true,"ipMasq":true,"ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.123.0.0/24"}}]],"routes":[{{"dst":"0.0.0.0/0"}}],"dataDir":"{}"}}}}]}}"#,
+            leases.display()
+        ),
+    )
+    .unwrap();
+    let plugins = ["/usr/lib/cni", "/opt/cni/bin"]
+        .iter()
+        .map(std::path::Path::new)
+        .find(|d| d.join("bridge").is_file())
+        .expect("containernetworking-plugins installed");
+    std::fs::write(
+        bins.join("bridge"),
+        format!(
+            "#!/bin/sh\necho \"$CNI_COMMAND\" >> {}\nexec {}/bridge\n",
+            calls.display(),
+            plugins.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bins.join("bridge"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink(plugins.join("host-local"), bins.join("host-local")).unwrap();
+
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n";
+    let file = env.manifest("p.yaml", yaml);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
+    cmd.arg("--root")
+        .arg(env.root())
+        .arg("--cni-conf-dir")
+        .arg(&conf)
+        .arg("--cni-bin-dir")
+        .arg(&bins)
+        .args(["apply", "-f", &file])
+        // The flags win over the environment.
+        .env("MINIPOD_CNI_CONF_DIR", "/nonexistent-conf")
+        .env("MINIPOD_CNI_BIN_DIR", "/nonexistent-bin");
+    ns.enter_before_exec(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_running(&env, "p", "1/1");
+    let ip = pod_ip(&env, "p");
+    assert!(ip.starts_with("10.123.0."), "podIP {ip:?}");
+    assert!(ns.links().contains(&"mine0".to_string()));
+    assert!(leases.join("mine").join(&ip).is_file());
+    let log = || std::fs::read_to_string(&calls).unwrap_or_default();
+    assert_eq!(log(), "ADD\n");
+
+    // The supervisor re-creates the sandbox with the same directories.
+    let infra = env.infra_pid("p");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(infra),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    env.wait_for(20, "a new sandbox on my network", || {
+        let new_ip = pod_ip(&env, "p");
+        env.status("p")["infra"]["pid"]
+            .as_i64()
+            .is_some_and(|p| p != i64::from(infra))
+            && new_ip.starts_with("10.123.0.")
+            && new_ip != ip
+            && env.row("p").get(2).map(String::as_str) == Some("Running")
+    });
+    assert_eq!(log(), "ADD\nDEL\nADD\n");
+
+    // The supervisor dies; a `delete` without any flag still uses the pod's plugins.
+    let sup = env.status("p")["supervisor"]["pid"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(sup),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    env.wait_for(10, "the supervisor is gone", || {
+        !std::path::Path::new(&format!("/proc/{sup}/exe")).exists()
+    });
+    env.ok(&["delete", "-f", &file]);
+    assert_eq!(log(), "ADD\nDEL\nADD\nDEL\n");
+    let left: Vec<_> = std::fs::read_dir(leases.join("mine"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.parse::<std::net::IpAddr>().is_ok())
+        .collect();
+    assert!(left.is_empty(), "leases left: {left:?}");
+    assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
+}

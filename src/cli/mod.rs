@@ -39,6 +39,16 @@ pub struct Cli {
     #[arg(long, global = true, env = "MINIPOD_ROOT", value_name = "DIR")]
     pub root: Option<PathBuf>,
 
+    /// The pod network's CNI config directory: its first *.conflist (containerd's
+    /// conf_dir; default: minipod's own network in DIR/cni/net.d).
+    #[arg(long, global = true, env = "MINIPOD_CNI_CONF_DIR", value_name = "DIR")]
+    pub cni_conf_dir: Option<PathBuf>,
+
+    /// Where the CNI plugins are, `:`-separated (containerd's bin_dir; default:
+    /// /usr/lib/cni:/opt/cni/bin).
+    #[arg(long, global = true, env = "MINIPOD_CNI_BIN_DIR", value_name = "DIRS")]
+    pub cni_bin_dir: Option<String>,
+
     /// Say more about what is being done (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -193,7 +203,7 @@ pub fn run() -> Result<i32> {
     let cli = Cli::parse();
     restore_sigpipe_for_readers(&cli.command);
     let ctx = Context {
-        state: StateRoot::new(cli.root.as_deref()),
+        state: StateRoot::new(cli.root.as_deref()).with_cni_dirs(cli.cni_conf_dir, cli.cni_bin_dir),
         verbose: cli.verbose,
     };
     match cli.command {

@@ -5,18 +5,23 @@
 //!
 //! Where things are (all under the state root, so a test with its own `--root` owns
 //! its network files; minipod never edits `/etc/cni/net.d`):
-//! - the network config: the first `*.conflist` of `MINIPOD_CNI_CONF_DIR` (containerd's
-//!   `conf_dir`); by default `<root>/cni/net.d`, where minipod writes its own network,
+//! - the network config: the first `*.conflist` of `--cni-conf-dir` or
+//!   `MINIPOD_CNI_CONF_DIR`, the flag first (containerd's `conf_dir`); by default `<root>/cni/net.d`, where minipod writes its own network,
 //!   `minipod`: a `bridge` named `minipod0` (the pods' gateway, with NAT to the
 //!   outside) with `host-local` addresses from `MINIPOD_POD_CIDR` (default
 //!   10.244.0.0/16, kubeadm/flannel's pod range; podman's 10.88.0.0/16 is left alone),
 //!   and `portmap` for `hostPort`;
-//! - the plugins: `MINIPOD_CNI_BIN_DIR` (containerd's `bin_dir`, `:`-separated);
+//! - the plugins: `--cni-bin-dir` or `MINIPOD_CNI_BIN_DIR` (containerd's `bin_dir`,
+//!   `:`-separated);
 //!   by default `/usr/lib/cni` (Debian) and `/opt/cni/bin`;
 //! - host-local's leases: `<root>/cni/networks/<network>/<ip>`;
 //! - the result cache: `<root>/cni/results` (libcni's `/var/lib/cni/results`);
 //! - the pods' network namespaces, pinned: `<run>/netns/cni-<uid>` (containerd's
 //!   `/var/run/netns/cni-<id>`), the path CNI is given as `CNI_NETNS`.
+//!
+//! The pod's supervisor records the directories it used in `<pod run>/network.json`;
+//! `delete` and `explain` of that pod use them (a sandbox it re-creates uses its own,
+//! the ones the creating command passed it).
 //!
 //! The bridge `minipod0` stays when the last pod goes (as `cni0` does on a node).
 //! Without any plugin directory the pod keeps loopback only, and says so in an event.
@@ -55,6 +60,20 @@ pub struct NetworkSetup {
     pub range_seed: Option<u32>,
 }
 
+/// What a pod's supervisor records of its network's directories.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Recorded {
+    conf_dir: PathBuf,
+    own_conf_dir: bool,
+    bin_dirs: Vec<PathBuf>,
+}
+
+/// `<pod run dir>/network.json`.
+fn record_path(pod_run: &Path) -> PathBuf {
+    pod_run.join("network.json")
+}
+
 /// The pod's addresses, as the status and the downward API show them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodAddresses {
@@ -65,17 +84,24 @@ pub struct PodAddresses {
 }
 
 impl NetworkSetup {
+    /// The directories `state` was given (`--cni-conf-dir`, `--cni-bin-dir`, or
+    /// their environment variables), else minipod's own network and Debian's and
+    /// the usual plugin directories.
     pub fn for_state(state: &StateRoot) -> NetworkSetup {
         let base = state.lib.join("cni");
-        let env_dir = std::env::var_os("MINIPOD_CNI_CONF_DIR").filter(|v| !v.is_empty());
-        let bin_dirs = match std::env::var("MINIPOD_CNI_BIN_DIR") {
-            Ok(v) if !v.is_empty() => v.split(':').map(PathBuf::from).collect(),
-            _ => DEFAULT_BIN_DIRS.iter().map(PathBuf::from).collect(),
+        let bin_dirs = match &state.cni_bin_dir {
+            Some(v) => v
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .collect(),
+            None => DEFAULT_BIN_DIRS.iter().map(PathBuf::from).collect(),
         };
         NetworkSetup {
-            own_conf_dir: env_dir.is_none(),
-            conf_dir: env_dir
-                .map(PathBuf::from)
+            own_conf_dir: state.cni_conf_dir.is_none(),
+            conf_dir: state
+                .cni_conf_dir
+                .clone()
                 .unwrap_or_else(|| base.join("net.d")),
             bin_dirs,
             cache_dir: base.join("results"),
@@ -90,6 +116,33 @@ impl NetworkSetup {
                 .as_ref()
                 .map(|r| fnv32(r.as_os_str().as_encoded_bytes())),
         }
+    }
+
+    /// The setup pod `uid` was created with (its supervisor recorded it), so a
+    /// `delete` or `explain` run without the creating command's flags still finds
+    /// its plugins; else the one `state` gives.
+    pub fn for_pod(state: &StateRoot, uid: &str) -> NetworkSetup {
+        let mut setup = NetworkSetup::for_state(state);
+        let file = record_path(&state.pod_run(uid));
+        let recorded = std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Recorded>(&b).ok());
+        if let Some(r) = recorded {
+            setup.own_conf_dir = r.own_conf_dir;
+            setup.conf_dir = r.conf_dir;
+            setup.bin_dirs = r.bin_dirs;
+        }
+        setup
+    }
+
+    /// Record where this pod's network came from, in its run directory `pod_run`.
+    pub fn record(&self, pod_run: &Path) -> Result<()> {
+        let r = Recorded {
+            conf_dir: self.conf_dir.clone(),
+            own_conf_dir: self.own_conf_dir,
+            bin_dirs: self.bin_dirs.clone(),
+        };
+        crate::state::atomic::write_json(&record_path(pod_run), &r)
     }
 
     /// Is there a plugin directory at all? (No: the pod keeps loopback only.)
@@ -208,7 +261,7 @@ fn netns_of(setup: &NetworkSetup, uid: &str, infra: Option<i32>) -> String {
 /// CNI CHECK of a running pod's attachment (for `explain pod`): the networks that
 /// passed, or the first plugin's complaint.
 pub fn check(state: &StateRoot, pod: &Pod, uid: &str, infra: i32) -> Result<Vec<String>> {
-    let setup = NetworkSetup::for_state(state);
+    let setup = NetworkSetup::for_pod(state, uid);
     let netns = netns_of(&setup, uid, Some(infra));
     cni::list::check(&setup.invocation(pod, uid, &netns))
 }
@@ -218,7 +271,7 @@ pub fn check(state: &StateRoot, pod: &Pod, uid: &str, infra: i32) -> Result<Vec<
 /// in it died, so the bridge plugin finds eth0 and its NAT rule. The pin goes after.
 /// Nothing cached for the pod: only the pin (if any) to remove.
 pub fn release_orphaned(state: &StateRoot, pod: &Pod, uid: &str, infra: Option<i32>) -> Result<()> {
-    let setup = NetworkSetup::for_state(state);
+    let setup = NetworkSetup::for_pod(state, uid);
     let pin = netns_pin::path(&setup.pin_dir, uid);
     let deleted = if cni::cache::entries_of(&setup.cache_dir, uid).is_empty() {
         Ok(())

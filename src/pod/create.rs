@@ -295,6 +295,14 @@ fn spawn_supervisor(
     if let Some(root) = &state.root {
         cmd.env("MINIPOD_ROOT", root);
     }
+    // The pod network's directories as this command was given them: the supervisor
+    // (which re-creates sandboxes) uses the same.
+    if let Some(dir) = &state.cni_conf_dir {
+        cmd.env("MINIPOD_CNI_CONF_DIR", dir);
+    }
+    if let Some(dirs) = &state.cni_bin_dir {
+        cmd.env("MINIPOD_CNI_BIN_DIR", dirs);
+    }
     cmd.env("MINIPOD_READY_FD", "3")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

@@ -18,6 +18,10 @@ pub struct StateRoot {
     pub lib: PathBuf,
     /// Container logs in the CRI format.
     pub log: PathBuf,
+    /// `--cni-conf-dir` / `--cni-bin-dir` (or their environment variables), when
+    /// given: where the pod network's conflist and plugins are (`net::pod_network`).
+    pub cni_conf_dir: Option<PathBuf>,
+    pub cni_bin_dir: Option<String>,
 }
 
 impl StateRoot {
@@ -30,6 +34,8 @@ impl StateRoot {
                     run: dir.join("run"),
                     log: dir.join("log"),
                     lib: dir,
+                    cni_conf_dir: None,
+                    cni_bin_dir: None,
                 }
             }
             None => StateRoot {
@@ -37,8 +43,17 @@ impl StateRoot {
                 run: PathBuf::from("/run/minipod"),
                 lib: PathBuf::from("/var/lib/minipod"),
                 log: PathBuf::from("/var/log/minipod"),
+                cni_conf_dir: None,
+                cni_bin_dir: None,
             },
         }
+    }
+
+    /// The same root, with the CNI directories given on the command line.
+    pub fn with_cni_dirs(mut self, conf_dir: Option<PathBuf>, bin_dir: Option<String>) -> Self {
+        self.cni_conf_dir = conf_dir.filter(|d| !d.as_os_str().is_empty());
+        self.cni_bin_dir = bin_dir.filter(|d| !d.is_empty());
+        self
     }
 
     /// The image store: blobs, unpacked layers, tags.

@@ -66,6 +66,8 @@ impl Supervisor {
             );
             return Ok(());
         }
+        // delete and explain of this pod use the same directories.
+        self.net.setup.record(&self.paths.run)?;
         let uid = self.record.uid().to_string();
         let pin = netns_pin::pin(&self.net.setup.pin_dir, &uid, infra.as_raw())
             .context("pin the pod's network namespace")?;
