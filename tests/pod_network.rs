@@ -713,3 +713,70 @@ fn cni_directories_given_as_flags_win_over_the_environment_and_stay_with_the_pod
     assert!(left.is_empty(), "leases left: {left:?}");
     assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
 }
+
+#[test]
+fn port_forward_listens_on_both_loopbacks_and_reaches_into_the_pod() {
+    use std::io::BufRead;
+    let (env, ns) = net_env("net-pf");
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: nginx\n    image: nginx:1.27\n";
+    env.ok(&["apply", "-f", &env.manifest("web.yaml", yaml)]);
+    wait_running(&env, "web", "1/1");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
+    cmd.arg("--root")
+        .arg(env.root())
+        .args(["port-forward", "pod/web", ":80"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    ns.enter_before_exec(&mut cmd);
+    let mut pf = cmd.spawn().expect("start port-forward");
+    let mut out = std::io::BufReader::new(pf.stdout.take().unwrap());
+    let mut said = Vec::new();
+    for _ in 0..2 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        said.push(line.trim().to_string());
+    }
+    // kubectl's lines: one per address, the same free port on both.
+    let port = said[0]
+        .strip_prefix("Forwarding from 127.0.0.1:")
+        .and_then(|r| r.strip_suffix(" -> 80"))
+        .unwrap_or_else(|| panic!("{said:?}"))
+        .to_string();
+    assert_eq!(said[1], format!("Forwarding from [::1]:{port} -> 80"));
+    for addr in [format!("127.0.0.1:{port}"), format!("[::1]:{port}")] {
+        let page = ns.http_get(&addr);
+        assert!(page.contains("Welcome to nginx!"), "{addr}: {page:?}");
+    }
+    let _ = pf.kill();
+    let _ = pf.wait();
+    // Both connections entered the pod's namespace and came to nginx over its own
+    // loopback (not by the pod's IP through the bridge).
+    let logs = env.ok(&["logs", "web"]);
+    assert_eq!(
+        logs.lines()
+            .filter(|l| l.starts_with("127.0.0.1 ") && l.contains("GET / "))
+            .count(),
+        2,
+        "{logs}"
+    );
+
+    // --address as kubectl's: an IP given is the only one listened on.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
+    cmd.arg("--root")
+        .arg(env.root())
+        .args(["port-forward", "pod/web", ":80", "--address", "::1"])
+        .stdout(std::process::Stdio::piped());
+    ns.enter_before_exec(&mut cmd);
+    let mut pf = cmd.spawn().expect("start port-forward");
+    let mut line = String::new();
+    std::io::BufReader::new(pf.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = pf.kill();
+    let _ = pf.wait();
+    assert!(
+        line.starts_with("Forwarding from [::1]:") && line.trim_end().ends_with(" -> 80"),
+        "{line:?}"
+    );
+    env.ok(&["delete", "pod", "web"]);
+}

@@ -16,8 +16,8 @@ pub struct PortForwardArgs {
     /// local port).
     #[arg(required = true, value_name = "[LOCAL:]REMOTE")]
     pub ports: Vec<String>,
-    /// Addresses to listen on (comma-separated); `localhost` means 127.0.0.1.
-    #[arg(long, default_value = "127.0.0.1", value_delimiter = ',')]
+    /// Addresses to listen on (comma-separated); `localhost` means 127.0.0.1 and ::1.
+    #[arg(long, default_value = "localhost", value_delimiter = ',')]
     pub address: Vec<String>,
     #[arg(short = 'n', long = "namespace", default_value = "default")]
     pub namespace: String,
@@ -36,20 +36,18 @@ pub fn run(ctx: &Context, args: &PortForwardArgs) -> Result<i32> {
             status.phase
         ),
     };
-    let mut forwards = Vec::new();
-    for addr in &args.address {
-        let ip: IpAddr = if addr == "localhost" {
-            IpAddr::from([127, 0, 0, 1])
-        } else {
-            addr.parse()
-                .map_err(|_| anyhow::anyhow!("{addr} is not a valid IP"))?
-        };
-        for spec in &args.ports {
-            forwards.push(port_forward::parse_port_spec(spec, ip)?);
-        }
-    }
+    let addresses = port_forward::listen_addresses(&args.address)?;
+    let unspecified = IpAddr::from([0, 0, 0, 0]);
+    let forwards = args
+        .ports
+        .iter()
+        .map(|spec| port_forward::parse_port_spec(spec, unspecified))
+        .collect::<Result<Vec<_>>>()?;
     let netns = port_forward::open_netns(infra.pid)?;
-    let listeners = port_forward::bind(&forwards)?;
+    let (listeners, failed) = port_forward::bind_on_addresses(&forwards, &addresses)?;
+    for line in failed {
+        eprintln!("{line}");
+    }
     for (_, f) in &listeners {
         println!("Forwarding from {} -> {}", f.listen, f.remote);
     }

@@ -1,8 +1,8 @@
 //! Port forwarding into a pod's network namespace, for `port-forward` and for
 //! `ports[].hostPort`.
 //!
-//! The pod has only `lo`, so nothing on the host can reach it by address. Instead a
-//! listener stays in the host's network namespace, and each accepted connection gets
+//! A listener stays in the host's network namespace (for `port-forward`, on 127.0.0.1
+//! and [::1] by default, as kubectl listens), and each accepted connection gets
 //! a thread that enters the pod's network namespace (`setns(CLONE_NEWNET)` changes
 //! only the calling thread) and connects to `127.0.0.1:REMOTE` there. Once connected,
 //! a socket works whatever namespace its thread is in: the bytes are then copied both
@@ -73,6 +73,110 @@ pub fn parse_port_spec(spec: &str, address: IpAddr) -> Result<Forward> {
         listen: SocketAddr::new(address, local),
         remote,
     })
+}
+
+/// Bound listeners, each with what it forwards.
+pub type Listeners = Vec<(TcpListener, Forward)>;
+
+/// One address `port-forward` listens on, grouped as kubectl groups them:
+/// `localhost` is 127.0.0.1 and [::1], either of which may fail alone (only both
+/// failing is an error: kubectl's failure mode "all"); an address given as an IP
+/// must be bound (failure mode "any").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ListenAddress {
+    pub ip: IpAddr,
+    pub may_fail_alone: bool,
+}
+
+/// kubectl's `--address` values (default `localhost`) as listening addresses.
+pub fn listen_addresses(addresses: &[String]) -> Result<Vec<ListenAddress>> {
+    let mut out: Vec<ListenAddress> = Vec::new();
+    for addr in addresses {
+        let ips: Vec<ListenAddress> = if addr == "localhost" {
+            [
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ]
+            .into_iter()
+            .map(|ip| ListenAddress {
+                ip,
+                may_fail_alone: true,
+            })
+            .collect()
+        } else {
+            let ip: IpAddr = addr
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{addr} is not a valid IP"))?;
+            vec![ListenAddress {
+                ip,
+                may_fail_alone: false,
+            }]
+        };
+        for a in ips {
+            if !out.iter().any(|o| o.ip == a.ip) {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// kubectl's listeners: every port on every address, port by port. A local port 0
+/// takes the free port the first address got, so every address serves the same one.
+/// A port whose listeners failed (an address given as an IP, or every `localhost`
+/// one) is left out and its error returned beside the listeners; no port at all is
+/// an error.
+pub fn bind_on_addresses(
+    specs: &[Forward],
+    addresses: &[ListenAddress],
+) -> Result<(Listeners, Vec<String>)> {
+    let mut all = Vec::new();
+    let mut port_errors = Vec::new();
+    for spec in specs {
+        let mut local = spec.listen.port();
+        let mut bound = Vec::new();
+        let mut errors = Vec::new();
+        let (mut required_failed, mut optional_ok, mut optional_failed) = (false, 0, 0);
+        for a in addresses {
+            let want = Forward {
+                listen: SocketAddr::new(a.ip, local),
+                remote: spec.remote,
+            };
+            match bind(&[want]) {
+                Ok(mut l) => {
+                    if let Some((listener, f)) = l.pop() {
+                        local = f.listen.port();
+                        optional_ok += usize::from(a.may_fail_alone);
+                        bound.push((listener, f));
+                    }
+                }
+                Err(e) => {
+                    errors.push(format!("{e:#}"));
+                    if a.may_fail_alone {
+                        optional_failed += 1;
+                    } else {
+                        required_failed = true;
+                    }
+                }
+            }
+        }
+        if required_failed || (optional_ok == 0 && optional_failed > 0) {
+            port_errors.push(format!(
+                "Unable to listen on port {}: Listeners failed to create with the following errors: [{}]",
+                spec.listen.port(),
+                errors.join(" ")
+            ));
+        } else {
+            all.extend(bound);
+        }
+    }
+    if all.is_empty() {
+        bail!(
+            "unable to listen on any of the requested ports: {}",
+            port_errors.join("; ")
+        );
+    }
+    Ok((all, port_errors))
 }
 
 /// Bind every listener first, so a port already taken is an error before anything.
@@ -323,5 +427,17 @@ mod tests {
         assert!(parse_port_spec("x:80", lo).is_err());
         let t = Forward::parse_triple("0.0.0.0:8080:80").unwrap();
         assert_eq!(t.triple(), "0.0.0.0:8080:80");
+    }
+
+    #[test]
+    fn localhost_is_both_loopbacks_as_kubectl_listens() {
+        let a = listen_addresses(&["localhost".into()]).unwrap();
+        let ips: Vec<String> = a.iter().map(|a| a.ip.to_string()).collect();
+        assert_eq!(ips, ["127.0.0.1", "::1"]);
+        assert!(a.iter().all(|a| a.may_fail_alone));
+        let a = listen_addresses(&["127.0.0.1".into(), "localhost".into()]).unwrap();
+        assert_eq!(a.len(), 2);
+        assert!(!a[0].may_fail_alone, "an IP given must be bound");
+        assert!(listen_addresses(&["nowhere".into()]).is_err());
     }
 }
