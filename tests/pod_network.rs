@@ -444,6 +444,17 @@ fn a_dead_infra_gives_the_pod_a_new_sandbox_and_ip_and_keeps_its_emptydir() {
         "-c",
         "echo kept > /var/log/nginx/kept.txt",
     ]);
+    // ... and something in its /dev/shm, which belongs to the sandbox.
+    env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "log-reader",
+        "--",
+        "sh",
+        "-c",
+        "echo old > /dev/shm/old-sandbox",
+    ]);
 
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(old_infra),
@@ -496,6 +507,39 @@ fn a_dead_infra_gives_the_pod_a_new_sandbox_and_ip_and_keeps_its_emptydir() {
         "/var/log/nginx/kept.txt",
     ]);
     assert_eq!(kept.trim(), "kept");
+    // The new sandbox has a new, empty /dev/shm (containerd's sandbox shm), still one
+    // for both containers.
+    let shm = env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "nginx",
+        "--",
+        "ls",
+        "-A",
+        "/dev/shm",
+    ]);
+    assert_eq!(shm, "", "the old sandbox's shared memory is gone");
+    env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "nginx",
+        "--",
+        "sh",
+        "-c",
+        "echo new > /dev/shm/new-sandbox",
+    ]);
+    let seen = env.ok(&[
+        "exec",
+        "sidecar-pod",
+        "-c",
+        "log-reader",
+        "--",
+        "cat",
+        "/dev/shm/new-sandbox",
+    ]);
+    assert_eq!(seen.trim(), "new");
     // The containers live in the new namespace and the hosts file names the new IP.
     let inside = env.ok(&[
         "exec",

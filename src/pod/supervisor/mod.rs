@@ -211,18 +211,9 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Volumes, the pod's /dev/shm, its /etc files.
+    /// Volumes and the pod's /etc files (its /dev/shm belongs to the sandbox).
     fn prepare_pod(&mut self) -> Result<()> {
         self.volume_sources = volumes::prepare(&self.record.pod, &self.paths)?;
-        let shm = self.paths.shm();
-        std::fs::create_dir_all(&shm).with_context(|| format!("create {}", shm.display()))?;
-        runtime::pod_mounts::tmpfs(
-            "shm",
-            &shm,
-            "mode=1777,size=65536k",
-            true,
-            "one /dev/shm for the whole pod: an IPC namespace does not cover it",
-        )?;
         etc_files::write(&self.record.pod, &self.paths)
     }
 

@@ -1,5 +1,5 @@
 //! The pod's sandbox from the executor's side: the infra process that holds the
-//! pod's namespaces, its network (CNI ADD) and host ports; and, when it died, a new
+//! pod's namespaces, its /dev/shm, its network (CNI ADD) and host ports; and, when it died, a new
 //! one in its place (kubelet's `SyncPod` with `CreateSandbox`, see `sandbox_policy`).
 
 use super::actions::Event;
@@ -8,12 +8,14 @@ use crate::narration::step;
 use crate::pod::events::{self, EventType};
 use crate::pod::status::ProcessId;
 use crate::pod::{container_spec, infra};
+use crate::runtime;
 use anyhow::{Context, Result};
 
 impl Supervisor {
     /// A new infra process (new namespaces, the pod's hostname set in its UTS
     /// namespace), its network (CNI ADD: the pod's IP) and its host ports.
     pub(super) fn start_sandbox(&mut self) -> Result<()> {
+        self.new_shm()?;
         let hostname = container_spec::pod_hostname(&self.record.pod);
         let share_pid = self
             .record
@@ -46,6 +48,28 @@ impl Supervisor {
         );
         self.persist_status();
         Ok(())
+    }
+
+    /// The sandbox's /dev/shm, one tmpfs for every container of the pod (an IPC
+    /// namespace does not cover it). As containerd keeps it under the sandbox's
+    /// directory, a new sandbox has a new, empty one: what the old containers left in
+    /// shared memory went with their sandbox.
+    fn new_shm(&mut self) -> Result<()> {
+        let shm = self.paths.shm();
+        if shm.exists() {
+            runtime::pod_mounts::unmount(
+                &shm,
+                "the old sandbox's /dev/shm: its shared memory goes with it",
+            );
+        }
+        std::fs::create_dir_all(&shm).with_context(|| format!("create {}", shm.display()))?;
+        runtime::pod_mounts::tmpfs(
+            "shm",
+            &shm,
+            "mode=1777,size=65536k",
+            true,
+            "one /dev/shm for the whole pod: an IPC namespace does not cover it",
+        )
     }
 
     /// The infra process died and every container of its sandbox has stopped: tear
