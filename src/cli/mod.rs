@@ -21,6 +21,9 @@ mod shim;
 mod top;
 pub mod views;
 mod yaml_out;
+#[cfg(test)]
+mod yaml_roundtrip_tests;
+mod yaml_scalar;
 
 use crate::state::paths::StateRoot;
 use anyhow::Result;
