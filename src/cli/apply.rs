@@ -314,6 +314,16 @@ fn dry_run(
             Verb::Replace { .. } => "replaced",
             _ => "created",
         };
+        if mode == DryRun::Client && verb == Verb::Apply {
+            // kubectl computes the patch against the live object: an empty one is
+            // `unchanged`, any other `configured` (the server is not asked).
+            if let Some(existing) = record::find(&ctx.state, ns, &name)? {
+                word = match compare(&existing, doc) {
+                    Ok(Comparison::Unchanged) => "unchanged",
+                    _ => "configured",
+                };
+            }
+        }
         if mode == DryRun::Server {
             let existing = record::find(&ctx.state, ns, &name)?;
             match (existing, verb) {

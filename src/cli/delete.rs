@@ -22,7 +22,8 @@ pub struct DeleteArgs {
     /// terminationGracePeriodSeconds, 30); 0 with --force kills at once.
     #[arg(long = "grace-period", allow_negative_numbers = true)]
     pub grace_period: Option<i64>,
-    /// Together with --grace-period=0: do not wait for a graceful stop.
+    /// Kill at once, without waiting for a graceful stop (--grace-period=0; with
+    /// --grace-period=N: that grace period).
     #[arg(long)]
     pub force: bool,
     /// Same as --grace-period=1.
@@ -76,19 +77,16 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         }
         targets.extend(names.into_iter().map(|n| (args.namespace.clone(), n)));
     }
-    let grace = match (args.grace_period, args.now) {
-        (Some(g), _) if g < 0 => None,
-        (Some(0), _) if !args.force => {
-            // kubectl: --grace-period=0 without --force means 1 second.
-            Some(1)
-        }
-        (Some(g), _) => Some(g),
-        (None, true) => Some(1),
-        (None, false) => None,
-    };
+    let grace = grace_period(args);
     if args.force && grace == Some(0) {
         errln!("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.");
     }
+    // kubectl's word for a deletion with no grace period.
+    let deleted = if grace == Some(0) {
+        "force deleted"
+    } else {
+        "deleted"
+    };
     let mut code = 0;
     // Ask every pod's supervisor first (each under its pod's lock, briefly), then wait
     // for all of them with no lock held: N pods take one grace period, not N.
@@ -119,7 +117,7 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
     for d in deleting {
         let (ns, name) = (d.namespace().to_string(), d.name().to_string());
         match d.finish(&ctx.state, &mut on_step) {
-            Ok(()) => outln!("pod \"{name}\" deleted"),
+            Ok(()) => outln!("pod \"{name}\" {deleted}"),
             Err(e) => {
                 errln!("error: {e:#}");
                 code = 1;
@@ -128,6 +126,21 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         forget_lock(ctx, &ns, &name);
     }
     Ok(code)
+}
+
+/// The grace period kubectl asks for (None: the pod's own): `--now` is 1,
+/// `--grace-period=0` without `--force` is 1, `--force` without a grace period is 0.
+fn grace_period(args: &DeleteArgs) -> Option<i64> {
+    let asked = match (args.grace_period, args.now) {
+        (Some(g), _) if g >= 0 => Some(g),
+        (_, true) => Some(1),
+        _ => None,
+    };
+    match asked {
+        Some(0) if !args.force => Some(1),
+        None if args.force => Some(0),
+        other => other,
+    }
 }
 
 /// The name is free again: its lock file goes too (unless the name was taken again).

@@ -38,8 +38,11 @@ use std::path::PathBuf;
     propagate_version = true
 )]
 pub struct Cli {
-    /// Keep every file minipod writes under DIR (DIR/run, DIR/images, DIR/pods, DIR/log).
-    #[arg(long, global = true, env = "MINIPOD_ROOT", value_name = "DIR")]
+    /// Keep every file minipod writes under DIR (DIR/run, DIR/images, DIR/pods, DIR/log);
+    /// default: $MINIPOD_ROOT, else the system's directories.
+    // MINIPOD_ROOT is read in `run`, not by clap: clap would print `--root <DIR>` in
+    // every usage line as if the user had to give it.
+    #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
     /// Say more about what is being done (repeat for more).
@@ -191,12 +194,21 @@ fn restore_sigpipe_for_readers(command: &Command) {
     }
 }
 
+/// `--root DIR`, else `$MINIPOD_ROOT` when set and not empty.
+fn root_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
+    flag.or_else(|| {
+        std::env::var_os("MINIPOD_ROOT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
 /// Parse the command line and run the verb; the returned number is the exit code.
 pub fn run() -> Result<i32> {
     let cli = Cli::parse();
     restore_sigpipe_for_readers(&cli.command);
     let ctx = Context {
-        state: StateRoot::new(cli.root.as_deref()),
+        state: StateRoot::new(root_dir(cli.root).as_deref()),
         verbose: cli.verbose,
     };
     match cli.command {
