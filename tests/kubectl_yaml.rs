@@ -92,6 +92,15 @@ fn apply_stdin(env: &PodEnv, yaml: &str) -> (bool, String, String) {
     )
 }
 
+/// The namespaces a manifest names (they must exist before its pods).
+fn namespaces_of(yaml: &str) -> Vec<String> {
+    yaml.lines()
+        .filter_map(|l| l.trim().strip_prefix("namespace:"))
+        .map(|ns| ns.trim().trim_matches(['"', '\'', ',']).to_string())
+        .filter(|ns| ns != "default")
+        .collect()
+}
+
 /// Every pod, as (namespace, name).
 fn pods(env: &PodEnv) -> Vec<(String, String)> {
     let list: serde_json::Value =
@@ -114,6 +123,9 @@ fn get_o_yaml_of_every_pod_applies_back_unchanged() {
     let mut not_run = Vec::new();
     for (path, yaml) in manifests() {
         let file = env.manifest("m.yaml", &yaml);
+        for ns in namespaces_of(&yaml) {
+            let _ = env.run(&["create", "namespace", &ns]);
+        }
         let out = env.run(&["apply", "-f", &file]);
         if !out.status.success() {
             not_run.push(format!("{path}: {}", String::from_utf8_lossy(&out.stderr)));

@@ -20,6 +20,7 @@ mod errors;
 mod field_path;
 mod files;
 mod kind;
+pub mod namespaces;
 mod newer_fields;
 pub mod quantity;
 mod strict_decode;

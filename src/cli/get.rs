@@ -53,6 +53,10 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
     if matches!(resource.as_str(), "events" | "event" | "ev") {
         return print_events(ctx, args);
     }
+    if super::namespaces::is_namespace(&resource) {
+        let headers = !args.no_headers;
+        return super::namespaces::get(ctx, &names, args.output.as_deref(), headers);
+    }
     super::apply::ensure_pods(&resource)?;
     if let Some(selector) = &args.selector {
         if let Err(error) = Selector::parse(selector) {

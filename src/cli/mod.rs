@@ -4,7 +4,9 @@
 mod apply;
 mod apply_duplicates;
 mod completion;
+mod create;
 mod delete;
+mod delete_pods;
 mod demo;
 mod describe;
 pub mod display;
@@ -15,6 +17,7 @@ mod image;
 mod label_selector;
 mod lesson_page;
 mod logs;
+mod namespaces;
 mod output;
 mod port_forward;
 mod shim;
@@ -68,9 +71,11 @@ pub enum Command {
     )]
     Apply(apply::ApplyArgs),
 
-    /// Create pods from manifests; an existing pod is an error.
-    #[command(after_help = "Example:\n  minipod create -f two-containers.yaml")]
-    Create(apply::ApplyArgs),
+    /// Create pods from manifests (an existing pod is an error), or a namespace.
+    #[command(
+        after_help = "Example:\n  minipod create -f two-containers.yaml\n  minipod create namespace team-a"
+    )]
+    Create(create::CreateArgs),
 
     /// Replace pods from manifests (--force: delete and create again).
     #[command(after_help = "Example:\n  minipod replace --force -f sidecar-pod.yaml")]
@@ -214,7 +219,7 @@ pub fn run() -> Result<i32> {
     match cli.command {
         Command::Image(cmd) => image::run(&ctx, cmd),
         Command::Apply(args) => apply::run(&ctx, &args, apply::Verb::Apply),
-        Command::Create(args) => apply::run(&ctx, &args, apply::Verb::Create),
+        Command::Create(args) => create::run(&ctx, &args),
         Command::Replace(args) => apply::run(
             &ctx,
             &args.apply,
