@@ -67,7 +67,7 @@ fn sidecar_pod_serves_and_the_sidecar_reads_the_shared_log() {
         "--grace-period=0",
         "--force",
     ]);
-    assert!(out.contains("pod \"sidecar-pod\" deleted"));
+    assert_eq!(out, "pod \"sidecar-pod\" force deleted\n");
     assert!(!dir.exists(), "the emptyDir goes with the pod");
     assert!(env.pods().is_empty());
 }

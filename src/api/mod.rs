@@ -20,6 +20,7 @@ mod errors;
 mod field_path;
 mod files;
 mod kind;
+pub mod namespaces;
 mod newer_fields;
 pub mod quantity;
 mod strict_decode;
@@ -39,6 +40,11 @@ use std::path::PathBuf;
 pub use errors::ManifestErrors;
 /// Kubernetes name rules (label keys and values), for label selectors.
 pub(crate) use validate::names;
+/// YAML text → JSON values, as kubectl reads it (for the YAML writer's tests).
+#[cfg(test)]
+pub(crate) use yaml::read_documents;
+/// How kubectl reads an unquoted YAML scalar (YAML 1.1), for the YAML writer.
+pub(crate) use yaml::resolve_plain;
 
 /// One Pod read from a manifest, validated and with the API server's defaults filled in.
 #[allow(dead_code)] // used by the pod layer

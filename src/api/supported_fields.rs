@@ -122,6 +122,17 @@ const INIT_CONTAINER_ONLY_FIELDS: &[&str] = &["restartPolicy"];
 /// Fields read from a manifest but ignored, as kubectl ignores them.
 const IGNORED_TOP_LEVEL_FIELDS: &[&str] = &["status"];
 
+/// Metadata the API server sets itself: a manifest may carry them (`get -o yaml`
+/// output applied again) and the server replaces them on create, as minipod does.
+const SERVER_SET_METADATA: &[&str] = &[
+    "metadata.creationTimestamp",
+    "metadata.uid",
+    "metadata.resourceVersion",
+    "metadata.generation",
+    "metadata.managedFields",
+    "metadata.selfLink",
+];
+
 /// The paths of every field in `pod` (a Pod as JSON) that Kubernetes has but minipod
 /// does not implement. Fields in `already_reported` (unknown to Kubernetes) are
 /// skipped. A field set to nothing (`null`, `{}`, `[]`) asks for nothing and
@@ -192,7 +203,9 @@ impl Walker<'_> {
                     };
                     let named_pattern = field_path::field(pattern, key);
                     let any_key_pattern = field_path::field(pattern, "*");
-                    if path.is_empty() && IGNORED_TOP_LEVEL_FIELDS.contains(&key.as_str()) {
+                    if path.is_empty() && IGNORED_TOP_LEVEL_FIELDS.contains(&key.as_str())
+                        || SERVER_SET_METADATA.contains(&child_path.as_str())
+                    {
                         continue;
                     } else if self.supported.contains(&named_pattern) {
                         self.walk(child, &child_path, &named_pattern, refused);
@@ -311,6 +324,14 @@ mod tests {
     fn fields_set_to_nothing_pass() {
         let pod = json!({"metadata": {"creationTimestamp": null},
                          "spec": {"securityContext": {}, "containers": [{"resources": {}}]}});
+        assert!(refused(pod).is_empty());
+    }
+
+    #[test]
+    fn server_set_metadata_passes() {
+        let pod = json!({"metadata": {"creationTimestamp": "2026-11-29T18:21:38Z",
+                                      "uid": "70afa4c3-4968-478e-8838-6d5214dab92b",
+                                      "resourceVersion": "1", "generation": 1}});
         assert!(refused(pod).is_empty());
     }
 

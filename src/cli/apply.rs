@@ -110,6 +110,15 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
             return Ok(1);
         }
     };
+    // The API server refuses a pod in a namespace that does not exist: nothing is
+    // created (a client dry run does not ask the server).
+    if args.dry_run != Some(DryRun::Client) {
+        let refused = namespace_errors(ctx, &docs)?;
+        if !refused.is_empty() {
+            refused.iter().for_each(|e| errln!("{e}"));
+            return Ok(1);
+        }
+    }
     if let Some(mode) = args.dry_run.filter(|m| *m != DryRun::None) {
         return dry_run(ctx, docs, mode, args.output.as_deref(), verb);
     }
@@ -289,6 +298,22 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
     Ok(if failed { 1 } else { 0 })
 }
 
+/// kubectl's error for each pod whose namespace does not exist or is being deleted.
+fn namespace_errors(ctx: &Context, docs: &[ManifestDoc]) -> Result<Vec<String>> {
+    let mut errors = Vec::new();
+    for doc in docs {
+        let meta = &doc.pod.metadata;
+        let ns = meta
+            .namespace
+            .as_deref()
+            .unwrap_or(api::namespaces::DEFAULT);
+        let name = meta.name.as_deref().unwrap_or_default();
+        let source = api::namespaces::source_name(&doc.origin);
+        errors.extend(api::namespaces::admit_pod(&ctx.state, ns, name, source)?);
+    }
+    Ok(errors)
+}
+
 /// What one manifest document came to, printed once no lock is held.
 enum Outcome {
     Line(String),
@@ -314,6 +339,16 @@ fn dry_run(
             Verb::Replace { .. } => "replaced",
             _ => "created",
         };
+        if mode == DryRun::Client && verb == Verb::Apply {
+            // kubectl computes the patch against the live object: an empty one is
+            // `unchanged`, any other `configured` (the server is not asked).
+            if let Some(existing) = record::find(&ctx.state, ns, &name)? {
+                word = match compare(&existing, doc) {
+                    Ok(Comparison::Unchanged) => "unchanged",
+                    _ => "configured",
+                };
+            }
+        }
         if mode == DryRun::Server {
             let existing = record::find(&ctx.state, ns, &name)?;
             match (existing, verb) {

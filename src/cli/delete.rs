@@ -1,9 +1,9 @@
 //! `delete pod NAME...` / `delete -f FILE`.
 
+use super::delete_pods;
 use super::Context;
 use super::{errln, outln};
 use crate::api as manifest;
-use crate::pod::{delete, record};
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -22,12 +22,22 @@ pub struct DeleteArgs {
     /// terminationGracePeriodSeconds, 30); 0 with --force kills at once.
     #[arg(long = "grace-period", allow_negative_numbers = true)]
     pub grace_period: Option<i64>,
-    /// Together with --grace-period=0: do not wait for a graceful stop.
+    /// Kill at once, without waiting for a graceful stop (--grace-period=0; with
+    /// --grace-period=N: that grace period).
     #[arg(long)]
     pub force: bool,
     /// Same as --grace-period=1.
     #[arg(long)]
     pub now: bool,
+    /// Every pod of the namespace.
+    #[arg(long)]
+    pub all: bool,
+    /// Only pods whose labels match (`app=web`, `app in (a,b)`, `!app`).
+    #[arg(short = 'l', long = "selector")]
+    pub selector: Option<String>,
+    /// With --all or -l: in every namespace.
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
     /// No error when the pod does not exist.
     #[arg(long)]
     pub ignore_not_found: bool,
@@ -69,72 +79,64 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
             return Ok(1);
         }
         let (resource, names) = super::get::split_resource(&args.what)?;
+        if super::namespaces::is_namespace(&resource) {
+            return super::namespaces::delete(ctx, &names, grace_period(args));
+        }
         super::apply::ensure_pods(&resource)?;
-        if names.is_empty() {
+        if names.is_empty() && !args.all && args.selector.is_none() {
             errln!("error: resource(s) were provided, but no name was specified");
             return Ok(1);
         }
+        if !names.is_empty() && (args.all || args.selector.is_some()) {
+            errln!("error: name cannot be provided when a selector is specified");
+            return Ok(1);
+        }
+        if names.is_empty() {
+            // --all or -l: the pods of the namespace (of every one with -A).
+            let namespace = (!args.all_namespaces).then_some(args.namespace.as_str());
+            match delete_pods::selected(ctx, namespace, args.selector.as_deref())? {
+                Ok(found) if found.is_empty() => {
+                    outln!("No resources found");
+                    return Ok(0);
+                }
+                Ok(found) => targets.extend(found),
+                Err(error) => {
+                    errln!("error: {error}");
+                    return Ok(1);
+                }
+            }
+        }
         targets.extend(names.into_iter().map(|n| (args.namespace.clone(), n)));
     }
-    let grace = match (args.grace_period, args.now) {
-        (Some(g), _) if g < 0 => None,
-        (Some(0), _) if !args.force => {
-            // kubectl: --grace-period=0 without --force means 1 second.
-            Some(1)
-        }
-        (Some(g), _) => Some(g),
-        (None, true) => Some(1),
-        (None, false) => None,
-    };
+    let grace = grace_period(args);
     if args.force && grace == Some(0) {
         errln!("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.");
     }
-    let mut code = 0;
-    // Ask every pod's supervisor first (each under its pod's lock, briefly), then wait
-    // for all of them with no lock held: N pods take one grace period, not N.
-    let mut deleting = Vec::new();
-    for (ns, name) in targets {
-        let _lock = crate::state::lock::lock_pod(&ctx.state, &ns, &name)?;
-        let Some(pod) = record::find(&ctx.state, &ns, &name)? else {
-            if !args.ignore_not_found {
-                errln!("Error from server (NotFound): pods \"{name}\" not found");
-                code = 1;
-            }
-            continue;
-        };
-        match delete::begin(&pod, grace) {
-            Ok(d) => deleting.push(d),
-            Err(e) => {
-                errln!("error: {e:#}");
-                code = 1;
-            }
-        }
-    }
-    let explain = args.explain;
-    let mut on_step = |s: &crate::narration::Step| {
-        if explain {
-            outln!("{}", s.to_line());
-        }
+    let how = delete_pods::Deletion {
+        grace,
+        ignore_not_found: args.ignore_not_found,
+        explain: args.explain,
+        quiet: false,
     };
-    for d in deleting {
-        let (ns, name) = (d.namespace().to_string(), d.name().to_string());
-        match d.finish(&ctx.state, &mut on_step) {
-            Ok(()) => outln!("pod \"{name}\" deleted"),
-            Err(e) => {
-                errln!("error: {e:#}");
-                code = 1;
-            }
-        }
-        forget_lock(ctx, &ns, &name);
+    delete_pods::delete_pods(ctx, targets, &how)
+}
+
+/// The grace period kubectl asks for (None: the pod's own): `--now` is 1,
+/// `--grace-period=0` without `--force` is 1, `--force` without a grace period is 0.
+fn grace_period(args: &DeleteArgs) -> Option<i64> {
+    let asked = match (args.grace_period, args.now) {
+        (Some(g), _) if g >= 0 => Some(g),
+        (_, true) => Some(1),
+        _ => None,
+    };
+    match asked {
+        Some(0) if !args.force => Some(1),
+        None if args.force => Some(0),
+        other => other,
     }
-    Ok(code)
 }
 
 /// The name is free again: its lock file goes too (unless the name was taken again).
 pub(super) fn forget_lock(ctx: &Context, ns: &str, name: &str) {
-    if let Ok(lock) = crate::state::lock::lock_pod(&ctx.state, ns, name) {
-        if matches!(record::find(&ctx.state, ns, name), Ok(None)) {
-            lock.remove();
-        }
-    }
+    delete_pods::forget_lock(ctx, ns, name)
 }

@@ -15,6 +15,9 @@ pub struct ExecArgs {
     pub tty: bool,
     /// The pod (or `pod/NAME`).
     pub pod: String,
+    /// Container name. If omitted, use the kubectl.kubernetes.io/default-container
+    /// annotation for selecting the container to be attached or the first container
+    /// in the pod will be chosen.
     #[arg(short = 'c', long = "container")]
     pub container: Option<String>,
     #[arg(short = 'n', long = "namespace", default_value = "default")]
@@ -43,9 +46,19 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
         }
     }
     let stdio = if tty {
-        exec::Stdio::Tty { stdin: args.stdin }
+        // kubectl exec -t gives the command the client's terminal type.
+        let term = std::env::var("TERM").ok().filter(|t| !t.is_empty());
+        exec::Stdio::Tty {
+            stdin: args.stdin,
+            term: Some(term.unwrap_or_else(|| "xterm".into())),
+        }
     } else {
         exec::Stdio::Inherit
     };
-    exec::exec(&pod, &container, &args.command, stdio)
+    let code = exec::exec(&pod, &container, &args.command, stdio)?;
+    if code != 0 {
+        // kubectl's words (from the remote command's exit status), on stderr.
+        super::errln!("command terminated with exit code {code}");
+    }
+    Ok(code)
 }

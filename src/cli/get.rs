@@ -43,12 +43,19 @@ pub struct GetArgs {
     /// Like --watch, without the first listing.
     #[arg(long)]
     pub watch_only: bool,
+    /// With -o jsonpath: a path that finds nothing prints nothing (false: an error).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
+    pub allow_missing_template_keys: bool,
 }
 
 pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
     let (resource, names) = split_resource(&args.what)?;
     if matches!(resource.as_str(), "events" | "event" | "ev") {
         return print_events(ctx, args);
+    }
+    if super::namespaces::is_namespace(&resource) {
+        let headers = !args.no_headers;
+        return super::namespaces::get(ctx, &names, args.output.as_deref(), headers);
     }
     super::apply::ensure_pods(&resource)?;
     if let Some(selector) = &args.selector {
@@ -76,7 +83,11 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
             }
         }
         Some(o) if o.starts_with("jsonpath=") || o.starts_with("jsonpath:") => {
-            print!("{}", jsonpath::render(&o[9..], &as_object(&pods, &names))?);
+            print!("{}", jsonpath::render(
+                    &o[9..],
+                    &as_object(&pods, &names),
+                    args.allow_missing_template_keys,
+                )?);
         }
         Some(o) if o.starts_with("custom-columns=") => {
             let objects: Vec<serde_json::Value> = pods.iter().map(pod_object).collect();

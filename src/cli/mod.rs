@@ -4,7 +4,9 @@
 mod apply;
 mod apply_duplicates;
 mod completion;
+mod create;
 mod delete;
+mod delete_pods;
 mod demo;
 mod describe;
 pub mod display;
@@ -15,12 +17,16 @@ mod image;
 mod label_selector;
 mod lesson_page;
 mod logs;
+mod namespaces;
 mod output;
 mod port_forward;
 mod shim;
 mod top;
 pub mod views;
 mod yaml_out;
+#[cfg(test)]
+mod yaml_roundtrip_tests;
+mod yaml_scalar;
 
 use crate::state::paths::StateRoot;
 use anyhow::Result;
@@ -35,8 +41,11 @@ use std::path::PathBuf;
     propagate_version = true
 )]
 pub struct Cli {
-    /// Keep every file minipod writes under DIR (DIR/run, DIR/images, DIR/pods, DIR/log).
-    #[arg(long, global = true, env = "MINIPOD_ROOT", value_name = "DIR")]
+    /// Keep every file minipod writes under DIR (DIR/run, DIR/images, DIR/pods, DIR/log);
+    /// default: $MINIPOD_ROOT, else the system's directories.
+    // MINIPOD_ROOT is read in `run`, not by clap: clap would print `--root <DIR>` in
+    // every usage line as if the user had to give it.
+    #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
     /// The pod network's CNI config directory: its first *.conflist (containerd's
@@ -72,9 +81,11 @@ pub enum Command {
     )]
     Apply(apply::ApplyArgs),
 
-    /// Create pods from manifests; an existing pod is an error.
-    #[command(after_help = "Example:\n  minipod create -f two-containers.yaml")]
-    Create(apply::ApplyArgs),
+    /// Create pods from manifests (an existing pod is an error), or a namespace.
+    #[command(
+        after_help = "Example:\n  minipod create -f two-containers.yaml\n  minipod create namespace team-a"
+    )]
+    Create(create::CreateArgs),
 
     /// Replace pods from manifests (--force: delete and create again).
     #[command(after_help = "Example:\n  minipod replace --force -f sidecar-pod.yaml")]
@@ -198,18 +209,28 @@ fn restore_sigpipe_for_readers(command: &Command) {
     }
 }
 
+/// `--root DIR`, else `$MINIPOD_ROOT` when set and not empty.
+fn root_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
+    flag.or_else(|| {
+        std::env::var_os("MINIPOD_ROOT")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
 /// Parse the command line and run the verb; the returned number is the exit code.
 pub fn run() -> Result<i32> {
     let cli = Cli::parse();
     restore_sigpipe_for_readers(&cli.command);
     let ctx = Context {
-        state: StateRoot::new(cli.root.as_deref()).with_cni_dirs(cli.cni_conf_dir, cli.cni_bin_dir),
+        state: StateRoot::new(root_dir(cli.root).as_deref())
+            .with_cni_dirs(cli.cni_conf_dir, cli.cni_bin_dir),
         verbose: cli.verbose,
     };
     match cli.command {
         Command::Image(cmd) => image::run(&ctx, cmd),
         Command::Apply(args) => apply::run(&ctx, &args, apply::Verb::Apply),
-        Command::Create(args) => apply::run(&ctx, &args, apply::Verb::Create),
+        Command::Create(args) => create::run(&ctx, &args),
         Command::Replace(args) => apply::run(
             &ctx,
             &args.apply,

@@ -1,117 +1,115 @@
-//! JSON values printed as YAML, the way `kubectl get -o yaml` looks (block style,
-//! keys in the object's order, strings quoted only when YAML would misread them).
+//! JSON values printed as YAML, the way `kubectl get -o yaml` lays them out (block
+//! style, keys in the object's order, a list at the level of its key); each string
+//! is written in the style kubectl's writer picks (`yaml_scalar`), so the text reads
+//! back as the same value.
 
+use super::yaml_scalar::{block_lines, write_scalar, Place, Written};
 use serde_json::Value;
 
 pub fn to_yaml(value: &Value) -> String {
     let mut out = String::new();
-    emit(value, 0, &mut out, false);
+    match value {
+        Value::Object(map) if !map.is_empty() => mapping(map, 0, &mut out, false),
+        Value::Array(items) if !items.is_empty() => sequence(items, 0, &mut out),
+        other => {
+            // A lone scalar is a document of its own.
+            value_after_indicator(other, 0, &mut out);
+        }
+    }
     out
 }
 
-fn emit(value: &Value, indent: usize, out: &mut String, in_seq: bool) {
-    let pad = " ".repeat(indent);
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            for (i, (k, v)) in map.iter().enumerate() {
-                if !(in_seq && i == 0) {
-                    out.push_str(&pad);
-                }
-                out.push_str(&scalar_key(k));
-                out.push(':');
-                block_child(v, indent, out);
-            }
+/// The fields of `map`, each `key: value` at `indent` (the first one right after a
+/// `- ` already written when `after_dash`).
+fn mapping(
+    map: &serde_json::Map<String, Value>,
+    indent: usize,
+    out: &mut String,
+    after_dash: bool,
+) {
+    for (i, (key, value)) in map.iter().enumerate() {
+        if !(after_dash && i == 0) {
+            pad(indent, out);
         }
-        Value::Array(items) if !items.is_empty() => {
-            for v in items {
-                out.push_str(&pad);
-                out.push_str("- ");
-                match v {
-                    Value::Object(m) if !m.is_empty() => emit(v, indent + 2, out, true),
-                    Value::Array(a) if !a.is_empty() => {
-                        out.push('\n');
-                        emit(v, indent + 2, out, false)
-                    }
-                    _ => {
-                        out.push_str(&scalar(v));
-                        out.push('\n');
-                    }
-                }
-            }
+        match write_scalar(key, Place::Key) {
+            Written::Inline(text) => out.push_str(&text),
+            // A key is never a block (write_scalar quotes it instead).
+            Written::Block { .. } => out.push_str(&format!("{key:?}")),
         }
-        other => {
-            out.push_str(&pad);
-            out.push_str(&scalar(other));
-            out.push('\n');
+        out.push(':');
+        match value {
+            Value::Object(m) if !m.is_empty() => {
+                out.push('\n');
+                mapping(m, indent + 2, out, false);
+            }
+            // kubectl writes a list at the level of its key.
+            Value::Array(items) if !items.is_empty() => {
+                out.push('\n');
+                sequence(items, indent, out);
+            }
+            other => {
+                out.push(' ');
+                value_after_indicator(other, indent + 2, out);
+            }
         }
     }
 }
 
-fn block_child(v: &Value, indent: usize, out: &mut String) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            out.push('\n');
-            emit(v, indent + 2, out, false);
-        }
-        // kubectl indents sequences at the key's level.
-        Value::Array(a) if !a.is_empty() => {
-            out.push('\n');
-            emit(v, indent, out, false);
-        }
-        Value::String(s) if s.contains('\n') => {
-            out.push_str(" |");
-            if !s.ends_with('\n') {
-                out.push('-');
+fn sequence(items: &[Value], indent: usize, out: &mut String) {
+    for item in items {
+        pad(indent, out);
+        out.push('-');
+        match item {
+            Value::Object(m) if !m.is_empty() => {
+                out.push(' ');
+                mapping(m, indent + 2, out, true);
             }
-            out.push('\n');
-            for line in s.trim_end_matches('\n').split('\n') {
-                if !line.is_empty() {
-                    out.push_str(&" ".repeat(indent + 2));
-                    out.push_str(line);
-                }
+            Value::Array(inner) if !inner.is_empty() => {
+                out.push(' ');
+                // A list in a list starts on the dash's line, as go-yaml writes it.
+                let mut nested = String::new();
+                sequence(inner, indent + 2, &mut nested);
+                out.push_str(nested.trim_start_matches(' '));
+            }
+            other => {
+                out.push(' ');
+                value_after_indicator(other, indent + 2, out);
+            }
+        }
+    }
+}
+
+/// A scalar (or an empty map/list) written after `key: ` or `- `; a block's lines
+/// are indented by `block_indent`.
+fn value_after_indicator(value: &Value, block_indent: usize, out: &mut String) {
+    match value {
+        Value::String(text) => match write_scalar(text, Place::Value) {
+            Written::Inline(inline) => {
+                out.push_str(&inline);
                 out.push('\n');
             }
-        }
-        _ => {
-            out.push(' ');
-            out.push_str(&scalar(v));
+            Written::Block { header } => {
+                out.push_str(&header);
+                out.push('\n');
+                block_lines(text, block_indent, out);
+            }
+        },
+        Value::Null => out.push_str("null\n"),
+        Value::Bool(b) => {
+            out.push_str(if *b { "true" } else { "false" });
             out.push('\n');
         }
-    }
-}
-
-fn scalar_key(k: &str) -> String {
-    scalar(&Value::String(k.to_string()))
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Object(_) => "{}".into(),
-        Value::Array(_) => "[]".into(),
-        Value::String(s) => {
-            let plain = !s.is_empty()
-                && !s.starts_with(|c: char| " -?:,[]{}#&*!|>'\"%@`~".contains(c))
-                && !s.ends_with(' ')
-                && !s.contains(": ")
-                && !s.contains(" #")
-                && !s.contains('\t')
-                && !matches!(
-                    s.to_ascii_lowercase().as_str(),
-                    "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
-                )
-                && s.parse::<f64>().is_err()
-                && !s.starts_with("0x")
-                && !s.starts_with("0o");
-            if plain {
-                s.clone()
-            } else {
-                format!("'{}'", s.replace('\'', "''"))
-            }
+        Value::Number(n) => {
+            out.push_str(&n.to_string());
+            out.push('\n');
         }
+        Value::Object(_) => out.push_str("{}\n"),
+        Value::Array(_) => out.push_str("[]\n"),
     }
+}
+
+fn pad(indent: usize, out: &mut String) {
+    out.extend(std::iter::repeat_n(' ', indent));
 }
 
 #[cfg(test)]
@@ -128,7 +126,24 @@ mod tests {
         let y = to_yaml(&v);
         assert_eq!(
             y,
-            "metadata:\n  labels:\n    app: x\n  name: p\ns: '01777'\nspec:\n  containers:\n  - args:\n    - '-c'\n    - echo hi\n    name: c\n  e: {}\n  'n': 30\n"
+            "metadata:\n  labels:\n    app: x\n  name: p\ns: \"01777\"\nspec:\n  containers:\n  - args:\n    - -c\n    - echo hi\n    name: c\n  e: {}\n  \"n\": 30\n"
         );
+    }
+
+    /// The sidecar's script as kubectl prints it: a literal block under its dash.
+    #[test]
+    fn a_multi_line_argument_is_a_literal_block() {
+        let v = serde_json::json!({"spec": {"containers": [{
+            "args": ["-c", "while true; do\n  sleep 1\ndone"], "name": "c"}]}});
+        assert_eq!(
+            to_yaml(&v),
+            "spec:\n  containers:\n  - args:\n    - -c\n    - |-\n      while true; do\n        sleep 1\n      done\n    name: c\n"
+        );
+    }
+
+    #[test]
+    fn lists_of_lists() {
+        let v = serde_json::json!({"a": [["x", "y"], []]});
+        assert_eq!(to_yaml(&v), "a:\n- - x\n  - \"y\"\n- []\n");
     }
 }

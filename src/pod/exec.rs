@@ -83,8 +83,23 @@ pub fn spawn(
 pub enum Stdio {
     /// The caller's own stdin/stdout/stderr.
     Inherit,
-    /// A new pseudo-terminal; `stdin` says whether the caller's input is copied to it.
-    Tty { stdin: bool },
+    /// A new pseudo-terminal; `stdin` says whether the caller's input is copied to it;
+    /// `term` replaces the container's `TERM` (the client's terminal type).
+    Tty { stdin: bool, term: Option<String> },
+}
+
+/// `name=value` in the process's environment, replacing an earlier `name`.
+fn set_env(process: &mut Process, name: &str, value: &str) {
+    let prefix = format!("{name}=");
+    let mut env: Vec<String> = process
+        .env()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| !e.starts_with(&prefix))
+        .collect();
+    env.push(format!("{prefix}{value}"));
+    process.set_env(Some(env));
 }
 
 pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> Result<i32> {
@@ -107,7 +122,13 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> 
             pod.record.name()
         );
     };
-    let entry = ContainerEntry::load(&pod.paths.bundle(container))?;
+    let mut entry = ContainerEntry::load(&pod.paths.bundle(container))?;
+    if let Stdio::Tty {
+        term: Some(term), ..
+    } = &stdio
+    {
+        set_env(&mut entry.process, "TERM", term);
+    }
     let who = format!("exec {container}");
     let error_context = format!("exec in container {container}");
     let target = runtime::exec::Target {
@@ -124,7 +145,7 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> 
             let started = runtime::exec::spawn(&target, argv, runtime::exec::Stdio::Inherit)?;
             runtime::exec::wait_exit_code(started.pid)
         }
-        Stdio::Tty { stdin } => {
+        Stdio::Tty { stdin, .. } => {
             // SIGCHLD and SIGWINCH are read from a signalfd by the relay: blocked
             // before the command can end (the stage unblocks them for itself).
             let sigfd = pty::block_signals()?;

@@ -9,6 +9,8 @@ mod go_escapes;
 mod scalar;
 mod tree;
 
+pub(crate) use scalar::resolve_plain;
+
 use std::collections::HashMap;
 
 /// One non-empty YAML document converted to JSON.

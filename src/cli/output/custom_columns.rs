@@ -26,7 +26,7 @@ pub fn rows(spec: &str, objects: &[Value], headers: bool) -> Result<Vec<Vec<Stri
     for obj in objects {
         let row = columns
             .iter()
-            .map(|(_, path)| match jsonpath::render(path, obj) {
+            .map(|(_, path)| match jsonpath::render(path, obj, true) {
                 Ok(s) if !s.is_empty() => s,
                 _ => "<none>".to_string(),
             })

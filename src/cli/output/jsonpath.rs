@@ -20,33 +20,43 @@ enum Step {
 }
 
 /// Render `template` against `value` as kubectl does: several matches of one path
-/// are separated by spaces; strings print bare, other values as JSON.
-pub fn render(template: &str, value: &Value) -> Result<String> {
+/// are separated by spaces; strings print bare, other values as JSON. A path that
+/// finds nothing prints nothing (kubectl's `--allow-missing-template-keys`, true by
+/// default); with `allow_missing` false it is kubectl's error.
+pub fn render(template: &str, value: &Value, allow_missing: bool) -> Result<String> {
     let parts = parse(template)?;
     let mut out = String::new();
-    render_parts(&parts, value, &mut out)?;
+    if let Err(missing) = render_parts(&parts, value, &mut out, allow_missing) {
+        bail!(
+            "error executing jsonpath {template:?}: Error executing template: {missing}. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{template}\n\tobject given to jsonpath engine was:\n\t\t{value}\n"
+        );
+    }
     Ok(out)
 }
 
-fn render_parts(parts: &[Part], value: &Value, out: &mut String) -> Result<()> {
+/// Err: what was not found, in kubectl's words (`foo is not found`).
+fn render_parts(
+    parts: &[Part],
+    value: &Value,
+    out: &mut String,
+    allow_missing: bool,
+) -> Result<(), String> {
     for part in parts {
         match part {
             Part::Text(t) => out.push_str(t),
             Part::Path(steps) => {
                 let found = select(value, steps);
-                if found.is_empty() && !steps.contains(&Step::All) {
-                    bail!(
-                        "error executing jsonpath {:?}: {} is not found",
-                        show(steps),
-                        show(steps)
-                    );
+                if found.is_empty() && !allow_missing {
+                    if let Some(missing) = first_missing(value, steps) {
+                        return Err(missing);
+                    }
                 }
                 let words: Vec<String> = found.iter().map(|v| scalar(v)).collect();
                 out.push_str(&words.join(" "));
             }
             Part::Range(steps, body) => {
                 for item in select(value, steps) {
-                    render_parts(body, item, out)?;
+                    render_parts(body, item, out, allow_missing)?;
                 }
             }
         }
@@ -54,15 +64,26 @@ fn render_parts(parts: &[Part], value: &Value, out: &mut String) -> Result<()> {
     Ok(())
 }
 
-fn show(steps: &[Step]) -> String {
-    steps
-        .iter()
-        .map(|s| match s {
-            Step::Key(k) => format!(".{k}"),
-            Step::Index(i) => format!("[{i}]"),
-            Step::All => "[*]".into(),
-        })
-        .collect()
+/// The step at which `steps` stop finding anything, as client-go's jsonpath says it.
+fn first_missing(value: &Value, steps: &[Step]) -> Option<String> {
+    for at in 0..steps.len() {
+        let before = select(value, &steps[..at]);
+        if select(value, &steps[..=at]).is_empty() && !before.is_empty() {
+            return Some(match &steps[at] {
+                Step::Key(k) => format!("{k} is not found"),
+                Step::Index(i) => {
+                    let len = before
+                        .first()
+                        .and_then(|v| v.as_array())
+                        .map_or(0, Vec::len);
+                    format!("array index out of bounds: index {i}, length {len}")
+                }
+                // A wildcard or a filter over nothing is an empty result, not an error.
+                _ => return None,
+            });
+        }
+    }
+    None
 }
 
 fn scalar(v: &Value) -> String {
@@ -197,22 +218,42 @@ mod tests {
     #[test]
     fn common_templates() {
         let pod = json!({"metadata": {"uid": "u-1", "labels": {"app.k8s/x": "y"}}, "status": {"phase": "Running"}});
-        assert_eq!(render("{.metadata.uid}", &pod).unwrap(), "u-1");
+        assert_eq!(render("{.metadata.uid}", &pod, true).unwrap(), "u-1");
         assert_eq!(
-            render("phase={.status.phase}{\"\\n\"}", &pod).unwrap(),
+            render("phase={.status.phase}{\"\\n\"}", &pod, true).unwrap(),
             "phase=Running\n"
         );
         assert_eq!(
-            render("{.metadata.labels['app.k8s/x']}", &pod).unwrap(),
+            render("{.metadata.labels['app.k8s/x']}", &pod, true).unwrap(),
             "y"
         );
         let list = json!({"items": [{"metadata": {"name": "a"}}, {"metadata": {"name": "b"}}]});
-        assert_eq!(render("{.items[*].metadata.name}", &list).unwrap(), "a b");
-        assert_eq!(render("{.items[-1].metadata.name}", &list).unwrap(), "b");
         assert_eq!(
-            render("{range .items[*]}{.metadata.name}{\"\\n\"}{end}", &list).unwrap(),
+            render("{.items[*].metadata.name}", &list, true).unwrap(),
+            "a b"
+        );
+        assert_eq!(
+            render("{.items[-1].metadata.name}", &list, true).unwrap(),
+            "b"
+        );
+        assert_eq!(
+            render(
+                "{range .items[*]}{.metadata.name}{\"\\n\"}{end}",
+                &list,
+                true
+            )
+            .unwrap(),
             "a\nb\n"
         );
-        assert!(render("{.nope}", &pod).is_err());
+        // kubectl get prints nothing for a missing key, unless
+        // --allow-missing-template-keys=false.
+        assert_eq!(render("{.nope}", &pod, true).unwrap(), "");
+        let err = render("{.status.nope}", &pod, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("error executing jsonpath \"{.status.nope}\": Error executing template: nope is not found. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{.status.nope}\n"),
+            "{err}"
+        );
     }
 }
