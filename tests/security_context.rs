@@ -590,3 +590,79 @@ spec:
         "{strict}"
     );
 }
+
+#[test]
+fn host_pid_and_host_ipc_join_the_hosts_namespaces() {
+    let env = PodEnv::new("sc-hostns");
+    let yaml = r#"apiVersion: v1
+kind: Pod
+metadata: {name: hostns}
+spec:
+  hostPID: true
+  hostIPC: true
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ownns}
+spec:
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+"#;
+    env.ok(&["apply", "-f", &env.manifest("p.yaml", yaml)]);
+    let me = std::process::id().to_string();
+    let sees = |pod: &str| {
+        exec(&env, pod, &["ps", "-o", "pid"])
+            .lines()
+            .any(|l| l.trim() == me)
+    };
+    assert!(
+        sees("hostns"),
+        "a hostPID container sees the host's processes"
+    );
+    assert!(!sees("ownns"), "a pod's own PID namespace hides them");
+    let pid = env.container_pid("hostns", "c");
+    for kind in ["pid", "ipc"] {
+        assert_eq!(
+            common::pods::ns(pid, kind),
+            common::pods::ns(std::process::id() as i32, kind),
+            "{kind}"
+        );
+    }
+    // explain pod reads the same from the kernel: `host` in the PID and IPC columns.
+    let explained = env.ok(&["explain", "pod", "hostns"]);
+    let header: Vec<&str> = explained
+        .lines()
+        .find(|l| l.starts_with("PROCESS"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let row: Vec<&str> = explained
+        .lines()
+        .find(|l| l.starts_with("c "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    for kind in ["PID", "IPC"] {
+        // (the first PID column is the process's PID; the namespace is the last)
+        let col = header.iter().rposition(|h| *h == kind).unwrap();
+        assert_eq!(row[col], "host", "{kind}\n{explained}");
+    }
+    let err = env.mp.fails(&[
+        "apply",
+        "-f",
+        &env.manifest(
+            "bad.yaml",
+            &yaml.replace("hostIPC: true", "shareProcessNamespace: true"),
+        ),
+    ]);
+    assert!(
+        err.contains("spec.shareProcessNamespace: Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled"),
+        "{err}"
+    );
+}

@@ -25,6 +25,8 @@ const POD_FIELDS: &[&str] = &[
     "spec.subdomain",
     "spec.dnsPolicy",
     "spec.hostNetwork",
+    "spec.hostPID",
+    "spec.hostIPC",
     "spec.dnsConfig.nameservers[]",
     "spec.dnsConfig.searches[]",
     "spec.dnsConfig.options[].name",

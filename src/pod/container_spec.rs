@@ -326,6 +326,7 @@ fn namespaces(inputs: &SpecInputs) -> Result<Vec<LinuxNamespace>> {
         .as_ref()
         .and_then(|s| s.share_process_namespace)
         .unwrap_or(false);
+    let host_pid = super::security::host_namespaces::host_pid(inputs.pod);
     let joined = |typ, name: &str| {
         LinuxNamespaceBuilder::default()
             .typ(typ)
@@ -344,7 +345,11 @@ fn namespaces(inputs: &SpecInputs) -> Result<Vec<LinuxNamespace>> {
         },
         new(LinuxNamespaceType::Mount)?,
         new(LinuxNamespaceType::Cgroup)?,
-    ])
+    ]
+    .into_iter()
+    // hostPID: no PID namespace of its own; it stays in the host's.
+    .filter(|n| !(host_pid && n.typ() == LinuxNamespaceType::Pid))
+    .collect())
 }
 
 /// The harmless devices every container gets; a privileged one also gets the host's.
@@ -427,7 +432,11 @@ fn mounts(inputs: &SpecInputs) -> Result<Vec<Mount>> {
         mount(
             "/dev/shm",
             "bind",
-            &p.shm(),
+            &if super::security::host_namespaces::host_ipc(inputs.pod) {
+                PathBuf::from("/dev/shm")
+            } else {
+                p.shm()
+            },
             &["rbind", "nosuid", "nodev", "noexec"],
         )?,
         mount(

@@ -138,6 +138,7 @@ pub fn start(
     hostname: &str,
     share_pid: bool,
     host_network: bool,
+    host_ipc: bool,
     cgroup: &Path,
     programs: &mut runtime::seccomp::Programs,
 ) -> Result<Pid> {
@@ -148,6 +149,13 @@ pub fn start(
     }
     if host_network {
         on_host_network(&mut spec);
+    }
+    if host_ipc {
+        crate::narration::step(
+            "no IPC namespace for the infra: the pod keeps the host's",
+            "hostIPC: true shares the host's SysV/POSIX IPC",
+        );
+        super::security::host_namespaces::keep_hosts(&mut spec, LinuxNamespaceType::Ipc);
     }
     let bundle = paths.infra_bundle();
     let rootfs = bundle.join("rootfs");

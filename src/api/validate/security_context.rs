@@ -12,6 +12,13 @@ pub fn validate_security_contexts(spec: &PodSpec, errors: &mut Vec<FieldError>) 
     if let Some(p) = spec.security_context.as_ref() {
         validate_pod_level(p, errors);
     }
+    if spec.share_process_namespace == Some(true) && spec.host_pid == Some(true) {
+        errors.push(invalid(
+            "spec.shareProcessNamespace",
+            true,
+            "ShareProcessNamespace and HostPID cannot both be enabled",
+        ));
+    }
     let host_users = spec.host_users.unwrap_or(true);
     let groups = [
         (

@@ -13,6 +13,7 @@
 pub mod fs_group;
 pub mod host_devices;
 pub mod host_modules;
+pub mod host_namespaces;
 pub mod identity;
 pub mod privileges;
 

@@ -28,6 +28,7 @@ impl Supervisor {
             &hostname,
             share_pid,
             self.host_network(),
+            crate::pod::security::host_namespaces::host_ipc(&self.record.pod),
             &cgroup,
             &mut self.seccomp_programs,
         )?;
