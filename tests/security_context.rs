@@ -666,3 +666,72 @@ spec:
         "{err}"
     );
 }
+
+#[test]
+fn sysctls_go_into_the_pods_namespaces_only() {
+    let env = PodEnv::new("sc-sysctl");
+    let host_before = |p: &str| std::fs::read_to_string(p).unwrap();
+    let somaxconn = host_before("/proc/sys/net/core/somaxconn");
+    let msgmax = host_before("/proc/sys/kernel/msgmax");
+    let yaml = r#"apiVersion: v1
+kind: Pod
+metadata: {name: tuned}
+spec:
+  securityContext:
+    sysctls:
+    - {name: kernel.shm_rmid_forced, value: "1"}
+    - {name: net.core.somaxconn, value: "1031"}
+    - {name: kernel.msgmax, value: "65531"}
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+"#;
+    env.ok(&["apply", "-f", &env.manifest("p.yaml", yaml)]);
+    let inside = exec(
+        &env,
+        "tuned",
+        &[
+            "cat",
+            "/proc/sys/kernel/shm_rmid_forced",
+            "/proc/sys/net/core/somaxconn",
+            "/proc/sys/kernel/msgmax",
+        ],
+    );
+    assert_eq!(inside, "1\n1031\n65531\n");
+    // A container cannot change them again: /proc/sys is read-only for it.
+    let out = env.run(&[
+        "exec",
+        "tuned",
+        "--",
+        "sh",
+        "-c",
+        "echo 5 > /proc/sys/net/core/somaxconn",
+    ]);
+    assert!(!out.status.success());
+    assert_eq!(host_before("/proc/sys/net/core/somaxconn"), somaxconn);
+    assert_eq!(host_before("/proc/sys/kernel/msgmax"), msgmax);
+    // The infra wrote them, and the narration says so.
+    let steps = env.ok(&["explain", "pod", "tuned", "--steps"]);
+    assert!(
+        steps
+            .lines()
+            .any(|l| l.contains("[infra")
+                && l.contains("write(/proc/sys/net/core/somaxconn, \"1031\")")),
+        "{steps}"
+    );
+    // A sysctl that is not namespaced would change the host: refused by name.
+    let swappiness = host_before("/proc/sys/vm/swappiness");
+    let bad = yaml.replace("name: tuned", "name: host-knob").replace(
+        "kernel.msgmax, value: \"65531\"",
+        "vm.swappiness, value: \"1\"",
+    );
+    let err = env
+        .mp
+        .fails(&["apply", "-f", &env.manifest("bad.yaml", &bad)]);
+    assert!(
+        err.contains("spec.securityContext.sysctls[2]: SysctlForbidden: forbidden sysctl: \"vm.swappiness\" not allowlisted"),
+        "{err}"
+    );
+    assert_eq!(host_before("/proc/sys/vm/swappiness"), swappiness);
+}

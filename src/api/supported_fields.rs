@@ -53,6 +53,8 @@ const POD_FIELDS: &[&str] = &[
     "spec.securityContext.supplementalGroupsPolicy",
     "spec.securityContext.fsGroup",
     "spec.securityContext.fsGroupChangePolicy",
+    "spec.securityContext.sysctls[].name",
+    "spec.securityContext.sysctls[].value",
     // Read so they can be refused with the host's reason (security::host_modules).
     "spec.securityContext.seLinuxOptions.user",
     "spec.securityContext.seLinuxOptions.role",

@@ -138,7 +138,7 @@ pub fn start(
     hostname: &str,
     share_pid: bool,
     host_network: bool,
-    host_ipc: bool,
+    security: &super::security::InfraSecurity,
     cgroup: &Path,
     programs: &mut runtime::seccomp::Programs,
 ) -> Result<Pid> {
@@ -150,7 +150,12 @@ pub fn start(
     if host_network {
         on_host_network(&mut spec);
     }
-    if host_ipc {
+    if !security.sysctls.is_empty() {
+        if let Some(linux) = spec.linux_mut() {
+            linux.set_sysctl(Some(security.sysctls.clone()));
+        }
+    }
+    if security.host_ipc {
         crate::narration::step(
             "no IPC namespace for the infra: the pod keeps the host's",
             "hostIPC: true shares the host's SysV/POSIX IPC",

@@ -11,6 +11,7 @@ const ID_RANGE: &str = "must be between 0 and 2147483647, inclusive";
 pub fn validate_security_contexts(spec: &PodSpec, errors: &mut Vec<FieldError>) {
     if let Some(p) = spec.security_context.as_ref() {
         validate_pod_level(p, errors);
+        validate_sysctls(spec, p, errors);
     }
     if spec.share_process_namespace == Some(true) && spec.host_pid == Some(true) {
         errors.push(invalid(
@@ -136,6 +137,59 @@ fn validate_container_level(
     }
 }
 
+/// The API server's validateSysctls: a sysctl name's shape, no duplicates, and no
+/// namespaced sysctl when the pod keeps the host's namespace for it.
+fn validate_sysctls(spec: &PodSpec, p: &PodSecurityContext, errors: &mut Vec<FieldError>) {
+    let mut seen = std::collections::HashSet::new();
+    for (i, s) in p.sysctls.iter().flatten().enumerate() {
+        let path = format!("spec.securityContext.sysctls[{i}].name");
+        if s.name.is_empty() {
+            errors.push(super::field_error::required(&path, ""));
+        } else if !sysctl_name_ok(&s.name) {
+            errors.push(invalid(
+                &path,
+                &s.name,
+                "must have at most 253 characters and match regex ^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$",
+            ));
+        } else if !seen.insert(s.name.as_str()) {
+            errors.push(super::field_error::duplicate(&path, &s.name));
+        }
+        let name = crate::runtime::sysctl::normalize(&s.name);
+        match crate::runtime::sysctl::namespace_of(&name) {
+            Some(oci_spec::runtime::LinuxNamespaceType::Network)
+                if spec.host_network == Some(true) =>
+            {
+                errors.push(invalid(
+                    &path,
+                    &s.name,
+                    "may not be specified when 'hostNetwork' is true",
+                ))
+            }
+            Some(oci_spec::runtime::LinuxNamespaceType::Ipc) if spec.host_ipc == Some(true) => {
+                errors.push(invalid(
+                    &path,
+                    &s.name,
+                    "may not be specified when 'hostIPC' is true",
+                ))
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$`, 253 at most.
+fn sysctl_name_ok(name: &str) -> bool {
+    let segment_ok = |seg: &str| {
+        let b = seg.as_bytes();
+        let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        !b.is_empty()
+            && edge(b[0])
+            && edge(b[b.len() - 1])
+            && b.iter().all(|c| edge(*c) || *c == b'-' || *c == b'_')
+    };
+    name.len() <= 253 && name.split(['.', '/']).all(segment_ok)
+}
+
 /// A capability name the kernel does not have. The API server lets any string pass
 /// and the runtime fails the container; minipod says so before creating anything.
 fn unsupported_capability(path: &str, name: &str) -> FieldError {
@@ -252,6 +306,38 @@ mod tests {
         assert!(errs[0].ends_with(
             ": cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"
         ));
+    }
+
+    #[test]
+    fn sysctl_names_duplicates_and_host_namespaces() {
+        use k8s_openapi::api::core::v1::Sysctl;
+        let sysctl = |n: &str| Sysctl {
+            name: n.into(),
+            value: "1".into(),
+        };
+        let spec = PodSpec {
+            host_network: Some(true),
+            security_context: Some(PodSecurityContext {
+                sysctls: Some(vec![
+                    sysctl("net.core.somaxconn"),
+                    sysctl("kernel.msgmax"),
+                    sysctl("kernel.msgmax"),
+                    sysctl("Bad..name"),
+                ]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut errors = Vec::new();
+        validate_security_contexts(&spec, &mut errors);
+        let errs: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs[0], "spec.securityContext.sysctls[0].name: Invalid value: \"net.core.somaxconn\": may not be specified when 'hostNetwork' is true");
+        assert_eq!(
+            errs[1],
+            "spec.securityContext.sysctls[2].name: Duplicate value: \"kernel.msgmax\""
+        );
+        assert!(errs[2].starts_with("spec.securityContext.sysctls[3].name: Invalid value: \"Bad..name\": must have at most 253 characters"), "{}", errs[2]);
+        assert_eq!(errs.len(), 3);
     }
 
     #[test]

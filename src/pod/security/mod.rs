@@ -16,6 +16,7 @@ pub mod host_modules;
 pub mod host_namespaces;
 pub mod identity;
 pub mod privileges;
+pub mod sysctls;
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodSecurityContext, SecurityContext};
 
@@ -37,4 +38,19 @@ pub fn pod_label(pod: &Pod) -> String {
         pod.metadata.namespace.as_deref().unwrap_or("default"),
         pod.metadata.uid.as_deref().unwrap_or_default()
     )
+}
+
+/// What the pod's securityContext asks of its infra: keep the host's IPC namespace,
+/// write these sysctls into the pod's new namespaces.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InfraSecurity {
+    pub host_ipc: bool,
+    pub sysctls: std::collections::HashMap<String, String>,
+}
+
+pub fn infra_security(pod: &Pod) -> InfraSecurity {
+    InfraSecurity {
+        host_ipc: host_namespaces::host_ipc(pod),
+        sysctls: sysctls::for_infra(pod),
+    }
 }

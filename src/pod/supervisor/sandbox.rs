@@ -28,7 +28,7 @@ impl Supervisor {
             &hostname,
             share_pid,
             self.host_network(),
-            crate::pod::security::host_namespaces::host_ipc(&self.record.pod),
+            &crate::pod::security::infra_security(&self.record.pod),
             &cgroup,
             &mut self.seccomp_programs,
         )?;
