@@ -735,3 +735,64 @@ spec:
     );
     assert_eq!(host_before("/proc/sys/vm/swappiness"), swappiness);
 }
+
+#[test]
+fn describe_explain_and_top_read_who_each_process_is_from_the_kernel() {
+    let env = PodEnv::new("sc-views");
+    let yaml = r#"apiVersion: v1
+kind: Pod
+metadata: {name: views}
+spec:
+  securityContext: {runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000]}
+  containers:
+  - name: web
+    image: nginx:1.27
+    securityContext: {runAsUser: 0, runAsGroup: 0}
+  - name: app
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+    securityContext:
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
+"#;
+    env.ok(&["apply", "-f", &env.manifest("p.yaml", yaml)]);
+    // describe: the process's own ids and sets, per container.
+    let described = env.ok(&["describe", "pod", "views"]);
+    let app = described.split("  app:").nth(1).unwrap();
+    assert!(
+        app.contains("Process:        uid=1000 gid=3000 groups=3000,4000"),
+        "{described}"
+    );
+    assert!(app.contains("Capabilities:   <none>"), "{described}");
+    assert!(app.contains("NoNewPrivs:     true"), "{described}");
+    assert!(app.contains("Seccomp:        filter"), "{described}");
+    // explain: the same in the security table.
+    let explained = env.ok(&["explain", "pod", "views"]);
+    let row = explained
+        .split("What each container may ask of the kernel")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .find(|l| l.trim_start().starts_with("app "))
+        .unwrap();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        &cols[2..6],
+        ["1000", "3000", "3000,4000", "yes"],
+        "{explained}"
+    );
+    // top: nginx's workers are named by the container's /etc/passwd (uid 101 is
+    // `nginx` there, whatever the host calls it), with the host uid beside.
+    env.wait_for(10, "nginx workers", || {
+        env.ok(&["top", "pod", "views"])
+            .contains("nginx: worker process")
+    });
+    let top = env.ok(&["top", "pod", "views"]);
+    let worker = top
+        .lines()
+        .find(|l| l.contains("nginx: worker process"))
+        .unwrap();
+    assert!(worker.contains(" nginx(host=101) "), "{top}");
+    let sleeper = top.lines().find(|l| l.contains("sleep 3600")).unwrap();
+    assert!(sleeper.contains(" 1000(host=1000) "), "{top}");
+}
