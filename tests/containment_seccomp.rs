@@ -277,11 +277,11 @@ fn seccomp_profiles_are_validated_like_the_api_server() {
         ),
         "{err}"
     );
-    // Other securityContext fields are still refused by name.
-    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: v}\nspec:\n  securityContext: {runAsUser: 1000}\n  containers: [{name: c, image: busybox:1.36}]\n";
+    // A securityContext field this host cannot honour is refused by name.
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: v}\nspec:\n  securityContext: {seLinuxOptions: {level: s0}}\n  containers: [{name: c, image: busybox:1.36}]\n";
     let out = env.run(&["apply", "-f", &env.manifest("v.yaml", yaml)]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("spec.securityContext.runAsUser"), "{err}");
+    assert!(err.contains("spec.securityContext.seLinuxOptions"), "{err}");
 }
 
 #[test]

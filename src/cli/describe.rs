@@ -221,6 +221,39 @@ fn pod_status_word(status: &PodStatus) -> String {
     status.phase.to_string()
 }
 
+/// Who the running process is and what it may do, read from `/proc/<pid>/status`
+/// (not from the manifest).
+fn process_security(out: &mut String, st: Option<&ContainerStatus>) {
+    use crate::cli::views::security_table::proc_status;
+    let Some(f) = st
+        .and_then(|s| s.process.as_ref())
+        .filter(|p| p.is_alive())
+        .and_then(|p| proc_status(p.pid))
+    else {
+        return;
+    };
+    let field = |out: &mut String, key: &str, value: &str| {
+        let _ = writeln!(out, "    {:<16}{value}", format!("{key}:"));
+    };
+    field(out, "Process", &f.identity.describe());
+    let caps = if f.capabilities.is_empty() {
+        "<none>".to_string()
+    } else {
+        f.capabilities.join(",")
+    };
+    field(out, "Capabilities", &caps);
+    field(
+        out,
+        "NoNewPrivs",
+        if f.identity.no_new_privs {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    field(out, "Seccomp", &f.seccomp);
+}
+
 /// The container's seccomp profile, and `(node default)` when the manifest named none.
 fn seccomp_line(p: &StoredPod, c: &Container) -> String {
     use crate::pod::seccomp::{choose, Source};
@@ -291,6 +324,7 @@ fn container(out: &mut String, c: &Container, st: Option<&ContainerStatus>, secc
         }
     }
     field(out, "SeccompProfile", seccomp);
+    process_security(out, st);
     if let Some(res) = &c.resources {
         for (title, map) in [("Limits", &res.limits), ("Requests", &res.requests)] {
             if let Some(map) = map.as_ref().filter(|m| !m.is_empty()) {

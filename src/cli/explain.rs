@@ -208,15 +208,44 @@ fn print_security(pod: &StoredPod, status: &PodStatus) {
     }
     println!();
     println!(
-        "What each container may ask of the kernel (Seccomp and CapEff in /proc/<pid>/status)"
+        "What each container may ask of the kernel (Uid, Gid, Groups, NoNewPrivs, Seccomp and CapEff in /proc/<pid>/status)"
     );
-    let mut table = vec![["CONTAINER", "PID", "SECCOMP", "KERNEL", "CAPABILITIES"]
-        .map(String::from)
-        .to_vec()];
+    let mut table = vec![[
+        "CONTAINER",
+        "PID",
+        "UID",
+        "GID",
+        "GROUPS",
+        "NNP",
+        "SECCOMP",
+        "KERNEL",
+        "CAPABILITIES",
+    ]
+    .map(String::from)
+    .to_vec()];
     for r in &rows {
+        let id = r.process.as_ref();
+        let uid = id.map_or("-".into(), |i| match i.host_uid == i.uid {
+            true => i.uid.to_string(),
+            false => format!("{}(host {})", i.uid, i.host_uid),
+        });
+        let groups = id.map_or("-".into(), |i| {
+            let g: Vec<String> = i.groups.iter().map(|g| g.to_string()).collect();
+            if g.is_empty() {
+                "-".into()
+            } else {
+                g.join(",")
+            }
+        });
         table.push(vec![
             r.container.clone(),
             r.pid.map_or("-".into(), |p| p.to_string()),
+            uid,
+            id.map_or("-".into(), |i| i.gid.to_string()),
+            groups,
+            id.map_or("-".into(), |i| {
+                if i.no_new_privs { "yes" } else { "no" }.into()
+            }),
             r.seccomp_profile.clone(),
             r.seccomp_mode.clone(),
             if r.capabilities.is_empty() {

@@ -80,6 +80,8 @@ pub struct SpecInputs<'a> {
     /// The container's subPaths, pinned by the caller (see `volumes`).
     pub sub_paths: &'a super::volumes::SubPaths,
     pub user: ResolvedUser,
+    /// Capabilities, no_new_privs, privileged, read-only root (`security::privileges`).
+    pub privileges: super::security::privileges::Privileges,
     /// The container's seccomp profile, as the pod and the node chose it.
     pub seccomp: super::seccomp::Choice,
 }
@@ -95,15 +97,25 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
         .filter(|w| !w.is_empty())
         .or_else(|| Some(inputs.image.working_dir.clone()).filter(|w| !w.is_empty()))
         .unwrap_or_else(|| "/".to_string());
-    let caps: HashSet<Capability> = DEFAULT_CAPABILITIES.into_iter().collect();
+    let privileges = &inputs.privileges;
+    let caps: HashSet<Capability> = privileges.capabilities.clone();
     let what = || format!("build the OCI spec of container {name}");
     let cap_names: Vec<String> = caps.iter().map(|c| format!("CAP_{c}")).collect();
-    let seccomp = super::seccomp::profile::oci_section(&inputs.seccomp, &cap_names)
+    // containerd gives a privileged container no seccomp filter at all.
+    let seccomp_choice = if privileges.privileged {
+        super::seccomp::Choice::Unconfined
+    } else {
+        inputs.seccomp.clone()
+    };
+    let seccomp = super::seccomp::profile::oci_section(&seccomp_choice, &cap_names)
         .with_context(|| format!("container {name}: CreateContainerConfigError"))?;
     let mut resources = super::resources::of(c).to_oci().with_context(what)?;
-    resources.set_devices(Some(
-        super::device_rules::default_rules().with_context(what)?,
-    ));
+    let device_rules = if privileges.privileged {
+        super::device_rules::allow_all().with_context(what)?
+    } else {
+        super::device_rules::default_rules().with_context(what)?
+    };
+    resources.set_devices(Some(device_rules));
 
     let process = ProcessBuilder::default()
         .terminal(false)
@@ -128,7 +140,7 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
                 .build()
                 .with_context(what)?,
         )
-        .no_new_privileges(false)
+        .no_new_privileges(privileges.no_new_privs)
         .build()
         .with_context(what)?;
 
@@ -137,19 +149,17 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
         .cgroups_path(super::resources::pod_cgroup(uid).join(name))
         .resources(resources)
         .namespaces(namespaces(inputs).with_context(what)?)
-        .devices(devices().with_context(what)?)
-        .masked_paths(
-            MASKED_PATHS
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>(),
-        )
-        .readonly_paths(
-            READONLY_PATHS
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>(),
-        )
+        .devices(devices(privileges.privileged).with_context(what)?)
+        .masked_paths(if privileges.unmasked_proc {
+            Vec::new()
+        } else {
+            MASKED_PATHS.iter().map(|s| s.to_string()).collect()
+        })
+        .readonly_paths(if privileges.unmasked_proc {
+            Vec::new()
+        } else {
+            READONLY_PATHS.iter().map(|s| s.to_string()).collect()
+        })
         .build()
         .with_context(what)?;
 
@@ -160,7 +170,7 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
         .root(
             RootBuilder::default()
                 .path("rootfs")
-                .readonly(false)
+                .readonly(privileges.readonly_root)
                 .build()
                 .with_context(what)?,
         )
@@ -316,6 +326,7 @@ fn namespaces(inputs: &SpecInputs) -> Result<Vec<LinuxNamespace>> {
         .as_ref()
         .and_then(|s| s.share_process_namespace)
         .unwrap_or(false);
+    let host_pid = super::security::host_namespaces::host_pid(inputs.pod);
     let joined = |typ, name: &str| {
         LinuxNamespaceBuilder::default()
             .typ(typ)
@@ -334,10 +345,27 @@ fn namespaces(inputs: &SpecInputs) -> Result<Vec<LinuxNamespace>> {
         },
         new(LinuxNamespaceType::Mount)?,
         new(LinuxNamespaceType::Cgroup)?,
-    ])
+    ]
+    .into_iter()
+    // hostPID: no PID namespace of its own; it stays in the host's.
+    .filter(|n| !(host_pid && n.typ() == LinuxNamespaceType::Pid))
+    .collect())
 }
 
-fn devices() -> Result<Vec<LinuxDevice>> {
+/// The harmless devices every container gets; a privileged one also gets the host's.
+fn devices(privileged: bool) -> Result<Vec<LinuxDevice>> {
+    let mut out = harmless_devices()?;
+    if privileged {
+        for d in super::security::host_devices::list() {
+            if !out.iter().any(|o| o.path() == d.path()) {
+                out.push(d);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn harmless_devices() -> Result<Vec<LinuxDevice>> {
     [
         ("/dev/null", 1, 3),
         ("/dev/zero", 1, 5),
@@ -404,7 +432,11 @@ fn mounts(inputs: &SpecInputs) -> Result<Vec<Mount>> {
         mount(
             "/dev/shm",
             "bind",
-            &p.shm(),
+            &if super::security::host_namespaces::host_ipc(inputs.pod) {
+                PathBuf::from("/dev/shm")
+            } else {
+                p.shm()
+            },
             &["rbind", "nosuid", "nodev", "noexec"],
         )?,
         mount(
@@ -417,7 +449,11 @@ fn mounts(inputs: &SpecInputs) -> Result<Vec<Mount>> {
             "/sys",
             "sysfs",
             Path::new("sysfs"),
-            &["nosuid", "noexec", "nodev", "ro"],
+            if inputs.privileges.privileged {
+                &["nosuid", "noexec", "nodev", "rw"]
+            } else {
+                &["nosuid", "noexec", "nodev", "ro"]
+            },
         )?,
         mount(
             "/etc/hosts",

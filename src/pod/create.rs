@@ -49,6 +49,13 @@ pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<Stri
     for e in super::seccomp::check_profiles(pod, &seccomp) {
         errors.push(format!("{origin}: pod \"{name}\": {e}"));
     }
+    for e in super::security::sysctls::check(pod) {
+        errors.push(format!("{origin}: pod \"{name}\": {e}"));
+    }
+    let modules = super::security::host_modules::HostModules::detect();
+    for e in super::security::host_modules::check(pod, modules) {
+        errors.push(format!("{origin}: pod \"{name}\": {e}"));
+    }
     if errors.is_empty() {
         Ok(Plan {
             pod: pod.clone(),

@@ -44,3 +44,11 @@ pub fn default_rules() -> Result<Vec<LinuxDeviceCgroup>> {
     }
     Ok(rules)
 }
+
+/// A privileged container's rule: every device, read, write and mknod.
+pub fn allow_all() -> Result<Vec<LinuxDeviceCgroup>> {
+    Ok(vec![LinuxDeviceCgroupBuilder::default()
+        .allow(true)
+        .access("rwm")
+        .build()?])
+}

@@ -28,16 +28,14 @@ pub fn read(rootfs: &Path, path: &str, image: &str, cap: u64) -> Result<Option<S
         Mode::empty(),
     )
     .with_context(|| format!("open the rootfs {}", rootfs.display()))?;
-    let fd = match safe_path::open_in_root(
-        &root,
-        Path::new(path),
-        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY,
-    ) {
+    // O_PATH first: it opens nothing, so a device node planted as /etc/passwd (a
+    // container may mknod: the host's watchdog, a tape that rewinds) is only looked at.
+    let pinned = match safe_path::open_in_root(&root, Path::new(path), OFlag::O_PATH) {
         Ok(fd) => fd,
         Err(Errno::ENOENT) | Err(Errno::ENOTDIR) => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("image {image}: open {path}")),
     };
-    let st = fstat(&fd).with_context(|| format!("image {image}: stat {path}"))?;
+    let st = fstat(&pinned).with_context(|| format!("image {image}: stat {path}"))?;
     let kind = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
     if kind != SFlag::S_IFREG {
         bail!(
@@ -48,6 +46,13 @@ pub fn read(rootfs: &Path, path: &str, image: &str, cap: u64) -> Result<Option<S
     if u64::try_from(st.st_size).unwrap_or(u64::MAX) > cap {
         bail!("image {image}: {path} is larger than {cap} bytes");
     }
+    // The same inode, now for reading (it is a regular file).
+    let fd = nix::fcntl::open(
+        format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&pinned)).as_str(),
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .with_context(|| format!("image {image}: open {path}"))?;
     let mut data = Vec::new();
     // Read one byte past the cap: a file that grew after fstat is refused too.
     std::fs::File::from(fd)
@@ -109,6 +114,26 @@ mod tests {
         // A symlink out of the rootfs resolves inside it (to a file that is not there).
         std::os::unix::fs::symlink("/etc/hostname", dir.join("etc/group")).unwrap();
         assert_eq!(read(&dir, "/etc/group", "big:1", 10).unwrap(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_device_node_is_looked_at_never_opened() {
+        let dir = scratch("dev");
+        // A character device no driver answers: opening it would fail with ENXIO;
+        // the refusal names the device instead, so it was never opened.
+        nix::sys::stat::mknod(
+            &dir.join("etc/passwd"),
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o644),
+            nix::sys::stat::makedev(4095, 4095),
+        )
+        .unwrap();
+        let err = read(&dir, "/etc/passwd", "evil:1", MAX_ACCOUNT_FILE).unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "image evil:1: /etc/passwd is a character device, not a regular file"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -138,6 +138,7 @@ pub fn start(
     hostname: &str,
     share_pid: bool,
     host_network: bool,
+    security: &super::security::InfraSecurity,
     cgroup: &Path,
     programs: &mut runtime::seccomp::Programs,
 ) -> Result<Pid> {
@@ -148,6 +149,18 @@ pub fn start(
     }
     if host_network {
         on_host_network(&mut spec);
+    }
+    if !security.sysctls.is_empty() {
+        if let Some(linux) = spec.linux_mut() {
+            linux.set_sysctl(Some(security.sysctls.clone()));
+        }
+    }
+    if security.host_ipc {
+        crate::narration::step(
+            "no IPC namespace for the infra: the pod keeps the host's",
+            "hostIPC: true shares the host's SysV/POSIX IPC",
+        );
+        super::security::host_namespaces::keep_hosts(&mut spec, LinuxNamespaceType::Ipc);
     }
     let bundle = paths.infra_bundle();
     let rootfs = bundle.join("rootfs");

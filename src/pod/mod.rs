@@ -32,6 +32,7 @@ pub mod pty;
 pub mod record;
 pub mod resources;
 pub mod seccomp;
+pub mod security;
 pub mod start_failure;
 pub mod status;
 pub mod supervisor;

@@ -88,6 +88,17 @@ pub fn prepare(pod: &Pod, paths: &PodPaths) -> Result<BTreeMap<String, PathBuf>>
                 )
                 .with_context(|| format!("emptyDir {}", v.name))?;
             }
+            // fsGroup: kubelet gives an emptyDir the pod's group (never a hostPath).
+            if let Some(psc) = pod.spec.as_ref().and_then(|s| s.security_context.as_ref()) {
+                if let Some(gid) = psc.fs_group.and_then(|g| u32::try_from(g).ok()) {
+                    crate::pod::security::fs_group::apply(
+                        &dir,
+                        gid,
+                        psc.fs_group_change_policy.as_deref(),
+                    )
+                    .with_context(|| format!("emptyDir {}", v.name))?;
+                }
+            }
             sources.insert(v.name.clone(), dir);
         } else if let Some(hp) = &v.host_path {
             let path = PathBuf::from(&hp.path);

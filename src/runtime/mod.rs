@@ -32,6 +32,7 @@ pub mod safe_path;
 mod sealed;
 pub mod seccomp;
 pub mod stage;
+pub mod sysctl;
 mod terminal;
 pub mod visit;
 
@@ -223,6 +224,7 @@ fn intermediate(
             },
         )?;
     }
+    sysctl::write_all(linux.and_then(|l| l.sysctl().as_ref()), plan)?;
     if !fork_needed {
         // No PID namespace to enter: this process is the container's first one.
         channel::send(channel_end, &ChildMessage::Pid(host_pid()));

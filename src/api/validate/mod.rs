@@ -8,6 +8,7 @@ mod metadata;
 pub(crate) mod names;
 mod pod_spec;
 mod seccomp;
+mod security_context;
 mod volumes;
 
 pub use field_error::FieldError;
@@ -24,6 +25,7 @@ pub fn validate_pod(pod: &Pod) -> Vec<FieldError> {
             containers::validate_containers(spec, &volume_names, &mut errors);
             pod_spec::validate_pod_fields(spec, &mut errors);
             seccomp::validate_seccomp(spec, &mut errors);
+            security_context::validate_security_contexts(spec, &mut errors);
         }
         None => errors.push(field_error::required("spec", "")),
     }

@@ -9,6 +9,7 @@
 //!   and `top` print.
 //! - `picture`, `picture_svg`, `picture_text`: the pod drawn, as SVG or box-drawing text.
 
+pub mod container_user;
 pub mod interface_table;
 pub mod members;
 pub mod namespace_table;

@@ -4,7 +4,7 @@
 
 use super::members::{Member, Role};
 use super::namespace_table::label;
-use super::procfs::{user_name, Proc};
+use super::procfs::Proc;
 use std::collections::BTreeMap;
 
 /// One line of the tree.
@@ -82,7 +82,7 @@ fn walk(
         pid,
         inner_pid: p.inner_pid(),
         pgid: p.pgid,
-        user: user_name(p.uid),
+        user: super::container_user::label(pid, p.uid),
         role: roles.get(&pid).cloned().unwrap_or_default(),
         command: p.command(),
     });

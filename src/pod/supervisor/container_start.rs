@@ -12,7 +12,7 @@ use crate::pod::exec::ContainerEntry;
 use crate::pod::log_files::LogLimits;
 use crate::pod::start_failure::{StartError, StartFailure};
 use crate::pod::status::{ContainerState, ProcessId};
-use crate::pod::{image_user, termination_message, volumes};
+use crate::pod::{security, termination_message, volumes};
 use crate::runtime::{self, RootfsMount};
 use crate::state::time;
 use anyhow::{Context, Result};
@@ -123,14 +123,16 @@ impl Supervisor {
         narration::set_actor("pod");
         self.slots[i].rootfs_mounted = Some(mounted.map_err(failed(StartFailure::Create))?);
 
-        let user = image_user::resolve(&image.user, &rootfs, &image.reference)
-            .with_context(|| {
-                format!(
-                    "container {name}: resolve the image's user {:?}",
-                    image.user
-                )
-            })
+        let container = &self.slots[i].container;
+        let pod = &self.record.pod;
+        security::identity::check_run_as_non_root(pod, container, &image.user)
+            .map_err(anyhow::Error::msg)
             .map_err(failed(StartFailure::Config))?;
+        let user =
+            security::identity::resolve(pod, container, &image.user, &rootfs, &image.reference)
+                .with_context(|| format!("container {name}"))
+                .map_err(failed(StartFailure::Config))?;
+        let privileges = security::privileges::decide(container, &self.host_capabilities);
         let infra = self
             .infra
             .context("the infra process is not running")
@@ -144,6 +146,7 @@ impl Supervisor {
             volume_sources: &self.volume_sources,
             sub_paths: &sub_paths,
             user,
+            privileges,
             seccomp: crate::pod::seccomp::choose_for(&self.record, &self.slots[i].container),
         })
         .map_err(failed(StartFailure::Config))?;

@@ -103,6 +103,8 @@ pub struct Supervisor {
     /// The pod's seccomp filters, each distinct profile compiled once (the infra and
     /// the containers, their restarts, their exec probes share them).
     seccomp_programs: runtime::seccomp::Programs,
+    /// Every capability this kernel has (what privileged and `add: [ALL]` give).
+    host_capabilities: std::collections::HashSet<oci_spec::runtime::Capability>,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -154,6 +156,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         net: network::PodNet::new(crate::net::pod_network::NetworkSetup::for_state(state)),
         status_retry: None,
         seccomp_programs: Default::default(),
+        host_capabilities: crate::pod::security::privileges::host_capabilities(),
     };
     let result = sup.run();
     if let Err(err) = &result {

@@ -30,6 +30,7 @@ impl Supervisor {
             &hostname,
             share_pid,
             self.host_network(),
+            &crate::pod::security::infra_security(&self.record.pod),
             &cgroup,
             &mut self.seccomp_programs,
         )?;

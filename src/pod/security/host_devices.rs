@@ -1,0 +1,65 @@
+//! The host's device nodes a `privileged` container gets, as containerd's
+//! WithHostDevices lists them: every character and block device in the host's `/dev`
+//! (not `console`, whose node the runtime gives a terminal; not `ptmx`, which is the
+//! container's own `pts/ptmx`). minipod's runtime makes nodes directly in `/dev` only:
+//! devices in subdirectories (`/dev/net/tun`, `/dev/input/*`) are not given.
+
+use oci_spec::runtime::{LinuxDevice, LinuxDeviceBuilder, LinuxDeviceType};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+const SKIPPED: [&str; 2] = ["console", "ptmx"];
+
+pub fn list() -> Vec<LinuxDevice> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/dev") else {
+        return out;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if SKIPPED.contains(&name.as_str()) {
+            continue;
+        }
+        // symlink_metadata: a link in /dev is not a device.
+        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        let ft = meta.file_type();
+        let typ = if ft.is_char_device() {
+            LinuxDeviceType::C
+        } else if ft.is_block_device() {
+            LinuxDeviceType::B
+        } else {
+            continue;
+        };
+        let rdev = meta.rdev();
+        let built = LinuxDeviceBuilder::default()
+            .path(entry.path())
+            .typ(typ)
+            .major(i64::from(nix::sys::stat::major(rdev) as u32))
+            .minor(i64::from(nix::sys::stat::minor(rdev) as u32))
+            .file_mode(meta.mode() & 0o777)
+            .uid(meta.uid())
+            .gid(meta.gid())
+            .build();
+        if let Ok(device) = built {
+            out.push(device);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_hosts_null_and_no_console() {
+        let devices = super::list();
+        assert!(devices
+            .iter()
+            .any(|d| d.path().to_str() == Some("/dev/null")));
+        assert!(!devices
+            .iter()
+            .any(|d| d.path().to_str() == Some("/dev/console")));
+    }
+}
