@@ -34,12 +34,22 @@ pub struct DeleteArgs {
     /// Print each kernel step of the teardown.
     #[arg(long)]
     pub explain: bool,
+    /// What becomes of a Deployment's, ReplicaSet's or DaemonSet's dependents.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "background",
+        value_name = "background|orphan|foreground"
+    )]
+    pub cascade: super::delete_apps::Cascade,
 }
 
 pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
     let mut targets: Vec<(String, String)> = Vec::new();
+    // Controller objects: (kind, namespace, name).
+    let mut apps_targets = Vec::new();
     if !args.files.is_empty() {
-        match manifest::load_manifests(&args.files) {
+        match manifest::load_objects(&args.files) {
             // kubectl delete -f of a file with no object in it.
             Ok(docs) if docs.is_empty() => {
                 outln!("No resources found");
@@ -47,6 +57,18 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
             }
             Ok(docs) => {
                 for d in docs {
+                    let d = match d {
+                        manifest::ApiObject::Pod(d) => d,
+                        manifest::ApiObject::Apps(a) => {
+                            let o = &a.object;
+                            apps_targets.push((
+                                o.kind(),
+                                o.namespace().to_string(),
+                                o.name().to_string(),
+                            ));
+                            continue;
+                        }
+                    };
                     let ns = d
                         .pod
                         .metadata
@@ -69,12 +91,34 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
             return Ok(1);
         }
         let (resource, names) = super::get::split_resource(&args.what)?;
-        super::apply::ensure_pods(&resource)?;
         if names.is_empty() {
             errln!("error: resource(s) were provided, but no name was specified");
             return Ok(1);
         }
-        targets.extend(names.into_iter().map(|n| (args.namespace.clone(), n)));
+        match crate::api::apps::AppsKind::from_resource(&resource) {
+            Some(kind) => {
+                apps_targets.extend(names.into_iter().map(|n| (kind, args.namespace.clone(), n)))
+            }
+            None => {
+                super::apply::ensure_pods(&resource)?;
+                targets.extend(names.into_iter().map(|n| (args.namespace.clone(), n)));
+            }
+        }
+    }
+    let mut code = 0;
+    for (kind, ns, name) in apps_targets {
+        if !super::delete_apps::delete_one(ctx, kind, &ns, &name, args.cascade)?
+            && !args.ignore_not_found
+        {
+            errln!(
+                "Error from server (NotFound): {}.apps \"{name}\" not found",
+                kind.plural()
+            );
+            code = 1;
+        }
+    }
+    if targets.is_empty() {
+        return Ok(code);
     }
     let grace = match (args.grace_period, args.now) {
         (Some(g), _) if g < 0 => None,
@@ -89,7 +133,6 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
     if args.force && grace == Some(0) {
         errln!("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.");
     }
-    let mut code = 0;
     // Ask every pod's supervisor first (each under its pod's lock, briefly), then wait
     // for all of them with no lock held: N pods take one grace period, not N.
     let mut deleting = Vec::new();

@@ -10,7 +10,7 @@ mod pod_spec;
 mod seccomp;
 mod volumes;
 
-pub use field_error::FieldError;
+pub use field_error::{invalid_raw, unsupported, FieldError};
 use k8s_openapi::api::core::v1::Pod;
 
 /// Every problem with `pod`, in no particular order.
