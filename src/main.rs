@@ -12,6 +12,7 @@
 
 mod api;
 mod cli;
+mod controllers;
 #[cfg(test)]
 mod fuzz;
 mod image;

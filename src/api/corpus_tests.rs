@@ -98,7 +98,8 @@ fn all_errors_of_all_documents_come_together() {
     let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: Bad_Name}\nspec:\n  restartPolicy: Sometimes\n  \
                 containers: [{name: a}]\n---\napiVersion: apps/v1\nkind: Deployment\n";
     let errors = parse_manifests(text, "pod.yaml").unwrap_err();
-    assert_eq!(errors.0.len(), 4, "{errors}");
+    assert_eq!(errors.0.len(), 5, "{errors}");
+    assert!(errors.0[4].contains("Deployment: spec.selector: Required value"));
     assert!(errors.0[0]
         .starts_with("pod.yaml (document 1): Pod \"Bad_Name\": metadata.name: Invalid value"));
     assert!(errors.0[0].ends_with("(line 3)"), "{}", errors.0[0]);

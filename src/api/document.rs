@@ -4,18 +4,27 @@
 
 use super::kind::{self, DocumentKind};
 use super::yaml::{FieldLines, YamlDocument};
-use super::{defaults, newer_fields, strict_decode, supported_fields, validate, ManifestDoc};
+use super::{apps, defaults, newer_fields, strict_decode, supported_fields, validate};
+use super::{ApiObject, AppsDoc, ManifestDoc};
 use serde_json::Value;
 
-/// Reads the Pods of `document` into `docs`, or its problems into `errors`.
-pub fn read_pods(
+/// Reads the objects of `document` into `docs`, or its problems into `errors`.
+pub fn read_objects(
     document: &YamlDocument,
     origin: &str,
-    docs: &mut Vec<ManifestDoc>,
+    docs: &mut Vec<ApiObject>,
     errors: &mut Vec<String>,
 ) {
     match kind::classify(&document.value) {
         Err(error) => errors.push(format!("{origin}: {error}")),
+        Ok(DocumentKind::Apps(kind)) => {
+            let place = Place {
+                origin: origin.to_string(),
+                lines: &document.lines,
+                prefix: String::new(),
+            };
+            read_apps(kind, &document.value, &place, docs, errors);
+        }
         Ok(DocumentKind::Pod) => {
             let place = Place {
                 origin: origin.to_string(),
@@ -35,6 +44,14 @@ pub fn read_pods(
                             prefix: format!("items[{index}]."),
                         };
                         read_pod(item, &place, docs, errors);
+                    }
+                    Ok(DocumentKind::Apps(kind)) => {
+                        let place = Place {
+                            origin: item_origin,
+                            lines: &document.lines,
+                            prefix: format!("items[{index}]."),
+                        };
+                        read_apps(kind, item, &place, docs, errors);
                     }
                     Ok(DocumentKind::List(_)) => errors.push(format!(
                         "{item_origin}: a List inside a List is not supported"
@@ -62,7 +79,33 @@ struct Problem {
     text: String,
 }
 
-fn read_pod(value: &Value, place: &Place, docs: &mut Vec<ManifestDoc>, errors: &mut Vec<String>) {
+/// A Deployment, ReplicaSet or DaemonSet: read by `apps`, reported like a Pod.
+fn read_apps(
+    kind: apps::AppsKind,
+    value: &Value,
+    place: &Place,
+    docs: &mut Vec<ApiObject>,
+    errors: &mut Vec<String>,
+) {
+    match apps::read(kind, value) {
+        Ok(object) => docs.push(ApiObject::Apps(AppsDoc {
+            origin: place.origin.clone(),
+            object,
+        })),
+        Err(problems) => {
+            let problems = problems
+                .into_iter()
+                .map(|p| Problem {
+                    path: p.path,
+                    text: p.text,
+                })
+                .collect();
+            report(kind.name(), value, place, problems, errors)
+        }
+    }
+}
+
+fn read_pod(value: &Value, place: &Place, docs: &mut Vec<ApiObject>, errors: &mut Vec<String>) {
     let mut problems = Vec::new();
     let mut without_status = value.clone();
     if let Value::Object(fields) = &mut without_status {
@@ -104,21 +147,27 @@ fn read_pod(value: &Value, place: &Place, docs: &mut Vec<ManifestDoc>, errors: &
     match decoded.pod {
         Some(mut pod) if problems.is_empty() => {
             defaults::apply_defaults(&mut pod);
-            docs.push(ManifestDoc {
+            docs.push(ApiObject::Pod(ManifestDoc {
                 origin: place.origin.clone(),
                 pod,
-            });
+            }));
         }
-        _ => report(value, place, problems, errors),
+        _ => report("Pod", value, place, problems, errors),
     }
 }
 
 /// Adds the problems to `errors` in the order of their lines in the file.
-fn report(value: &Value, place: &Place, problems: Vec<Problem>, errors: &mut Vec<String>) {
+fn report(
+    kind: &str,
+    value: &Value,
+    place: &Place,
+    problems: Vec<Problem>,
+    errors: &mut Vec<String>,
+) {
     let name = value.pointer("/metadata/name").and_then(Value::as_str);
     let object = match name {
-        Some(name) => format!("Pod {name:?}"),
-        None => "Pod".to_string(),
+        Some(name) => format!("{kind} {name:?}"),
+        None => kind.to_string(),
     };
     let mut located: Vec<(Option<usize>, String)> = problems
         .into_iter()

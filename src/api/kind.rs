@@ -1,10 +1,13 @@
-//! `apiVersion` and `kind`: minipod runs `v1` `Pod`s, alone or in a `v1` `List`.
+//! `apiVersion` and `kind`: minipod runs `v1` `Pod`s, alone or in a `v1` `List`, and
+//! the `apps/v1` controllers that make Pods (Deployment, ReplicaSet, DaemonSet).
 
 use serde_json::Value;
 
 /// What a manifest document holds.
 pub enum DocumentKind<'a> {
     Pod,
+    /// `apps/v1` `Deployment`, `ReplicaSet` or `DaemonSet`.
+    Apps(super::apps::AppsKind),
     /// A `kind: List`: its `items`, each to be read as its own document.
     List(&'a [Value]),
 }
@@ -44,11 +47,14 @@ pub fn classify(document: &Value) -> Result<DocumentKind<'_>, String> {
                 json_type_name(other)
             )),
         },
-        ("Pod" | "List", _) => Err(format!(
+        ("Deployment", "apps/v1") => Ok(DocumentKind::Apps(super::apps::AppsKind::Deployment)),
+        ("ReplicaSet", "apps/v1") => Ok(DocumentKind::Apps(super::apps::AppsKind::ReplicaSet)),
+        ("DaemonSet", "apps/v1") => Ok(DocumentKind::Apps(super::apps::AppsKind::DaemonSet)),
+        ("Pod" | "List" | "Deployment" | "ReplicaSet" | "DaemonSet", _) => Err(format!(
             "no matches for kind {kind:?} in version {api_version:?}"
         )),
         _ => Err(format!(
-            "kind {kind:?} ({api_version}) is not supported by minipod yet: only Pod"
+            "kind {kind:?} ({api_version}) is not supported by minipod yet: only Pod, Deployment, ReplicaSet and DaemonSet"
         )),
     }
 }
@@ -85,11 +91,19 @@ mod tests {
 
     #[test]
     fn other_kinds_are_refused_by_name() {
-        let error = error_of(json!({"apiVersion": "apps/v1", "kind": "Deployment"}));
+        let error = error_of(json!({"apiVersion": "apps/v1", "kind": "StatefulSet"}));
         assert_eq!(
             error,
-            "kind \"Deployment\" (apps/v1) is not supported by minipod yet: only Pod"
+            "kind \"StatefulSet\" (apps/v1) is not supported by minipod yet: only Pod, Deployment, ReplicaSet and DaemonSet"
         );
+        assert_eq!(
+            error_of(json!({"apiVersion": "extensions/v1beta1", "kind": "Deployment"})),
+            "no matches for kind \"Deployment\" in version \"extensions/v1beta1\""
+        );
+        assert!(matches!(
+            classify(&json!({"apiVersion": "apps/v1", "kind": "Deployment"})),
+            Ok(DocumentKind::Apps(crate::api::apps::AppsKind::Deployment))
+        ));
         assert_eq!(
             error_of(json!({"apiVersion": "v2", "kind": "Pod"})),
             "no matches for kind \"Pod\" in version \"v2\""

@@ -21,22 +21,39 @@ pub struct StrictDecoding {
 
 /// Decodes `document` (a Pod as JSON, without its `status`) into a `Pod`.
 pub fn decode_pod(document: &Value) -> StrictDecoding {
+    let decoded = decode::<Pod>(document);
+    StrictDecoding {
+        pod: decoded.object,
+        unknown_fields: decoded.unknown_fields,
+        type_error: decoded.type_error,
+    }
+}
+
+/// What strict decoding of any kind found.
+pub struct Decoded<T> {
+    pub object: Option<T>,
+    pub unknown_fields: Vec<String>,
+    pub type_error: Option<(String, String)>,
+}
+
+/// Decodes `document` into any API type `T`, strictly (as [`decode_pod`]).
+pub fn decode<T: serde::de::DeserializeOwned>(document: &Value) -> Decoded<T> {
     let mut unknown_fields = Vec::new();
     let result = {
         let mut record_unknown = |path: serde_ignored::Path<'_>| {
             unknown_fields.push(ignored_path_text(&path));
         };
         let ignored = serde_ignored::Deserializer::new(document, &mut record_unknown);
-        serde_path_to_error::deserialize::<_, Pod>(ignored)
+        serde_path_to_error::deserialize::<_, T>(ignored)
     };
     match result {
-        Ok(pod) => StrictDecoding {
-            pod: Some(pod),
+        Ok(object) => Decoded {
+            object: Some(object),
             unknown_fields,
             type_error: None,
         },
-        Err(error) => StrictDecoding {
-            pod: None,
+        Err(error) => Decoded {
+            object: None,
             unknown_fields,
             type_error: Some((error_path_text(error.path()), error.inner().to_string())),
         },

@@ -87,8 +87,32 @@ enum Action {
 }
 
 pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
-    let docs = match api::load_manifests(&args.files) {
-        Ok(docs) => docs,
+    let docs: Vec<ManifestDoc> = match api::load_objects(&args.files) {
+        Ok(objects) => {
+            let (pods, apps): (Vec<_>, Vec<_>) = objects
+                .into_iter()
+                .partition(|o| matches!(o, api::ApiObject::Pod(_)));
+            let apps: Vec<api::AppsDoc> = apps
+                .into_iter()
+                .filter_map(|o| match o {
+                    api::ApiObject::Apps(doc) => Some(doc),
+                    api::ApiObject::Pod(_) => None,
+                })
+                .collect();
+            if !apps.is_empty() {
+                let explain = args.explain.is_some() || ctx.verbose > 0;
+                let code = super::apply_apps::run(ctx, apps, verb, args.dry_run, explain)?;
+                if code != 0 || pods.is_empty() {
+                    return Ok(code);
+                }
+            }
+            pods.into_iter()
+                .filter_map(|o| match o {
+                    api::ApiObject::Pod(doc) => Some(doc),
+                    api::ApiObject::Apps(_) => None,
+                })
+                .collect()
+        }
         Err(errors) => {
             for e in &errors.0 {
                 errln!("error: {e}");

@@ -44,12 +44,22 @@ pub struct DeleteArgs {
     /// Print each kernel step of the teardown.
     #[arg(long)]
     pub explain: bool,
+    /// What becomes of a Deployment's, ReplicaSet's or DaemonSet's dependents.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "background",
+        value_name = "background|orphan|foreground"
+    )]
+    pub cascade: super::delete_apps::Cascade,
 }
 
 pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
     let mut targets: Vec<(String, String)> = Vec::new();
+    // Controller objects: (kind, namespace, name).
+    let mut apps_targets = Vec::new();
     if !args.files.is_empty() {
-        match manifest::load_manifests(&args.files) {
+        match manifest::load_objects(&args.files) {
             // kubectl delete -f of a file with no object in it.
             Ok(docs) if docs.is_empty() => {
                 outln!("No resources found");
@@ -57,6 +67,18 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
             }
             Ok(docs) => {
                 for d in docs {
+                    let d = match d {
+                        manifest::ApiObject::Pod(d) => d,
+                        manifest::ApiObject::Apps(a) => {
+                            let o = &a.object;
+                            apps_targets.push((
+                                o.kind(),
+                                o.namespace().to_string(),
+                                o.name().to_string(),
+                            ));
+                            continue;
+                        }
+                    };
                     let ns = d
                         .pod
                         .metadata
@@ -81,6 +103,14 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         let (resource, names) = super::get::split_resource(&args.what)?;
         if super::namespaces::is_namespace(&resource) {
             return super::namespaces::delete(ctx, &names, grace_period(args));
+        }
+        if let Some(kind) = crate::api::apps::AppsKind::from_resource(&resource) {
+            if names.is_empty() {
+                errln!("error: resource(s) were provided, but no name was specified");
+                return Ok(1);
+            }
+            apps_targets.extend(names.into_iter().map(|n| (kind, args.namespace.clone(), n)));
+            return delete_apps_targets(ctx, apps_targets, args);
         }
         super::apply::ensure_pods(&resource)?;
         if names.is_empty() && !args.all && args.selector.is_none() {
@@ -108,6 +138,10 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         }
         targets.extend(names.into_iter().map(|n| (args.namespace.clone(), n)));
     }
+    let code = delete_apps_targets(ctx, apps_targets, args)?;
+    if targets.is_empty() {
+        return Ok(code);
+    }
     let grace = grace_period(args);
     if args.force && grace == Some(0) {
         errln!("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.");
@@ -118,7 +152,29 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         explain: args.explain,
         quiet: false,
     };
-    delete_pods::delete_pods(ctx, targets, &how)
+    Ok(delete_pods::delete_pods(ctx, targets, &how)?.max(code))
+}
+
+/// Delete Deployments, ReplicaSets and DaemonSets (their dependents by `--cascade`);
+/// returns the exit code.
+fn delete_apps_targets(
+    ctx: &Context,
+    targets: Vec<(crate::api::apps::AppsKind, String, String)>,
+    args: &DeleteArgs,
+) -> Result<i32> {
+    let mut code = 0;
+    for (kind, ns, name) in targets {
+        if !super::delete_apps::delete_one(ctx, kind, &ns, &name, args.cascade)?
+            && !args.ignore_not_found
+        {
+            errln!(
+                "Error from server (NotFound): {}.apps \"{name}\" not found",
+                kind.plural()
+            );
+            code = 1;
+        }
+    }
+    Ok(code)
 }
 
 /// The grace period kubectl asks for (None: the pod's own): `--now` is 1,

@@ -55,6 +55,9 @@ pub fn run(ctx: &Context, args: &DescribeArgs) -> Result<i32> {
             bail!("You must specify the type of resource to describe. Use \"minipod describe pods\" or \"minipod describe -f FILE\"");
         }
         let (resource, names) = split_resource(&args.what)?;
+        if let Some(kind) = crate::api::apps::AppsKind::from_resource(&resource) {
+            return super::describe_apps::run(ctx, kind, &args.namespace, &names);
+        }
         super::apply::ensure_pods(&resource)?;
         (!names.is_empty()).then(|| {
             names
@@ -151,6 +154,15 @@ pub fn describe(p: &StoredPod) -> String {
         }
     }
 
+    if let Some(owner) =
+        crate::controllers::observed::controller_of(pod.metadata.owner_references.as_ref())
+    {
+        top(
+            &mut out,
+            "Controlled By",
+            &format!("{}/{}", owner.kind, owner.name),
+        );
+    }
     let inits = spec.init_containers.clone().unwrap_or_default();
     if !inits.is_empty() {
         out.push_str("Init Containers:\n");
@@ -264,7 +276,12 @@ fn seccomp_line(p: &StoredPod, c: &Container) -> String {
     }
 }
 
-fn container(out: &mut String, c: &Container, st: Option<&ContainerStatus>, seccomp: &str) {
+pub(super) fn container(
+    out: &mut String,
+    c: &Container,
+    st: Option<&ContainerStatus>,
+    seccomp: &str,
+) {
     let _ = writeln!(out, "  {}:", c.name);
     let field = |out: &mut String, key: &str, value: &str| {
         let line = format!("    {:<16}{value}", format!("{key}:"));
@@ -453,7 +470,7 @@ fn conditions(pod: &Pod, status: &PodStatus) -> Vec<(&'static str, bool)> {
     ]
 }
 
-fn volume(out: &mut String, v: &Volume) {
+pub(super) fn volume(out: &mut String, v: &Volume) {
     let _ = writeln!(out, "  {}:", v.name);
     let mut rows: Vec<(&str, String)> = Vec::new();
     if let Some(e) = &v.empty_dir {
@@ -521,6 +538,11 @@ pub fn qos_class(pod: &Pod) -> &'static str {
 
 /// kubectl's Events table; repeated events are folded into `AGE (xN over SPAN)`.
 fn events_section(out: &mut String, events: &[Event]) {
+    events_section_from(out, events, None)
+}
+
+/// The Events table, with `from` as the FROM of every event (a controller's).
+pub(super) fn events_section_from(out: &mut String, events: &[Event], from: Option<&str>) {
     if events.is_empty() {
         out.push_str("Events:                      <none>\n");
         return;
@@ -562,7 +584,7 @@ fn events_section(out: &mut String, events: &[Event]) {
             e.kind.to_string(),
             e.reason.clone(),
             when,
-            events::source(e).to_string(),
+            from.unwrap_or_else(|| events::source(e)).to_string(),
             e.message.clone(),
         ]);
     }
@@ -570,7 +592,7 @@ fn events_section(out: &mut String, events: &[Event]) {
 }
 
 /// Columns padded to the widest cell plus two spaces (kubectl's describe tables).
-fn table(out: &mut String, rows: &[Vec<String>], indent: usize) {
+pub(super) fn table(out: &mut String, rows: &[Vec<String>], indent: usize) {
     for line in super::get::format_columns(rows, 2, indent) {
         let _ = writeln!(out, "{line}");
     }

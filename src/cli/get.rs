@@ -57,17 +57,23 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
         let headers = !args.no_headers;
         return super::namespaces::get(ctx, &names, args.output.as_deref(), headers);
     }
-    super::apply::ensure_pods(&resource)?;
     if let Some(selector) = &args.selector {
         if let Err(error) = Selector::parse(selector) {
             eprintln!("error: {error}");
             return Ok(1);
         }
     }
-    if args.watch || args.watch_only {
-        return watch(ctx, args, &names);
+    if let Some(kind) = crate::api::apps::AppsKind::from_resource(&resource) {
+        return super::get_apps::run(ctx, args, kind, &names);
     }
-    let (pods, missing) = select(ctx, args, &names)?;
+    if resource == "all" {
+        return super::get_apps::run_all(ctx, args);
+    }
+    super::apply::ensure_pods(&resource)?;
+    if args.watch || args.watch_only {
+        return super::watch::run(ctx, args, &[super::watch::Watched::Pods], &names);
+    }
+    let (pods, missing) = select_pods(ctx, args, &names)?;
     let output = args.output.as_deref();
     match output {
         // kubectl prints no header over an empty table, only "No resources found".
@@ -118,69 +124,9 @@ fn as_object(pods: &[StoredPod], names: &[String]) -> serde_json::Value {
     }
 }
 
-/// `get -w`: the table once (unless --watch-only), then every 200 ms each pod's row
-/// again when it has changed, until Ctrl-C.
-fn watch(ctx: &Context, args: &GetArgs, names: &[String]) -> Result<i32> {
-    use std::collections::BTreeMap;
-    use std::io::Write;
-    let header = table_rows(&[], args, true);
-    let mut widths: Vec<usize> = header[0].iter().map(|c| c.chars().count()).collect();
-    let mut last: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut first = true;
-    loop {
-        let (pods, _) = select(ctx, args, names)?;
-        let mut out: Vec<Vec<String>> = Vec::new();
-        if first && !args.no_headers {
-            out.push(header[0].clone());
-        }
-        for p in &pods {
-            let key = format!(
-                "{}/{}/{}",
-                p.record.namespace(),
-                p.record.name(),
-                p.record.uid()
-            );
-            let row = table_rows(std::slice::from_ref(p), args, false).remove(0);
-            // The AGE column changes by itself: a change is a change of anything else.
-            let mut cmp = row.clone();
-            let age_at = header[0].iter().position(|h| h == "AGE").unwrap_or(0);
-            cmp.remove(age_at);
-            if last.get(&key) != Some(&cmp) {
-                if !(first && args.watch_only) {
-                    out.push(row);
-                }
-                last.insert(key, cmp);
-            }
-        }
-        for r in &out {
-            for (i, c) in r.iter().enumerate() {
-                if let Some(w) = widths.get_mut(i) {
-                    *w = (*w).max(c.chars().count());
-                }
-            }
-        }
-        let mut stdout = std::io::stdout().lock();
-        for r in &out {
-            let mut line = String::new();
-            for (i, cell) in r.iter().enumerate() {
-                if i + 1 == r.len() {
-                    line.push_str(cell);
-                } else {
-                    line.push_str(&format!("{cell:<w$}   ", w = widths[i]));
-                }
-            }
-            writeln!(stdout, "{}", line.trim_end())?;
-        }
-        stdout.flush()?;
-        drop(stdout);
-        first = false;
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-}
-
 /// The pods asked for (namespace, selector, names), with their truthful status, and
 /// the names that were not found.
-fn select(
+pub(super) fn select_pods(
     ctx: &Context,
     args: &GetArgs,
     names: &[String],
@@ -273,6 +219,32 @@ pub fn truthful_status(p: &StoredPod) -> PodStatus {
         }
     }
     status
+}
+
+/// The pods' header, as `get pods` prints it.
+pub(super) fn pod_header(args: &GetArgs) -> Vec<String> {
+    table_rows(&[], args, true).remove(0)
+}
+
+/// The pods' rows, no header.
+pub(super) fn pod_rows(pods: &[StoredPod], args: &GetArgs) -> Vec<Vec<String>> {
+    table_rows(pods, args, false)
+}
+
+/// `get all`: the pods' table with names as `pod/NAME` (empty: no pods).
+pub(super) fn pod_rows_for_all(ctx: &Context, args: &GetArgs) -> Result<Vec<Vec<String>>> {
+    let (pods, _) = select_pods(ctx, args, &[])?;
+    if pods.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = table_rows(&pods, args, true);
+    let at = usize::from(args.all_namespaces);
+    for r in rows.iter_mut().skip(1) {
+        if let Some(cell) = r.get_mut(at) {
+            *cell = format!("pod/{cell}");
+        }
+    }
+    Ok(rows)
 }
 
 /// kubectl's table: header (when asked) and one row per pod.

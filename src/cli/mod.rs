@@ -2,17 +2,21 @@
 //! store, prints. No kernel calls here.
 
 mod apply;
+mod apply_apps;
 mod apply_duplicates;
 mod completion;
 mod create;
 mod delete;
+mod delete_apps;
 mod delete_pods;
 mod demo;
 mod describe;
+mod describe_apps;
 pub mod display;
 mod exec;
 mod explain;
 mod get;
+mod get_apps;
 mod image;
 mod label_selector;
 mod lesson_page;
@@ -23,6 +27,7 @@ mod port_forward;
 mod shim;
 mod top;
 pub mod views;
+mod watch;
 mod yaml_out;
 #[cfg(test)]
 mod yaml_roundtrip_tests;
@@ -151,6 +156,10 @@ pub enum Command {
     #[command(hide = true)]
     Shim { uid: String },
 
+    /// The controllers of Deployments, ReplicaSets and DaemonSets (started on demand).
+    #[command(hide = true)]
+    ControllerManager,
+
     /// A pod's hostPorts (started by its supervisor).
     #[command(hide = true)]
     HostPorts {
@@ -227,6 +236,16 @@ pub fn run() -> Result<i32> {
             .with_cni_dirs(cli.cni_conf_dir, cli.cni_bin_dir),
         verbose: cli.verbose,
     };
+    // The controller manager runs whenever a controller object exists: any command
+    // starts it again if it died.
+    if !matches!(
+        cli.command,
+        Command::Shim { .. } | Command::ControllerManager | Command::HostPorts { .. }
+    ) {
+        if let Err(e) = crate::controllers::manager::ensure_running(&ctx.state) {
+            errln!("warning: {e:#}");
+        }
+    }
     match cli.command {
         Command::Image(cmd) => image::run(&ctx, cmd),
         Command::Apply(args) => apply::run(&ctx, &args, apply::Verb::Apply),
@@ -246,6 +265,7 @@ pub fn run() -> Result<i32> {
         Command::Demo(args) => demo::run(&ctx, &args),
         Command::Completion(args) => completion::run(&args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
+        Command::ControllerManager => crate::controllers::manager::run(&ctx.state),
         Command::PortForward(args) => port_forward::run(&ctx, &args),
         Command::HostPorts {
             infra_pid,

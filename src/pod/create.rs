@@ -422,7 +422,7 @@ pub fn node_name() -> String {
 }
 
 /// A random (version 4) UUID, as the API server gives every object.
-pub(crate) fn new_uid() -> Result<String> {
+pub fn new_uid() -> Result<String> {
     let mut b = [0u8; 16];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut b))

@@ -34,6 +34,13 @@ pub fn lock(state: &StateRoot) -> Result<StateLock> {
     lock_file(&state.run.join("lock"))
 }
 
+/// A lock of its own (`run/locks/<name>`) for one kind of record, held for milliseconds.
+pub fn lock_named(state: &StateRoot, name: &str) -> Result<StateLock> {
+    let dir = state.run.join("locks");
+    std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+    lock_file(&dir.join(name))
+}
+
 /// The lock of one pod name, held while a command reads and changes its records.
 pub fn lock_pod(state: &StateRoot, namespace: &str, name: &str) -> Result<StateLock> {
     let dir = state.run.join("locks").join(namespace);

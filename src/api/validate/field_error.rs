@@ -22,6 +22,12 @@ pub fn invalid(path: &str, value: impl fmt::Debug, why: &str) -> FieldError {
     error(path, format!("Invalid value: {value:?}: {why}"))
 }
 
+/// `Invalid value: VALUE: why` with the value already written as the API server
+/// prints it (Go's `%#v` of a map, a bare number).
+pub fn invalid_raw(path: &str, value: &str, why: &str) -> FieldError {
+    error(path, format!("Invalid value: {value}: {why}"))
+}
+
 /// `Required value` (with a reason, if given).
 pub fn required(path: &str, why: &str) -> FieldError {
     if why.is_empty() {

@@ -11,7 +11,7 @@ mod seccomp;
 mod security_context;
 mod volumes;
 
-pub use field_error::FieldError;
+pub use field_error::{invalid_raw, unsupported, FieldError};
 use k8s_openapi::api::core::v1::Pod;
 
 /// Every problem with `pod`, in no particular order.
