@@ -312,12 +312,13 @@ fn a_host_port_answers_through_portmap() {
 }
 
 #[test]
-fn twenty_apply_delete_cycles_and_a_crash_leave_no_network_trace() {
+fn fifty_apply_delete_cycles_and_a_crash_leave_no_network_trace() {
     let (env, ns) = net_env("net-cycles");
     let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n";
     let file = env.manifest("p.yaml", yaml);
     let mut ips = std::collections::BTreeSet::new();
-    for _ in 0..20 {
+    // The 50 cycles (about 0.7 s each on a 2-core VM).
+    for _ in 0..50 {
         env.ok(&["apply", "-f", &file]);
         wait_running(&env, "p", "1/1");
         ips.insert(pod_ip(&env, "p"));

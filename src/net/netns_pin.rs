@@ -150,20 +150,75 @@ fn holds_namespace(pin: &Path) -> bool {
     nix::sys::statfs::statfs(pin).is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
 }
 
-/// In a mount namespace just made (the supervisor's): drop its copies of the pins
-/// (a new mount namespace copies every mount), so it keeps no other pod's network
-/// namespace alive for as long as it runs.
-pub fn forget_copies(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+/// In a mount namespace just made (the supervisor's): drop its copies of every
+/// pinned namespace (a new mount namespace copies every mount; the pins of this
+/// state root, of others, of `ip netns`), so it keeps no other pod's network
+/// namespace alive for as long as it runs. Unmounted here only: the host keeps them.
+pub fn forget_copies() {
+    let Ok(text) = std::fs::read_to_string("/proc/thread-self/mountinfo") else {
         return;
     };
-    for pin in entries.flatten().map(|e| e.path()) {
-        if holds_namespace(&pin) {
-            let _ = kernel().umount2(
-                &pin,
-                MntFlags::MNT_DETACH,
-                "this namespace's copy of another pod's netns pin: the pin is the host's",
-            );
+    for target in nsfs_mount_points(&text) {
+        let _ = kernel().umount2(
+            &target,
+            MntFlags::MNT_DETACH,
+            "this namespace's copy of a pinned namespace: the pin is the host's",
+        );
+    }
+}
+
+/// The mount points of the `nsfs` mounts of a mountinfo text.
+fn nsfs_mount_points(mountinfo: &str) -> Vec<PathBuf> {
+    mountinfo
+        .lines()
+        .filter_map(|l| {
+            let (fields, rest) = l.split_once(" - ")?;
+            (rest.split(' ').next()? == "nsfs").then_some(())?;
+            Some(PathBuf::from(unescape(fields.split(' ').nth(4)?)))
+        })
+        .collect()
+}
+
+/// mountinfo writes space, tab, newline and backslash as octal escapes.
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        match rest
+            .get(i + 1..i + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok())
+        {
+            Some(c) => {
+                out.push(char::from(c));
+                rest = &rest[i + 4..];
+            }
+            None => {
+                out.push('\\');
+                rest = &rest[i + 1..];
+            }
         }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nsfs_mounts_are_found_in_mountinfo() {
+        let text = "22 1 0:21 / /proc rw - proc proc rw\n\
+612 25 0:4 net:[4026532331] /run/minipod/netns/cni-1 rw shared:1 - nsfs nsfs rw\n\
+613 25 0:4 net:[4026532332] /tmp/a\\040b/netns/cni-2 rw - nsfs nsfs rw\n";
+        assert_eq!(
+            nsfs_mount_points(text),
+            [
+                PathBuf::from("/run/minipod/netns/cni-1"),
+                PathBuf::from("/tmp/a b/netns/cni-2")
+            ]
+        );
+        assert_eq!(unescape("/odd\\x"), "/odd\\x");
     }
 }

@@ -179,7 +179,7 @@ impl Supervisor {
         // The pod's network namespace is pinned in the host's mounts (it outlives us).
         crate::net::netns_pin::remember_host_mounts()?;
         runtime::pod_mounts::private_mount_namespace()?;
-        crate::net::netns_pin::forget_copies(&self.net.setup.pin_dir);
+        crate::net::netns_pin::forget_copies();
 
         let mut mask = SigSet::empty();
         for s in [

@@ -85,6 +85,9 @@ pub struct ContainerState {
     pub started_at: Option<Instant>,
     /// Crashes counted for the back-off.
     pub crashes: u32,
+    /// Killed with its sandbox (or waiting for its back-off then): not started in the
+    /// new sandbox before this (kubelet's back-off applies to every start).
+    pub resume_at: Option<Instant>,
     /// Its image changed: once it has stopped, start it again at once.
     pub replace_pending: bool,
     pub probers: Vec<Prober>,
@@ -110,6 +113,7 @@ impl ContainerState {
             exit_code: None,
             started_at: None,
             crashes: 0,
+            resume_at: None,
             replace_pending: false,
             probers: Vec::new(),
             startup_done: true,

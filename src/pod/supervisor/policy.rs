@@ -116,6 +116,7 @@ impl PodPolicy {
                 let c = &mut self.containers[i];
                 c.life = Life::Running { kill_at: None };
                 c.started_at = Some(now);
+                c.resume_at = None;
                 c.exit_code = None;
                 c.probers = Prober::for_container(&c.spec, now);
                 c.startup_done = c.spec.startup_probe.is_none();
@@ -132,8 +133,12 @@ impl PodPolicy {
                 c.life = Life::Exited;
                 c.exit_code = Some(code);
                 c.probers.clear();
-                // Killed with a dead sandbox: it starts again in the new one.
-                if self.is_stopping() || matches!(self.stage, Stage::SandboxGone { .. }) {
+                // Killed with a dead sandbox: it starts again in the new one, after
+                // its back-off.
+                if self.is_stopping() {
+                    Vec::new()
+                } else if matches!(self.stage, Stage::SandboxGone { .. }) {
+                    self.killed_with_sandbox(i, code, now);
                     Vec::new()
                 } else {
                     self.after_exit(i, code, now)
@@ -149,7 +154,7 @@ impl PodPolicy {
             }
             Event::ProbeResult { i, probe, result } => self.probe_result(i, probe, result, now),
             Event::InfraDied { pid } => self.infra_died(pid, now),
-            Event::SandboxRecreated => self.sandbox_recreated(),
+            Event::SandboxRecreated => self.sandbox_recreated(now),
             Event::SandboxFailed { message } => self.sandbox_failed(message, now),
             Event::DeleteRequested { grace } => {
                 if self.is_stopping() {
@@ -180,16 +185,8 @@ impl PodPolicy {
             }
             return Vec::new();
         }
-        // Running ten minutes resets the back-off (not the restart count).
-        let ran = c
-            .started_at
-            .map(|s| now.saturating_duration_since(s))
-            .unwrap_or_default();
-        if ran > backoff::RESET_AFTER {
-            c.crashes = 0;
-        }
-        c.crashes = c.crashes.saturating_add(1);
-        let delay = self.backoff.delay(c.crashes);
+        let delay = self.next_restart_delay(i, now);
+        let c = &mut self.containers[i];
         c.life = Life::BackOff {
             until: crate::state::deadline::after(now, delay),
         };
@@ -198,6 +195,21 @@ impl PodPolicy {
         } else {
             Vec::new()
         }
+    }
+
+    /// One more restart of container i counted for the back-off: the delay before
+    /// it. Running ten minutes resets the back-off (not the restart count).
+    pub(super) fn next_restart_delay(&mut self, i: usize, now: Instant) -> Duration {
+        let c = &mut self.containers[i];
+        let ran = c
+            .started_at
+            .map(|s| now.saturating_duration_since(s))
+            .unwrap_or_default();
+        if ran > backoff::RESET_AFTER {
+            c.crashes = 0;
+        }
+        c.crashes = c.crashes.saturating_add(1);
+        self.backoff.delay(c.crashes)
     }
 
     fn probe_result(
@@ -343,6 +355,7 @@ impl PodPolicy {
             Stage::Terminating { .. } => self.advance_termination(now),
             Stage::Done => Vec::new(),
         };
+        let actions = self.hold_back(actions, now);
         self.refresh_phase();
         actions
     }

@@ -6,7 +6,10 @@
 //!    OnFailure with an app container not yet succeeded), a new sandbox is made once
 //!    nothing runs any more: new namespaces, a new IP;
 //! 3. the pod starts again from its first init container ("all init containers must
-//!    be rerun"), then its app containers; each start counts as a restart.
+//!    be rerun"), then its app containers; each start counts as a restart, and
+//!    follows the container's back-off as any restart does (kubelet's `doBackOff`
+//!    runs before every start: the first restart is at once, a container whose
+//!    sandbox dies again soon after waits 10 s, then 20 s...).
 //!
 //! Under `restartPolicy: Never` (or with every container done) no new sandbox is
 //! made: the pod fails (`termination::sandbox_ends_pod`).
@@ -34,9 +37,11 @@ impl PodPolicy {
             "Pod sandbox changed, it will be killed and re-created.",
         )];
         for c in &mut self.containers {
-            // A restart waiting for its back-off happens in the new sandbox instead.
-            if let Life::BackOff { .. } = c.life {
+            // A restart waiting for its back-off happens in the new sandbox instead,
+            // not before the back-off is over.
+            if let Life::BackOff { until } = c.life {
                 c.life = Life::Exited;
+                c.resume_at = Some(until);
             }
             // Every init container runs again in the new sandbox.
             if c.kind != ContainerKind::App {
@@ -72,12 +77,45 @@ impl PodPolicy {
         vec![Action::RecreateSandbox]
     }
 
+    /// A container killed because its sandbox died: the restart in the new sandbox is
+    /// counted for its back-off (a container the policy would not restart is not).
+    pub(super) fn killed_with_sandbox(&mut self, i: usize, code: i32, now: Instant) {
+        let c = &self.containers[i];
+        if c.done || !self.restart_policy.restarts(c.kind, code) {
+            return;
+        }
+        let delay = self.next_restart_delay(i, now);
+        self.containers[i].resume_at = Some(crate::state::deadline::after(now, delay));
+    }
+
     /// The new sandbox is there: the pod starts again from its beginning.
-    pub(super) fn sandbox_recreated(&mut self) -> Vec<Action> {
+    pub(super) fn sandbox_recreated(&mut self, now: Instant) -> Vec<Action> {
         if self.stage != (Stage::SandboxGone { recreating: true }) {
             return Vec::new();
         }
-        self.begin()
+        let actions = self.begin();
+        self.hold_back(actions, now)
+    }
+
+    /// A start of a container whose back-off (counted when its sandbox died) is not
+    /// over becomes a back-off: the clock starts it when it is (`tick`).
+    pub(super) fn hold_back(&mut self, actions: Vec<Action>, now: Instant) -> Vec<Action> {
+        actions
+            .into_iter()
+            .map(|a| match a {
+                Action::Start { i, .. } => match self.containers[i].resume_at {
+                    Some(until) if until > now => {
+                        self.containers[i].life = Life::BackOff { until };
+                        Action::BackOff {
+                            i,
+                            delay: until.saturating_duration_since(now),
+                        }
+                    }
+                    _ => a,
+                },
+                other => other,
+            })
+            .collect()
     }
 
     /// No new sandbox: the pod fails, nothing runs any more.

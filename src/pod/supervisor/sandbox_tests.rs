@@ -109,7 +109,8 @@ fn no_new_sandbox_until_every_container_is_gone() {
     assert!(!recreates(&p.advance(t0)), "the sidecar still runs");
     assert_eq!(p.phase, Phase::Running, "the pod keeps its phase meanwhile");
     p.handle(Event::Exited { i: 0, code: 137 }, t0);
-    // No back-off for containers killed with their sandbox, no restart of their own.
+    // Killed with their sandbox: no restart of their own while it is gone (the first
+    // restart, in the new sandbox, is at once).
     assert_eq!(p.containers[0].life, Life::Exited);
     assert_eq!(starts(&p.tick(t0 + secs(60))), [] as [usize; 0]);
     assert_eq!(p.advance(t0), [Action::RecreateSandbox]);
@@ -204,4 +205,73 @@ fn a_pod_being_deleted_or_failing_to_get_a_sandbox_ends() {
     );
     p.advance(t0);
     assert_eq!((p.phase, p.stage), (Phase::Failed, Stage::Done));
+}
+
+/// kubelet's `doBackOff` runs before every start, in a new sandbox too: the first
+/// restart is at once; a container whose sandbox dies again soon waits 10 s, then
+/// 20 s; a crash back-off pending when the sandbox died is kept.
+#[test]
+fn restarts_in_a_new_sandbox_follow_each_containers_back_off() {
+    let t0 = Instant::now();
+    let mut p = policy(&spec(vec![], vec![app("a"), app("b")], None), t0);
+    let first = p.begin();
+    run_all(&mut p, first, t0);
+    // b crashes once (its first restart is at once) and again (10 s back-off).
+    for code in [1, 1] {
+        p.handle(Event::Exited { i: 1, code }, t0);
+        let due = p.tick(t0);
+        run_all(&mut p, due, t0);
+    }
+    assert_eq!(
+        p.containers[1].life,
+        Life::BackOff {
+            until: t0 + secs(10)
+        }
+    );
+
+    // The sandbox dies at t0: a is killed; b's back-off goes on in the new sandbox.
+    let mut now = t0;
+    let mut delays_a = Vec::new();
+    for _ in 0..3 {
+        let died = p.handle(Event::InfraDied { pid: 9 }, now);
+        for i in kills(&died) {
+            p.handle(Event::Exited { i, code: 137 }, now);
+        }
+        assert_eq!(p.advance(now), [Action::RecreateSandbox]);
+        let again = p.handle(Event::SandboxRecreated, now);
+        let delay_of = |i: usize| {
+            again.iter().find_map(|a| match a {
+                Action::BackOff { i: j, delay } if *j == i => Some(delay.as_secs()),
+                Action::Start { i: j, .. } if *j == i => Some(0),
+                _ => None,
+            })
+        };
+        delays_a.push(delay_of(0).expect("a starts or backs off"));
+        if now == t0 {
+            assert_eq!(delay_of(1), Some(10), "b's pending back-off is kept");
+        }
+        // Whatever backs off starts when the clock says so, and not before.
+        let delays: Vec<std::time::Duration> = again
+            .iter()
+            .filter_map(|a| match a {
+                Action::BackOff { delay, .. } => Some(*delay),
+                _ => None,
+            })
+            .collect();
+        let wait = delays.iter().max().copied().unwrap_or_default();
+        run_starts(&mut p, again, now);
+        if let Some(first) = delays.iter().min() {
+            assert_eq!(p.next_timer(), Some(now + *first));
+        }
+        now += wait;
+        let due = p.tick(now);
+        run_starts(&mut p, due, now);
+        assert!(
+            p.containers.iter().all(|c| c.is_running()),
+            "{:?}",
+            p.containers
+        );
+        now += secs(1);
+    }
+    assert_eq!(delays_a, [0, 10, 20], "a: at once, then 10 s, then 20 s");
 }
