@@ -136,6 +136,19 @@ impl PodEnv {
 
 impl Drop for PodEnv {
     fn drop(&mut self) {
+        // The controller manager first (it would make the pods again), and the
+        // controller objects (any command would start it again).
+        let apps = self.root().join("run/apps");
+        if let Ok(pid) = std::fs::read_to_string(apps.join("controller-manager.pid")) {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&apps);
         // Every namespace's pods: delete them at once, then nothing may remain.
         let out = self.mp.run(&["get", "pods", "-A", "-o", "json"]);
         if let Ok(v) = serde_json::from_slice::<Value>(&out.stdout) {
