@@ -62,8 +62,12 @@ pub fn delete_one(
             }
             store::remove(&ctx.state, kind, namespace, name)?;
             drop(lock);
+            // Only its own dependents: a Deployment's ReplicaSets keep their pods.
+            let own = object.metadata().uid.clone().unwrap_or_default();
             for p in record::list(&ctx.state)? {
-                if controls(p.record.pod.metadata.owner_references.as_ref()) {
+                let owner =
+                    observed::controller_of(p.record.pod.metadata.owner_references.as_ref());
+                if owner.is_some_and(|o| o.uid == own) {
                     let _pod_lock = crate::state::lock::lock_pod(
                         &ctx.state,
                         p.record.namespace(),

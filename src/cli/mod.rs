@@ -4,6 +4,7 @@
 mod apply;
 mod apply_apps;
 mod apply_duplicates;
+mod apps_edit;
 mod completion;
 mod delete;
 mod delete_apps;
@@ -21,6 +22,9 @@ mod lesson_page;
 mod logs;
 mod output;
 mod port_forward;
+mod rollout;
+mod scale;
+mod set_image;
 mod shim;
 mod top;
 pub mod views;
@@ -90,6 +94,18 @@ pub enum Command {
         after_help = "Example:\n  minipod describe pod sidecar-pod\n  minipod describe -f sidecar-pod.yaml"
     )]
     Describe(describe::DescribeArgs),
+
+    /// Set a Deployment's (ReplicaSet's) number of replicas.
+    #[command(after_help = "Example:\n  minipod scale deployment/nginx-deployment --replicas=3")]
+    Scale(scale::ScaleArgs),
+
+    /// Change a field of a controller's pod template (`set image`).
+    #[command(subcommand)]
+    Set(set_image::SetCommand),
+
+    /// Follow, undo, restart, pause and resume a Deployment's rollouts.
+    #[command(subcommand)]
+    Rollout(rollout::RolloutCommand),
 
     /// Print a container's logs.
     #[command(
@@ -226,6 +242,9 @@ pub fn run() -> Result<i32> {
         ),
         Command::Get(args) => get::run(&ctx, &args),
         Command::Delete(args) => delete::run(&ctx, &args),
+        Command::Scale(args) => scale::run(&ctx, &args),
+        Command::Set(cmd) => set_image::run(&ctx, &cmd),
+        Command::Rollout(cmd) => rollout::run(&ctx, &cmd),
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::Logs(args) => logs::run(&ctx, &args),
         Command::Exec(args) => exec::run(&ctx, &args),
