@@ -262,7 +262,7 @@ fn a_deleted_pod_is_replaced_and_the_controller_manager_survives_kill_9() {
     });
     let before = env.pods();
     let table = env.ok(&["get", "deploy"]);
-    assert!(table.contains("nginx-deployment   2/2"), "{table}");
+    assert!(table.contains("nginx-deployment"), "{table}");
     env.wait_for(5, "a new controller manager", || {
         std::fs::read_to_string(&pid_file)
             .ok()
@@ -270,10 +270,31 @@ fn a_deleted_pod_is_replaced_and_the_controller_manager_survives_kill_9() {
             .is_some_and(|p| p != pid && std::path::Path::new(&format!("/proc/{p}")).exists())
     });
     assert_eq!(env.pods(), before, "the pods are the same after the crash");
+    env.wait_for(10, "the Deployment 2/2 again", || {
+        env.ok(&["get", "deploy"])
+            .contains("nginx-deployment   2/2")
+    });
     // And it controls: another deleted pod is replaced.
     env.ok(&["delete", "pod", &before[0], "--grace-period=0", "--force"]);
     env.wait_for(15, "a replacement after the restart", || {
         running_with_image(&env, "nginx:1.17.10") == 2 && !env.pods().contains(&before[0])
+    });
+    // kill -9 of a pod's supervisor and every process of it: a lost pod, replaced.
+    let lost = env.pods().remove(0);
+    let st = env.status(&lost);
+    let mut pids = vec![
+        st["supervisor"]["pid"].as_i64().unwrap() as i32,
+        env.infra_pid(&lost),
+    ];
+    pids.push(env.container_pid(&lost, "nginx"));
+    for pid in pids {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    env.wait_for(15, "a replacement of the lost pod", || {
+        running_with_image(&env, "nginx:1.17.10") == 2 && !env.pods().contains(&lost)
     });
     let events = env.ok(&["describe", "rs"]);
     assert!(events.contains("SuccessfulCreate"), "{events}");

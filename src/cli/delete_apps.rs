@@ -90,21 +90,30 @@ pub fn delete_one(
             }
             store::remove(&ctx.state, kind, namespace, name)?;
             drop(lock);
-            let mut deleting = Vec::new();
-            for p in record::list(&ctx.state)? {
-                if controls(p.record.pod.metadata.owner_references.as_ref()) {
-                    let _pod_lock = crate::state::lock::lock_pod(
-                        &ctx.state,
-                        p.record.namespace(),
-                        p.record.name(),
-                    )?;
-                    deleting.push(delete::begin(&p, None)?);
+            // Until none is left: a pod the manager was making as the records went
+            // is deleted too.
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let mut deleting = Vec::new();
+                for p in record::list(&ctx.state)? {
+                    if controls(p.record.pod.metadata.owner_references.as_ref()) {
+                        let _pod_lock = crate::state::lock::lock_pod(
+                            &ctx.state,
+                            p.record.namespace(),
+                            p.record.name(),
+                        )?;
+                        deleting.push(delete::begin(&p, None)?);
+                    }
                 }
-            }
-            for d in deleting {
-                if let Err(e) = d.finish(&ctx.state, &mut |_| {}) {
-                    errln!("error: {e:#}");
+                if deleting.is_empty() || std::time::Instant::now() > until {
+                    break;
                 }
+                for d in deleting {
+                    if let Err(e) = d.finish(&ctx.state, &mut |_| {}) {
+                        errln!("error: {e:#}");
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
             }
         }
     }

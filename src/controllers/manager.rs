@@ -179,11 +179,13 @@ pub fn observe(state: &StateRoot) -> Result<World> {
     let objects = store::list_all(state)?;
     let mut pods = Vec::new();
     for mut stored in record::list(state)? {
-        // A pod whose supervisor is gone is nobody's to vouch for (as `get` says).
+        // A pod whose supervisor is gone (killed with its processes) is lost: nobody
+        // will restart its containers. The controllers treat it as failed and
+        // replace it, as Kubernetes replaces the pods of a lost node.
         if let Some(status) = stored.status.as_mut() {
             let gone = status.supervisor.is_some_and(|s| !s.is_alive());
             if gone && !status.phase.is_finished() {
-                status.phase = crate::pod::status::Phase::Unknown;
+                status.phase = crate::pod::status::Phase::Failed;
                 for c in status.container_statuses.iter_mut() {
                     c.ready = false;
                 }
