@@ -14,6 +14,7 @@ mod describe_apps;
 pub mod display;
 mod exec;
 mod explain;
+mod explain_apps;
 mod get;
 mod get_apps;
 mod image;
@@ -121,7 +122,7 @@ pub enum Command {
 
     /// What a pod is made of, read from the kernel: namespaces, volumes, a picture, the steps.
     #[command(
-        after_help = "Example:\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps"
+        after_help = "Example:\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps\n  minipod explain deployment nginx-deployment"
     )]
     Explain(explain::ExplainArgs),
 

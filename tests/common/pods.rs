@@ -139,13 +139,15 @@ impl Drop for PodEnv {
         // The controller manager first (it would make the pods again), and the
         // controller objects (any command would start it again).
         let apps = self.root().join("run/apps");
-        if let Ok(pid) = std::fs::read_to_string(apps.join("controller-manager.pid")) {
-            if let Ok(pid) = pid.trim().parse::<i32>() {
+        let root = self.root().display().to_string();
+        for pid in processes_mentioning(&root) {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains("controller-manager") {
                 let _ = nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(pid),
                     nix::sys::signal::Signal::SIGKILL,
                 );
-                std::thread::sleep(Duration::from_millis(200));
+                std::thread::sleep(Duration::from_millis(100));
             }
         }
         let _ = std::fs::remove_dir_all(&apps);
