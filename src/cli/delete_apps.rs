@@ -95,17 +95,22 @@ pub fn delete_one(
             let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
             loop {
                 let mut deleting = Vec::new();
+                let mut found = 0;
                 for p in record::list(&ctx.state)? {
                     if controls(p.record.pod.metadata.owner_references.as_ref()) {
+                        found += 1;
                         let _pod_lock = crate::state::lock::lock_pod(
                             &ctx.state,
                             p.record.namespace(),
                             p.record.name(),
                         )?;
-                        deleting.push(delete::begin(&p, None)?);
+                        // The collector may be deleting it too: whoever is first.
+                        if let Ok(d) = delete::begin(&p, None) {
+                            deleting.push(d);
+                        }
                     }
                 }
-                if deleting.is_empty() || std::time::Instant::now() > until {
+                if found == 0 || std::time::Instant::now() > until {
                     break;
                 }
                 for d in deleting {
