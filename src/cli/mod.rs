@@ -4,6 +4,7 @@
 mod apply;
 mod apply_apps;
 mod apply_duplicates;
+mod apply_explain_apps;
 mod apps_edit;
 mod completion;
 mod delete;
