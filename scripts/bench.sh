@@ -393,6 +393,17 @@ v=$(awk -v a="$MEM0" -v b="$MEM1" -v n="$NPODS" 'BEGIN {x = (b-a); printf "%d %d
 pv=$(awk -v a="$PMEM0" -v b="$PMEM1" -v n="$NPODS" 'BEGIN {x = (b-a); printf "%d %d %d", x, x, x}')
 row "5. scale: host memory in use, +$NPODS pods" MB "$v" "podman, +$NPODS pods" "$pv"
 
+# ------------------------------------------------------------------ 6. a Deployment of 10
+msg "6. Deployment: 10 nginx replicas scaled 0 -> 10, then rolled (scripts/bench/deployment.sh)"
+: >"$OUT/deploy.txt"
+for i in 1 2 3; do "$B/deployment.sh" "$M" "$MROOT" >>"$OUT/deploy.txt"; done
+dstat() { awk -v k="$1" '$1 == k {print $2}' "$OUT/deploy.txt" >"$OUT/deploy-$1"; stats "$OUT/deploy-$1"; }
+SLO="5000 5000 5000"
+row "6. Deployment of 10: scale 0->10 until rolled out (3 runs)" ms "$(dstat scale_0_to_10_ms)" "single-node cluster: pod start SLO p99" "$SLO"
+row "6. Deployment of 10: slowest pod, created->Running (3 runs)" ms "$(dstat pod_start_max_ms)" "single-node cluster: pod start SLO p99" "$SLO"
+row "6. Deployment of 10: rollout to a new image (3 runs)" ms "$(dstat rollout_10_ms)" "single-node cluster: pod start SLO p99" "$SLO"
+DEPLOY_RSS=$(dstat manager_rss_kb)
+
 # ------------------------------------------------------------------ the table
 TABLE=$OUT/table.md
 {
@@ -411,6 +422,7 @@ column -t -s '|' <(sed '2d' "$TABLE")
 echo
 printf 'memory in use (MemTotal-MemAvailable): minipod %s -> %s MB, podman %s -> %s MB\n' "$MEM0" "$MEM1" "$PMEM0" "$PMEM1"
 printf 'deleting %s pods: minipod %s ms (one delete each), podman %s ms (pod rm -a -f -t 0)\n' "$NPODS" "$MP_DEL_ALL" "$PM_DEL_ALL"
+printf 'controller manager resident memory with 10 pods (median min max kB): %s\n' "$DEPLOY_RSS"
 
 # ------------------------------------------------------------------ where minipod's time goes
 msg "profile: strace of one sidecar apply (CLI only) and its delete"
@@ -480,6 +492,7 @@ if [[ $DOCS -eq 1 ]]; then
         echo "- **2. one short container**: minipod = \`apply\` of a one-container pod running \`/bin/true\` with \`restartPolicy: Never\`, polling \`get pods true-pod\` (no sleep) until it shows \`Completed\`, then \`delete --grace-period=0 --force\` (\`scripts/bench/minipod-run-true.sh\`). Peers: \`podman run --rm busybox:1.36 /bin/true\`, and \`crun run\` / \`runc run\` of an OCI bundle made with \`runc spec\` (args \`/bin/true\`, no terminal) over the same busybox rootfs; each of these creates, starts, waits for and deletes the container. The \"apply only\" row stops when apply returns."
         echo "- **3. resident memory**: VmRSS of each per-pod process while the $NPODS scale pods run (one busybox \`sleep\` container each): minipod-pause vs catatonit (podman's infra), minipod-shim vs conmon (podman runs one conmon per container, plus one for the infra), and a static \`pause.c\` (\`scripts/bench/pause.c\`, \`gcc -static -Os\`). RSS counts shared file pages (libc, the binary) in every process; see the smaps figures below for PSS."
         echo "- **4. image load**: the nginx OCI archive (one tag; podman 4.3's \`load\` refuses the two-tag archive that build-images.sh writes, so every tool gets the same one-tag archive with the same blobs) into an empty minipod root, against \`podman load\` after \`podman rmi\`, and GNU \`tar -xzf\` of its layer blobs into an empty directory (no whiteouts, no digests: a floor)."
+        echo "- **6. Deployment**: \`scripts/bench/deployment.sh\`: a Deployment of 10 nginx:1.17.8 replicas, \`scale\` 0 -> 10 until \`rollout status\` returns, each pod watched from its first listing to Running (\`get pods\` every 100 ms), then \`set image\` to nginx:1.17.10 until \`rollout status\` returns; three runs. The peer column is no measurement: it is Kubernetes' pod start SLO (5 s at the 99th percentile) that a single-node cluster is held to. The controller manager's resident memory: $DEPLOY_RSS kB (median min max)."
         echo "- **5. scale**: $NPODS pods (\`scripts/bench/scale-pod.yaml\`) applied one after another, each \`apply\` / \`kube play\` timed with \`date +%s%N\`; first 10 vs last 10 (median of 10). \`get pods\` vs \`podman pod ps\` with the $NPODS pods running."
         echo
         echo "## Environment tweaks this host needed (done by the script, undone at exit)"

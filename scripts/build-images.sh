@@ -24,7 +24,7 @@ SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$SCRIPTS")
 RECIPES=$REPO/rootfs
 OCI=$SCRIPTS/oci_image.py
-IMAGES=(busybox debian nginx)          # bases before the images built FROM them
+IMAGES=(busybox debian nginx nginx-1.17.8 nginx-1.17.10)   # bases before the images built FROM them
 PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 CACHE=${MINIPOD_BUILD_CACHE:-/var/lib/minipod/build}
@@ -111,6 +111,16 @@ recipe_key() {
     } | sha256
 }
 
+# base_layers IMAGE: the layer tarballs of IMAGE and of the images it is built FROM,
+# bottom first (nothing for no image).
+base_layers() {
+    local img=$1 base
+    [[ -n $img ]] || return 0
+    base=$( (IMAGE_BASE=""; source_recipe_vars "$img"; echo "$IMAGE_BASE") )
+    base_layers "$base"
+    echo "$CACHE/$img/layer.tar.gz"
+}
+
 source_recipe_vars() {
     RECIPE_DIR=$RECIPES/$1
     # shellcheck disable=SC1090
@@ -126,6 +136,7 @@ build_image() (
     local c=$CACHE/$img
     local IMAGE_BASE="" IMAGE_CMD="" IMAGE_ENTRYPOINT="" IMAGE_WORKDIR="" IMAGE_USER=""
     local IMAGE_STOP_SIGNAL="" IMAGE_COMMENT="" IMAGE_TAGS=() IMAGE_EXPOSE=() IMAGE_ENV=("$PATH_ENV")
+    local IMAGE_NAME=""
     source_recipe_vars "$img"
     mkdir -p "$c"
     local t0=$SECONDS
@@ -179,8 +190,8 @@ build_image() (
         step "image: cached ($out)"
     else
         msg "$img: writing OCI image layout $out"
-        local args=(--name "$img" --out "$out") x
-        [[ -z $IMAGE_BASE ]] || args+=(--layer "$CACHE/$IMAGE_BASE/layer.tar.gz")
+        local args=(--name "${IMAGE_NAME:-$img}" --out "$out") x
+        for x in $(base_layers "$IMAGE_BASE"); do args+=(--layer "$x"); done
         args+=(--layer "$c/layer.tar.gz")
         for x in "${IMAGE_TAGS[@]}"; do args+=(--tag "$x"); done
         for x in "${IMAGE_ENV[@]}"; do args+=(--env "$x"); done

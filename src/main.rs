@@ -3,7 +3,9 @@
 //! Layers that only talk downward, each a Kubernetes component (see DESIGN.md):
 //! - `cli`: kubectl: the verbs, and its printers (tables, describe, pictures).
 //! - `api`: the API server's part: manifests read as kubectl sends them, strict
-//!   validation, defaults.
+//!   validation, defaults (Pods, and the apps/v1 controller kinds).
+//! - `controllers`: the controller manager's job: Deployments, ReplicaSets,
+//!   DaemonSets and the garbage collector, as pure decisions plus an executor.
 //! - `pod`: the kubelet's job: the per-pod supervisor (shim), status, logs, exec.
 //! - `runtime`: runc's job: one container from an OCI spec.
 //!

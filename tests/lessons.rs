@@ -6,7 +6,7 @@ mod common;
 use common::pods::PodEnv;
 
 /// The pages, each run by a test below; a page without a test fails `every_page_runs`.
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 10] = [
     "a-shared-network.md",
     "b-pod-lives-with-infra.md",
     "c-emptydir-lifetime.md",
@@ -16,6 +16,7 @@ const PAGES: [&str; 9] = [
     "g-why-an-infra-process.md",
     "h-root-is-not-root.md",
     "i-one-pod-one-ip.md",
+    "j-deployment-keeps-two-pods.md",
 ];
 
 /// Pages run one at a time: each waits on pods with bounded retries, and several
@@ -80,6 +81,11 @@ fn lesson_h_root_is_not_root() {
 #[test]
 fn lesson_i_one_pod_one_ip() {
     run_page(PAGES[8]);
+}
+
+#[test]
+fn lesson_j_deployment_keeps_two_pods() {
+    run_page(PAGES[9]);
 }
 
 #[test]

@@ -124,6 +124,7 @@ pub fn run(
         _ => "",
     };
     let mut lines = Vec::new();
+    let mut changed = Vec::new();
     for plan in plans {
         let (object, word) = match plan {
             Plan::Create(mut object) => {
@@ -145,6 +146,11 @@ pub fn run(
         };
         if suffix.is_empty() && word != "unchanged" {
             store::save(&ctx.state, &object)?;
+            changed.push((
+                object.kind(),
+                object.namespace().to_string(),
+                object.name().to_string(),
+            ));
         }
         lines.push(format!(
             "{}/{} {word}{suffix}",
@@ -158,6 +164,9 @@ pub fn run(
     }
     if suffix.is_empty() {
         start_manager(ctx, explain)?;
+        if explain && !changed.is_empty() {
+            super::apply_explain_apps::follow(ctx, &changed)?;
+        }
     }
     Ok(0)
 }

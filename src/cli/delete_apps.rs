@@ -62,8 +62,12 @@ pub fn delete_one(
             }
             store::remove(&ctx.state, kind, namespace, name)?;
             drop(lock);
+            // Only its own dependents: a Deployment's ReplicaSets keep their pods.
+            let own = object.metadata().uid.clone().unwrap_or_default();
             for p in record::list(&ctx.state)? {
-                if controls(p.record.pod.metadata.owner_references.as_ref()) {
+                let owner =
+                    observed::controller_of(p.record.pod.metadata.owner_references.as_ref());
+                if owner.is_some_and(|o| o.uid == own) {
                     let _pod_lock = crate::state::lock::lock_pod(
                         &ctx.state,
                         p.record.namespace(),
@@ -86,21 +90,35 @@ pub fn delete_one(
             }
             store::remove(&ctx.state, kind, namespace, name)?;
             drop(lock);
-            let mut deleting = Vec::new();
-            for p in record::list(&ctx.state)? {
-                if controls(p.record.pod.metadata.owner_references.as_ref()) {
-                    let _pod_lock = crate::state::lock::lock_pod(
-                        &ctx.state,
-                        p.record.namespace(),
-                        p.record.name(),
-                    )?;
-                    deleting.push(delete::begin(&p, None)?);
+            // Until none is left: a pod the manager was making as the records went
+            // is deleted too.
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let mut deleting = Vec::new();
+                let mut found = 0;
+                for p in record::list(&ctx.state)? {
+                    if controls(p.record.pod.metadata.owner_references.as_ref()) {
+                        found += 1;
+                        let _pod_lock = crate::state::lock::lock_pod(
+                            &ctx.state,
+                            p.record.namespace(),
+                            p.record.name(),
+                        )?;
+                        // The collector may be deleting it too: whoever is first.
+                        if let Ok(d) = delete::begin(&p, None) {
+                            deleting.push(d);
+                        }
+                    }
                 }
-            }
-            for d in deleting {
-                if let Err(e) = d.finish(&ctx.state, &mut |_| {}) {
-                    errln!("error: {e:#}");
+                if found == 0 || std::time::Instant::now() > until {
+                    break;
                 }
+                for d in deleting {
+                    if let Err(e) = d.finish(&ctx.state, &mut |_| {}) {
+                        errln!("error: {e:#}");
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
             }
         }
     }

@@ -42,6 +42,10 @@ pub fn find_pod(ctx: &Context, what: &[String], namespace: &str) -> Result<Store
 }
 
 pub fn run(ctx: &Context, args: &ExplainArgs) -> Result<i32> {
+    let (resource, names) = super::get::split_resource(&args.what)?;
+    if let Some(kind) = crate::api::apps::AppsKind::from_resource(&resource) {
+        return super::explain_apps::run(ctx, kind, &args.namespace, &names);
+    }
     let mut pod = find_pod(ctx, &args.what, &args.namespace)?;
     let status = truthful_status(&pod);
     pod.status = Some(status.clone());

@@ -4,6 +4,8 @@
 mod apply;
 mod apply_apps;
 mod apply_duplicates;
+mod apply_explain_apps;
+mod apps_edit;
 mod completion;
 mod create;
 mod delete;
@@ -15,6 +17,7 @@ mod describe_apps;
 pub mod display;
 mod exec;
 mod explain;
+mod explain_apps;
 mod get;
 mod get_apps;
 mod image;
@@ -24,6 +27,9 @@ mod logs;
 mod namespaces;
 mod output;
 mod port_forward;
+mod rollout;
+mod scale;
+mod set_image;
 mod shim;
 mod top;
 pub mod views;
@@ -112,6 +118,18 @@ pub enum Command {
     )]
     Describe(describe::DescribeArgs),
 
+    /// Set a Deployment's (ReplicaSet's) number of replicas.
+    #[command(after_help = "Example:\n  minipod scale deployment/nginx-deployment --replicas=3")]
+    Scale(scale::ScaleArgs),
+
+    /// Change a field of a controller's pod template (`set image`).
+    #[command(subcommand)]
+    Set(set_image::SetCommand),
+
+    /// Follow, undo, restart, pause and resume a Deployment's rollouts.
+    #[command(subcommand)]
+    Rollout(rollout::RolloutCommand),
+
     /// Print a container's logs.
     #[command(
         after_help = "Example:\n  minipod logs sidecar-pod -c log-reader\n  minipod logs sidecar-pod --all-containers --prefix --since 5m -f"
@@ -126,7 +144,7 @@ pub enum Command {
 
     /// What a pod is made of, read from the kernel: namespaces, volumes, a picture, the steps.
     #[command(
-        after_help = "Example:\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps"
+        after_help = "Example:\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps\n  minipod explain deployment nginx-deployment"
     )]
     Explain(explain::ExplainArgs),
 
@@ -257,6 +275,9 @@ pub fn run() -> Result<i32> {
         ),
         Command::Get(args) => get::run(&ctx, &args),
         Command::Delete(args) => delete::run(&ctx, &args),
+        Command::Scale(args) => scale::run(&ctx, &args),
+        Command::Set(cmd) => set_image::run(&ctx, &cmd),
+        Command::Rollout(cmd) => rollout::run(&ctx, &cmd),
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::Logs(args) => logs::run(&ctx, &args),
         Command::Exec(args) => exec::run(&ctx, &args),

@@ -179,11 +179,13 @@ pub fn observe(state: &StateRoot) -> Result<World> {
     let objects = store::list_all(state)?;
     let mut pods = Vec::new();
     for mut stored in record::list(state)? {
-        // A pod whose supervisor is gone is nobody's to vouch for (as `get` says).
+        // A pod whose supervisor is gone (killed with its processes) is lost: nobody
+        // will restart its containers. The controllers treat it as failed and
+        // replace it, as Kubernetes replaces the pods of a lost node.
         if let Some(status) = stored.status.as_mut() {
             let gone = status.supervisor.is_some_and(|s| !s.is_alive());
             if gone && !status.phase.is_finished() {
-                status.phase = crate::pod::status::Phase::Unknown;
+                status.phase = crate::pod::status::Phase::Failed;
                 for c in status.container_statuses.iter_mut() {
                     c.ready = false;
                 }
@@ -207,6 +209,22 @@ fn serve(state: &StateRoot) -> Result<()> {
     executor.on_line = Box::new(|line| eprintln!("{} {line}", crate::state::time::now()));
     loop {
         reap_children();
+        if binary_replaced() {
+            // A new minipod was installed: carry on as it (the lock goes with exec).
+            eprintln!(
+                "{} controller-manager: minipod was replaced, running the new one",
+                crate::state::time::now()
+            );
+            let exe = std::fs::read_link("/proc/self/exe").unwrap_or_default();
+            let path = exe
+                .to_string_lossy()
+                .trim_end_matches(" (deleted)")
+                .to_string();
+            let error = std::process::Command::new(path)
+                .arg("controller-manager")
+                .exec();
+            return Err(error).context("run the new minipod controller-manager");
+        }
         let world = observe(state)?;
         let idle = world.objects.is_empty()
             && !garbage_collector::has_work(&world)
@@ -221,6 +239,12 @@ fn serve(state: &StateRoot) -> Result<()> {
         let wait = if busy { 100u16 } else { 1000 };
         wait_for_change(&inotify, wait);
     }
+}
+
+/// The binary this process runs was deleted or replaced (an upgrade, a rebuild): the
+/// pods' supervisors it starts must be the new one's.
+fn binary_replaced() -> bool {
+    std::fs::read_link("/proc/self/exe").is_ok_and(|p| p.to_string_lossy().ends_with(" (deleted)"))
 }
 
 /// Watch the directories whose changes matter (adding a watch twice is harmless).

@@ -136,6 +136,21 @@ impl PodEnv {
 
 impl Drop for PodEnv {
     fn drop(&mut self) {
+        // The controller manager first (it would make the pods again), and the
+        // controller objects (any command would start it again).
+        let apps = self.root().join("run/apps");
+        let root = self.root().display().to_string();
+        for pid in processes_mentioning(&root) {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains("controller-manager") {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&apps);
         // Every namespace's pods: delete them at once, then nothing may remain.
         let out = self.mp.run(&["get", "pods", "-A", "-o", "json"]);
         if let Ok(v) = serde_json::from_slice::<Value>(&out.stdout) {

@@ -1,0 +1,249 @@
+//! The Kubernetes documentation's controller examples, as they are: each is read and
+//! recorded; where an image is not in minipod's local store, apply says which one
+//! and `describe` shows the controller's FailedCreate event naming it. A DaemonSet
+//! whose image exists runs its one pod on this node, and `scale`, `set image` and
+//! `rollout status|history|undo|pause|resume` work on a Deployment.
+
+mod common;
+use common::pods::PodEnv;
+
+fn example(path: &str) -> String {
+    format!(
+        "{}/../shared/k8s-examples/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn documentation_examples_run_or_name_the_missing_image() {
+    let env = PodEnv::new("deploy-examples");
+    for (file, line, kind, name, image) in [
+        (
+            "controllers/nginx-deployment.yaml",
+            "deployment.apps/nginx-deployment created",
+            "deploy",
+            "nginx-deployment",
+            "nginx:1.14.2",
+        ),
+        (
+            "application/deployment.yaml",
+            "deployment.apps/nginx-deployment created",
+            "deploy",
+            "nginx-deployment",
+            "nginx:1.14.2",
+        ),
+        (
+            "application/deployment-sidecar.yaml",
+            "deployment.apps/myapp created",
+            "deploy",
+            "myapp",
+            "alpine:latest",
+        ),
+        (
+            "application/basic-daemonset.yaml",
+            "daemonset.apps/example-daemonset created",
+            "ds",
+            "example-daemonset",
+            "busybox:1.37",
+        ),
+    ] {
+        let out = env.run(&["apply", "-f", &example(file)]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{file}: {stderr}");
+        assert_eq!(stdout.trim(), line, "{file}");
+        assert!(
+            stderr.contains("Warning") && stderr.contains(image),
+            "{file}: no warning naming {image}: {stderr}"
+        );
+        if kind != "ds" {
+            let rs_kind = "rs";
+            env.wait_for(20, "a FailedCreate event naming the image", || {
+                let page = env.ok(&["describe", rs_kind]);
+                page.contains("FailedCreate") && page.contains(image)
+            });
+        } else {
+            env.wait_for(20, "the DaemonSet's FailedCreate event", || {
+                let page = env.ok(&["describe", "ds", name]);
+                page.contains("FailedCreate") && page.contains(image)
+            });
+        }
+        assert!(env.pods().is_empty(), "{file}: no pod without its image");
+        let out = env.ok(&["delete", "-f", &example(file)]);
+        assert!(out.contains("deleted"), "{out}");
+    }
+    env.wait_for(20, "no ReplicaSet left", || {
+        env.ok(&["get", "rs", "-o", "name"]).trim().is_empty()
+    });
+}
+
+const DAEMON: &str = "apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-agent
+spec:
+  selector:
+    matchLabels:
+      app: node-agent
+  template:
+    metadata:
+      labels:
+        app: node-agent
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: agent
+        image: busybox:1.36
+        command: [sleep, '3600']
+";
+
+const WEB: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.17.8
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: loner
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sleep, '3600']
+";
+
+#[test]
+fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
+    let env = PodEnv::new("deploy-verbs");
+    let ds = env.manifest("ds.yaml", DAEMON);
+    assert_eq!(
+        env.ok(&["apply", "-f", &ds]).trim(),
+        "daemonset.apps/node-agent created"
+    );
+    env.wait_for(30, "the DaemonSet's pod Running", || {
+        env.ok(&["get", "pods", "-l", "app=node-agent", "--no-headers"])
+            .contains("Running")
+    });
+    let pod = env.pods().remove(0);
+    assert!(
+        pod.starts_with("node-agent-") && pod.len() == "node-agent-".len() + 5,
+        "{pod}"
+    );
+    let json = env.pod_json(&pod);
+    assert_eq!(json["metadata"]["ownerReferences"][0]["kind"], "DaemonSet");
+    let table = env.ok(&["get", "ds"]);
+    assert!(
+        table.starts_with(
+            "NAME         DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR   AGE"
+        ),
+        "{table}"
+    );
+    env.ok(&["delete", "ds", "node-agent"]);
+    env.wait_for(30, "the DaemonSet's pod gone", || env.pods().is_empty());
+
+    // A file mixing a Deployment and a Pod.
+    let web = env.manifest("web.yaml", WEB);
+    let out = env.ok(&["apply", "-f", &web]);
+    assert!(
+        out.contains("deployment.apps/web created") && out.contains("pod/loner created"),
+        "{out}"
+    );
+    let status = env.ok(&["rollout", "status", "deploy/web"]);
+    assert!(
+        status
+            .trim_end()
+            .ends_with("deployment \"web\" successfully rolled out"),
+        "{status}"
+    );
+    assert_eq!(
+        env.ok(&["scale", "deploy/web", "--replicas=2"]).trim(),
+        "deployment.apps/web scaled"
+    );
+    env.ok(&["rollout", "status", "deploy/web"]);
+    assert_eq!(
+        env.ok(&["set", "image", "deploy/web", "nginx=nginx:1.17.10"])
+            .trim(),
+        "deployment.apps/web image updated"
+    );
+    let status = env.ok(&["rollout", "status", "deploy/web"]);
+    assert!(status.contains("successfully rolled out"), "{status}");
+    let history = env.ok(&["rollout", "history", "deploy/web"]);
+    assert!(
+        history.contains("REVISION  CHANGE-CAUSE\n1         <none>\n2         <none>"),
+        "{history}"
+    );
+    assert_eq!(
+        env.ok(&["rollout", "undo", "deploy/web"]).trim(),
+        "deployment.apps/web rolled back"
+    );
+    env.ok(&["rollout", "status", "deploy/web"]);
+    // Rolled out; the last old pod may still be terminating a moment.
+    env.wait_for(30, "two nginx:1.17.8 pods only", || {
+        let images = env.ok(&[
+            "get",
+            "pods",
+            "-l",
+            "app=web",
+            "-o",
+            "jsonpath={.items[*].spec.containers[0].image}",
+        ]);
+        images.trim() == "nginx:1.17.8 nginx:1.17.8"
+    });
+    assert_eq!(
+        env.ok(&["rollout", "pause", "deploy/web"]).trim(),
+        "deployment.apps/web paused"
+    );
+    let again = env.run(&["rollout", "pause", "deploy/web"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is already paused"));
+    assert_eq!(
+        env.ok(&["rollout", "resume", "deploy/web"]).trim(),
+        "deployment.apps/web resumed"
+    );
+    let wide = env.ok(&["get", "deploy", "-o", "wide"]);
+    assert!(
+        wide.contains("CONTAINERS   IMAGES         SELECTOR")
+            && wide.contains("nginx:1.17.8   app=web"),
+        "{wide}"
+    );
+    let all = env.ok(&["get", "all"]);
+    assert!(
+        all.contains("pod/loner")
+            && all.contains("deployment.apps/web")
+            && all.contains("replicaset.apps/web-"),
+        "{all}"
+    );
+    // --cascade=orphan: the ReplicaSet and its pods stay, without an owner.
+    env.ok(&["delete", "deploy", "web", "--cascade=orphan"]);
+    let rs = env.ok(&["get", "rs", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&rs).unwrap();
+    let live: Vec<&serde_json::Value> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["spec"]["replicas"] != 0)
+        .collect();
+    assert_eq!(live.len(), 1, "{rs}");
+    assert!(live[0]["metadata"]["ownerReferences"].is_null(), "{rs}");
+    env.ok(&[
+        "delete",
+        "rs",
+        live[0]["metadata"]["name"].as_str().unwrap(),
+        "--cascade=foreground",
+    ]);
+    env.wait_for(30, "only the loner left", || env.pods() == ["loner"]);
+}
