@@ -796,3 +796,163 @@ spec:
     let sleeper = top.lines().find(|l| l.contains("sleep 3600")).unwrap();
     assert!(sleeper.contains(" 1000(host=1000) "), "{top}");
 }
+
+/// The host ids a process runs under: the real uid of `/proc/PID/status`.
+fn host_uid(pid: i32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn user_namespaces_make_root_inside_nobody_on_the_host() {
+    let env = PodEnv::new("sc-userns");
+    let host = host_dir(&env);
+    // The documentation's example, unchanged (image `debian`).
+    let example = std::fs::read_to_string(format!(
+        "{}/../shared/k8s-examples/pods/user-namespaces-stateless.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    env.ok(&["apply", "-f", &env.manifest("userns.yaml", &example)]);
+    assert_eq!(exec(&env, "userns", &["id", "-u"]).trim(), "0");
+    let map = exec(&env, "userns", &["cat", "/proc/self/uid_map"]);
+    let fields: Vec<u64> = map.split_whitespace().map(|f| f.parse().unwrap()).collect();
+    assert_eq!(fields[0], 0);
+    assert_ne!(fields[1], 0, "uid 0 inside is not uid 0 on the host: {map}");
+    assert_eq!(fields[2], 65536);
+    let start = fields[1];
+    // On the host the container's process runs under the pod's range.
+    let pid = env.container_pid("userns", "shell");
+    assert_eq!(u64::from(host_uid(pid)), start);
+    // The image's files are root's inside (idmapped layers), and root may write its
+    // own writable layer.
+    let ls = exec(
+        &env,
+        "userns",
+        &[
+            "sh",
+            "-c",
+            "stat -c '%u %g' /etc/passwd; touch /made && echo made",
+        ],
+    );
+    assert_eq!(ls, "0 0\nmade\n");
+
+    // A second pod, with a hostPath: root inside is nobody to the host's files.
+    let second = format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata: {{name: userns-2}}
+spec:
+  hostUsers: false
+  volumes:
+  - {{name: host, hostPath: {{path: {host}}}}}
+  - {{name: scratch, emptyDir: {{}}}}
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: ["sh", "-c", {body:?}]
+    volumeMounts: [{{name: host, mountPath: /host}}, {{name: scratch, mountPath: /scratch}}]
+"#,
+        host = host.display(),
+        body = script(
+            r#"id -u
+try read-host cat /host/secret
+try write-host touch /host/planted
+try chown-host chown 0 /host
+try scratch touch /scratch/mine
+stat -c 'scratch %u' /scratch/mine
+try mknod mknod /tmp/sda b 8 0"#
+        )
+    );
+    env.ok(&["apply", "-f", &env.manifest("second.yaml", &second)]);
+    let logs = logs_when_done(&env, "userns-2", "c");
+    assert!(logs.starts_with("0\n"), "{logs}");
+    for what in ["read-host", "write-host", "chown-host", "mknod"] {
+        assert!(line(&logs, what).contains("refused"), "{what}: {logs}");
+    }
+    assert!(line(&logs, "scratch").contains("allowed"), "{logs}");
+    assert!(
+        logs.contains("scratch 0"),
+        "an emptyDir is idmapped: {logs}"
+    );
+    assert_eq!(
+        std::fs::read(host.join("secret")).unwrap(),
+        b"host secret\n"
+    );
+    assert!(!host.join("planted").exists());
+    let meta = std::fs::metadata(&host).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, 0));
+
+    // Two hostUsers: false pods never share host ids.
+    let pid2 = env.container_pid("userns-2", "c");
+    let start2 = u64::from(host_uid(pid2));
+    assert!(
+        start2 >= start + 65536 || start >= start2 + 65536,
+        "ranges overlap: {start} and {start2}"
+    );
+    let claims = common::list_dir(&env.root().join("run/userns"));
+    assert!(
+        claims.contains(&start.to_string()) && claims.contains(&start2.to_string()),
+        "{claims:?}"
+    );
+
+    // explain shows the pod's own user namespace: shared by the containers, with its map.
+    let explained = env.ok(&["explain", "pod", "userns"]);
+    assert!(
+        explained.contains(&format!("uid_map \"0 {start} 65536\"")),
+        "{explained}"
+    );
+    let row: Vec<&str> = explained
+        .lines()
+        .find(|l| l.starts_with("shell "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let header: Vec<&str> = explained
+        .lines()
+        .find(|l| l.starts_with("PROCESS"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let user_col = header.iter().position(|h| *h == "USER").unwrap();
+    assert_eq!(row[user_col], "shared", "{explained}");
+    // top: the uid inside, named by the container's passwd, and the host's uid.
+    let top = env.ok(&["top", "pod", "userns"]);
+    assert!(top.contains(&format!("root(host={start})")), "{top}");
+
+    // Deleting the pods gives their ids back.
+    env.ok(&[
+        "delete",
+        "pod",
+        "userns",
+        "userns-2",
+        "--grace-period=0",
+        "--force",
+    ]);
+    assert!(common::list_dir(&env.root().join("run/userns"))
+        .iter()
+        .all(|c| c.starts_with('.')));
+
+    // The API server's rules: no host namespace with hostUsers: false.
+    let bad = example.replace(
+        "hostUsers: false,",
+        "hostUsers: false, hostNetwork: true, hostPID: true,",
+    );
+    let err = env
+        .mp
+        .fails(&["apply", "-f", &env.manifest("bad.yaml", &bad)]);
+    assert!(
+        err.contains("spec.hostNetwork: Forbidden: when `pod.Spec.HostUsers` is false"),
+        "{err}"
+    );
+    assert!(
+        err.contains("spec.HostPID: Forbidden: when `pod.Spec.HostUsers` is false"),
+        "{err}"
+    );
+}
