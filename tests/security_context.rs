@@ -260,7 +260,7 @@ fn privileged_and_read_only_root() {
         r#"grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status
 try sys-write touch /sys/kernel/minipod-probe
 grep ' /sys ' /proc/mounts
-try kcore sh -c 'ls -l /proc/kcore'
+stat -c 'keys %F' /proc/keys
 try kmsg sh -c 'test -c /dev/kmsg && echo present'"#,
     );
     let ro = script("try root-write touch /made\ntry tmp-write touch /data/x");
@@ -297,10 +297,18 @@ spec:
     assert!(p.contains(&format!("CapEff:\t{all}")), "{p}");
     assert!(p.contains("Seccomp:\t0"), "{p}");
     assert!(p.contains("NoNewPrivs:\t0"), "{p}");
+    let described = env.ok(&["describe", "pod", "priv"]);
+    assert!(
+        described.contains("SeccompProfile: Unconfined (privileged)"),
+        "{described}"
+    );
     assert!(p.lines().any(|l| l.contains(" /sys sysfs rw,")), "{p}");
     assert!(line(&p, "kmsg").contains("allowed: present"), "{p}");
-    // Not masked: the real /proc/kcore, not /dev/null bound over it.
-    assert!(!line(&p, "kcore").contains(" 1,   3 "), "{p}");
+    // Not masked: the real /proc/keys, not /dev/null bound over it.
+    assert!(
+        p.contains("keys regular empty file") || p.contains("keys regular file"),
+        "{p}"
+    );
     // (A file cannot be made in sysfs even by root; what matters is that it was not
     // refused as a read-only file system.)
     assert!(
@@ -310,6 +318,10 @@ spec:
 
     let plain = logs_when_done(&env, "priv", "plain");
     assert!(plain.contains("Seccomp:\t2"), "{plain}");
+    assert!(
+        plain.contains("keys character special file"),
+        "masked: {plain}"
+    );
     assert!(plain.contains("CapEff:\t00000000a80425fb"), "{plain}");
     assert!(
         line(&plain, "sys-write").contains("Read-only file system"),
@@ -858,8 +870,16 @@ spec:
     image: busybox:1.36
     command: ["sh", "-c", {body:?}]
     volumeMounts: [{{name: host, mountPath: /host}}, {{name: scratch, mountPath: /scratch}}]
+  - name: unmasked
+    image: busybox:1.36
+    command: ["sh", "-c", {unmasked:?}]
+    securityContext: {{procMount: Unmasked}}
 "#,
         host = host.display(),
+        unmasked = script(
+            r#"stat -c 'keys %F' /proc/keys
+try panic sh -c 'echo 7 > /proc/sys/kernel/panic'"#
+        ),
         body = script(
             r#"id -u
 try read-host cat /host/secret
@@ -886,6 +906,16 @@ try mknod mknod /tmp/sda b 8 0"#
         b"host secret\n"
     );
     assert!(!host.join("planted").exists());
+    // procMount: Unmasked (allowed with hostUsers: false): /proc/keys is not masked,
+    // and root in the pod still cannot set a host-wide kernel knob.
+    let panic_before = std::fs::read_to_string("/proc/sys/kernel/panic").unwrap();
+    let unmasked = logs_when_done(&env, "userns-2", "unmasked");
+    assert!(unmasked.contains("keys regular"), "{unmasked}");
+    assert!(line(&unmasked, "panic").contains("refused"), "{unmasked}");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/panic").unwrap(),
+        panic_before
+    );
     let meta = std::fs::metadata(&host).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (0, 0));
 
