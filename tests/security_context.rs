@@ -260,7 +260,7 @@ fn privileged_and_read_only_root() {
         r#"grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status
 try sys-write touch /sys/kernel/minipod-probe
 grep ' /sys ' /proc/mounts
-try kcore sh -c 'ls -l /proc/kcore'
+stat -c 'keys %F' /proc/keys
 try kmsg sh -c 'test -c /dev/kmsg && echo present'"#,
     );
     let ro = script("try root-write touch /made\ntry tmp-write touch /data/x");
@@ -297,10 +297,18 @@ spec:
     assert!(p.contains(&format!("CapEff:\t{all}")), "{p}");
     assert!(p.contains("Seccomp:\t0"), "{p}");
     assert!(p.contains("NoNewPrivs:\t0"), "{p}");
+    let described = env.ok(&["describe", "pod", "priv"]);
+    assert!(
+        described.contains("SeccompProfile: Unconfined (privileged)"),
+        "{described}"
+    );
     assert!(p.lines().any(|l| l.contains(" /sys sysfs rw,")), "{p}");
     assert!(line(&p, "kmsg").contains("allowed: present"), "{p}");
-    // Not masked: the real /proc/kcore, not /dev/null bound over it.
-    assert!(!line(&p, "kcore").contains(" 1,   3 "), "{p}");
+    // Not masked: the real /proc/keys, not /dev/null bound over it.
+    assert!(
+        p.contains("keys regular empty file") || p.contains("keys regular file"),
+        "{p}"
+    );
     // (A file cannot be made in sysfs even by root; what matters is that it was not
     // refused as a read-only file system.)
     assert!(
@@ -310,6 +318,10 @@ spec:
 
     let plain = logs_when_done(&env, "priv", "plain");
     assert!(plain.contains("Seccomp:\t2"), "{plain}");
+    assert!(
+        plain.contains("keys character special file"),
+        "masked: {plain}"
+    );
     assert!(plain.contains("CapEff:\t00000000a80425fb"), "{plain}");
     assert!(
         line(&plain, "sys-write").contains("Read-only file system"),
@@ -795,4 +807,182 @@ spec:
     assert!(worker.contains(" nginx(host=101) "), "{top}");
     let sleeper = top.lines().find(|l| l.contains("sleep 3600")).unwrap();
     assert!(sleeper.contains(" 1000(host=1000) "), "{top}");
+}
+
+/// The host ids a process runs under: the real uid of `/proc/PID/status`.
+fn host_uid(pid: i32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn user_namespaces_make_root_inside_nobody_on_the_host() {
+    let env = PodEnv::new("sc-userns");
+    let host = host_dir(&env);
+    // The documentation's example, unchanged (image `debian`).
+    let example = std::fs::read_to_string(format!(
+        "{}/../shared/k8s-examples/pods/user-namespaces-stateless.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    env.ok(&["apply", "-f", &env.manifest("userns.yaml", &example)]);
+    assert_eq!(exec(&env, "userns", &["id", "-u"]).trim(), "0");
+    let map = exec(&env, "userns", &["cat", "/proc/self/uid_map"]);
+    let fields: Vec<u64> = map.split_whitespace().map(|f| f.parse().unwrap()).collect();
+    assert_eq!(fields[0], 0);
+    assert_ne!(fields[1], 0, "uid 0 inside is not uid 0 on the host: {map}");
+    assert_eq!(fields[2], 65536);
+    let start = fields[1];
+    // On the host the container's process runs under the pod's range.
+    let pid = env.container_pid("userns", "shell");
+    assert_eq!(u64::from(host_uid(pid)), start);
+    // The image's files are root's inside (idmapped layers), and root may write its
+    // own writable layer.
+    let ls = exec(
+        &env,
+        "userns",
+        &[
+            "sh",
+            "-c",
+            "stat -c '%u %g' /etc/passwd; touch /made && echo made",
+        ],
+    );
+    assert_eq!(ls, "0 0\nmade\n");
+
+    // A second pod, with a hostPath: root inside is nobody to the host's files.
+    let second = format!(
+        r#"apiVersion: v1
+kind: Pod
+metadata: {{name: userns-2}}
+spec:
+  hostUsers: false
+  volumes:
+  - {{name: host, hostPath: {{path: {host}}}}}
+  - {{name: scratch, emptyDir: {{}}}}
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: ["sh", "-c", {body:?}]
+    volumeMounts: [{{name: host, mountPath: /host}}, {{name: scratch, mountPath: /scratch}}]
+  - name: unmasked
+    image: busybox:1.36
+    command: ["sh", "-c", {unmasked:?}]
+    securityContext: {{procMount: Unmasked}}
+"#,
+        host = host.display(),
+        unmasked = script(
+            r#"stat -c 'keys %F' /proc/keys
+try panic sh -c 'echo 7 > /proc/sys/kernel/panic'"#
+        ),
+        body = script(
+            r#"id -u
+try read-host cat /host/secret
+try write-host touch /host/planted
+try chown-host chown 0 /host
+try scratch touch /scratch/mine
+stat -c 'scratch %u' /scratch/mine
+try mknod mknod /tmp/sda b 8 0"#
+        )
+    );
+    env.ok(&["apply", "-f", &env.manifest("second.yaml", &second)]);
+    let logs = logs_when_done(&env, "userns-2", "c");
+    assert!(logs.starts_with("0\n"), "{logs}");
+    for what in ["read-host", "write-host", "chown-host", "mknod"] {
+        assert!(line(&logs, what).contains("refused"), "{what}: {logs}");
+    }
+    assert!(line(&logs, "scratch").contains("allowed"), "{logs}");
+    assert!(
+        logs.contains("scratch 0"),
+        "an emptyDir is idmapped: {logs}"
+    );
+    assert_eq!(
+        std::fs::read(host.join("secret")).unwrap(),
+        b"host secret\n"
+    );
+    assert!(!host.join("planted").exists());
+    // procMount: Unmasked (allowed with hostUsers: false): /proc/keys is not masked,
+    // and root in the pod still cannot set a host-wide kernel knob.
+    let panic_before = std::fs::read_to_string("/proc/sys/kernel/panic").unwrap();
+    let unmasked = logs_when_done(&env, "userns-2", "unmasked");
+    assert!(unmasked.contains("keys regular"), "{unmasked}");
+    assert!(line(&unmasked, "panic").contains("refused"), "{unmasked}");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/panic").unwrap(),
+        panic_before
+    );
+    let meta = std::fs::metadata(&host).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, 0));
+
+    // Two hostUsers: false pods never share host ids.
+    let pid2 = env.container_pid("userns-2", "c");
+    let start2 = u64::from(host_uid(pid2));
+    assert!(
+        start2 >= start + 65536 || start >= start2 + 65536,
+        "ranges overlap: {start} and {start2}"
+    );
+    let claims = common::list_dir(&env.root().join("run/userns"));
+    assert!(
+        claims.contains(&start.to_string()) && claims.contains(&start2.to_string()),
+        "{claims:?}"
+    );
+
+    // explain shows the pod's own user namespace: shared by the containers, with its map.
+    let explained = env.ok(&["explain", "pod", "userns"]);
+    assert!(
+        explained.contains(&format!("uid_map \"0 {start} 65536\"")),
+        "{explained}"
+    );
+    let row: Vec<&str> = explained
+        .lines()
+        .find(|l| l.starts_with("shell "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let header: Vec<&str> = explained
+        .lines()
+        .find(|l| l.starts_with("PROCESS"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let user_col = header.iter().position(|h| *h == "USER").unwrap();
+    assert_eq!(row[user_col], "shared", "{explained}");
+    // top: the uid inside, named by the container's passwd, and the host's uid.
+    let top = env.ok(&["top", "pod", "userns"]);
+    assert!(top.contains(&format!("root(host={start})")), "{top}");
+
+    // Deleting the pods gives their ids back.
+    env.ok(&[
+        "delete",
+        "pod",
+        "userns",
+        "userns-2",
+        "--grace-period=0",
+        "--force",
+    ]);
+    assert!(common::list_dir(&env.root().join("run/userns"))
+        .iter()
+        .all(|c| c.starts_with('.')));
+
+    // The API server's rules: no host namespace with hostUsers: false.
+    let bad = example.replace(
+        "hostUsers: false,",
+        "hostUsers: false, hostNetwork: true, hostPID: true,",
+    );
+    let err = env
+        .mp
+        .fails(&["apply", "-f", &env.manifest("bad.yaml", &bad)]);
+    assert!(
+        err.contains("spec.hostNetwork: Forbidden: when `pod.Spec.HostUsers` is false"),
+        "{err}"
+    );
+    assert!(
+        err.contains("spec.HostPID: Forbidden: when `pod.Spec.HostUsers` is false"),
+        "{err}"
+    );
 }

@@ -26,6 +26,7 @@ const POD_FIELDS: &[&str] = &[
     "spec.dnsPolicy",
     "spec.hostNetwork",
     "spec.hostPID",
+    "spec.hostUsers",
     "spec.hostIPC",
     "spec.dnsConfig.nameservers[]",
     "spec.dnsConfig.searches[]",

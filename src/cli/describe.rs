@@ -269,6 +269,9 @@ fn process_security(out: &mut String, st: Option<&ContainerStatus>) {
 /// The container's seccomp profile, and `(node default)` when the manifest named none.
 fn seccomp_line(p: &StoredPod, c: &Container) -> String {
     use crate::pod::seccomp::{choose, Source};
+    if crate::pod::security::privileges::is_privileged(c) {
+        return "Unconfined (privileged)".into();
+    }
     let (choice, source) = choose(&p.record.pod, c, &p.record.seccomp);
     match source {
         Source::Node => format!("{choice} (node default)"),

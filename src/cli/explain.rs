@@ -293,6 +293,13 @@ fn print_namespaces(pod: &StoredPod, status: &PodStatus) -> Result<()> {
     print_columns(&table);
     println!();
     println!("shared: the infra's, i.e. the pod's   own: this process's alone   host: the host's (as minipod's own process sees it)");
+    if let Some(line) = status
+        .infra
+        .filter(|p| p.is_alive())
+        .and_then(|p| user_namespace_line(p.pid))
+    {
+        println!("{line}");
+    }
     let shim_marked = rows.iter().any(|r| {
         r.cells
             .iter()
@@ -313,6 +320,19 @@ fn print_namespaces(pod: &StoredPod, status: &PodStatus) -> Result<()> {
         println!("  readlink {}", paths.join(" "));
     }
     Ok(())
+}
+
+/// The pod's own user namespace (hostUsers: false), read from the infra's uid_map.
+fn user_namespace_line(infra: i32) -> Option<String> {
+    let map = std::fs::read_to_string(format!("/proc/{infra}/uid_map")).ok()?;
+    let f: Vec<&str> = map.split_whitespace().collect();
+    if f.len() < 3 || (f[0] == "0" && f[1] == "0") {
+        return None;
+    }
+    Some(format!(
+        "user: the pod's own user namespace, uid_map \"{} {} {}\" (/proc/{infra}/uid_map): uid {} inside is uid {} on the host",
+        f[0], f[1], f[2], f[0], f[1]
+    ))
 }
 
 fn print_json(pod: &StoredPod, status: &PodStatus) -> Result<()> {

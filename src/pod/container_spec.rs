@@ -84,6 +84,9 @@ pub struct SpecInputs<'a> {
     pub privileges: super::security::privileges::Privileges,
     /// The container's seccomp profile, as the pod and the node chose it.
     pub seccomp: super::seccomp::Choice,
+    /// `hostUsers: false`: the first host id of the pod's user namespace, which the
+    /// container joins; its root and bind mounts are then idmapped.
+    pub userns: Option<u32>,
 }
 
 pub fn build(inputs: &SpecInputs) -> Result<Spec> {
@@ -165,6 +168,11 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
 
     let mut linux = linux;
     linux.set_seccomp(seccomp);
+    if let Some(host_start) = inputs.userns {
+        let maps = super::security::id_mappings(host_start).with_context(what)?;
+        linux.set_uid_mappings(Some(maps.clone()));
+        linux.set_gid_mappings(Some(maps));
+    }
     let mut spec = SpecBuilder::default()
         .version("1.0.2")
         .root(
@@ -175,7 +183,14 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
                 .with_context(what)?,
         )
         .process(process)
-        .mounts(mounts(inputs).with_context(what)?)
+        .mounts(if inputs.userns.is_some() {
+            idmapped(
+                mounts(inputs).with_context(what)?,
+                &host_path_mounts(inputs),
+            )
+        } else {
+            mounts(inputs).with_context(what)?
+        })
         .linux(linux)
         .build()
         .with_context(what)?;
@@ -349,6 +364,12 @@ fn namespaces(inputs: &SpecInputs) -> Result<Vec<LinuxNamespace>> {
     .into_iter()
     // hostPID: no PID namespace of its own; it stays in the host's.
     .filter(|n| !(host_pid && n.typ() == LinuxNamespaceType::Pid))
+    .chain(
+        inputs
+            .userns
+            .map(|_| joined(LinuxNamespaceType::User, "user"))
+            .transpose()?,
+    )
     .collect())
 }
 
@@ -388,6 +409,44 @@ fn harmless_devices() -> Result<Vec<LinuxDevice>> {
             .map_err(Into::into)
     })
     .collect()
+}
+
+/// In a pod with its own user namespace the pod's own binds (emptyDirs, /dev/shm,
+/// the /etc files, the termination log) are idmapped (OCI's `idmap`): what the pod
+/// wrote as root is root's inside. A hostPath is not: the host's files keep the
+/// host's owners, and uid 0 in the pod is nobody to them.
+fn idmapped(mut mounts: Vec<Mount>, host_paths: &[String]) -> Vec<Mount> {
+    for m in &mut mounts {
+        let dest = m.destination().display().to_string();
+        if m.typ().as_deref() == Some("bind") && !host_paths.contains(&dest) {
+            let mut options = m.options().clone().unwrap_or_default();
+            options.push("idmap".to_string());
+            m.set_options(Some(options));
+        }
+    }
+    mounts
+}
+
+/// The container's mount paths of hostPath volumes.
+fn host_path_mounts(inputs: &SpecInputs) -> Vec<String> {
+    let volumes = inputs
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.volumes.as_deref())
+        .unwrap_or(&[]);
+    inputs
+        .container
+        .volume_mounts
+        .iter()
+        .flatten()
+        .filter(|vm| {
+            volumes
+                .iter()
+                .any(|v| v.name == vm.name && v.host_path.is_some())
+        })
+        .map(|vm| vm.mount_path.clone())
+        .collect()
 }
 
 fn mount(dest: &str, typ: &str, source: &Path, options: &[&str]) -> Result<Mount> {

@@ -150,6 +150,21 @@ pub fn start(
     if host_network {
         on_host_network(&mut spec);
     }
+    if let Some(host_start) = security.userns {
+        let maps = super::security::id_mappings(host_start)?;
+        if let Some(linux) = spec.linux_mut() {
+            if let Some(namespaces) = linux.namespaces_mut() {
+                namespaces.insert(
+                    0,
+                    LinuxNamespaceBuilder::default()
+                        .typ(LinuxNamespaceType::User)
+                        .build()?,
+                );
+            }
+            linux.set_uid_mappings(Some(maps.clone()));
+            linux.set_gid_mappings(Some(maps));
+        }
+    }
     if !security.sysctls.is_empty() {
         if let Some(linux) = spec.linux_mut() {
             linux.set_sysctl(Some(security.sysctls.clone()));

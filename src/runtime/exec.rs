@@ -242,6 +242,13 @@ fn open_namespaces(target: i32) -> Result<Vec<(String, OwnedFd, CloneFlags)>> {
         let fd = std::fs::File::open(&path).with_context(|| format!("open {path}"))?;
         opened.push((path, OwnedFd::from(fd), flag));
     }
+    // A pod with its own user namespace (hostUsers: false): joined last, after the
+    // mount namespace, which belongs to the host's.
+    let user = format!("/proc/{target}/ns/user");
+    if std::fs::read_link(&user).ok() != std::fs::read_link("/proc/self/ns/user").ok() {
+        let fd = std::fs::File::open(&user).with_context(|| format!("open {user}"))?;
+        opened.push((user, OwnedFd::from(fd), CloneFlags::CLONE_NEWUSER));
+    }
     Ok(opened)
 }
 

@@ -34,6 +34,7 @@ pub mod seccomp;
 pub mod stage;
 pub mod sysctl;
 mod terminal;
+pub mod userns;
 pub mod visit;
 
 pub use error::Error;
@@ -180,6 +181,16 @@ fn intermediate(
     if let Some(path) = linux.and_then(|l| l.cgroups_path().clone()) {
         cgroups::enter(&path, linux.and_then(|l| l.resources().as_ref()))?;
     }
+    // The user namespace before any other: the ones made after it are its own.
+    if plan.user == Some(userns::UserPlan::Create) {
+        let maps = |m: Option<&Vec<oci_spec::runtime::LinuxIdMapping>>| {
+            userns::map_text(m.map(Vec::as_slice).unwrap_or(&[]))
+        };
+        userns::create(
+            &maps(linux.and_then(|l| l.uid_mappings().as_ref())),
+            &maps(linux.and_then(|l| l.gid_mappings().as_ref())),
+        )?;
+    }
     let unshare = |flags: CloneFlags, why: &str| {
         kernel()
             .unshare(flags, why)
@@ -264,11 +275,35 @@ fn build(
     process: &oci_spec::runtime::Process,
     rootfs: &Path,
 ) -> Result<std::convert::Infallible, Error> {
-    rootfs::prepare(spec, rootfs)?;
+    // A user namespace to join is opened now, while /proc is still the host's; its
+    // mapping makes the root and the volumes idmapped mounts.
+    let linux = spec.linux().as_ref();
+    let join_user = linux
+        .and_then(|l| l.namespaces().as_ref())
+        .and_then(|ns| {
+            ns.iter()
+                .find(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::User)
+        })
+        .and_then(|n| n.path().clone());
+    let user_fd = join_user.as_deref().map(userns::open).transpose()?;
+    let mapping = userns::map_text(
+        linux
+            .and_then(|l| l.uid_mappings().as_deref())
+            .unwrap_or(&[]),
+    );
+    let mapping = mapping.trim_end().replace('\n', ", ");
+    rootfs::prepare(
+        spec,
+        rootfs,
+        user_fd.as_ref().map(|fd| (fd.as_fd(), mapping.as_str())),
+    )?;
     if let Some(hostname) = spec.hostname() {
         kernel()
             .sethostname(hostname, "the container's own UTS namespace")
             .map_err(refused(format!("sethostname {hostname}")))?;
+    }
+    if let (Some(fd), Some(path)) = (&user_fd, &join_user) {
+        userns::join(fd.as_fd(), path)?;
     }
     // The filter arrived compiled with the job: here it is only loaded.
     let args = process.args().clone().unwrap_or_default();

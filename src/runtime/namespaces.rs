@@ -43,19 +43,33 @@ pub fn proc_name(typ: LinuxNamespaceType) -> &'static str {
 pub struct Plan {
     pub join: Vec<(LinuxNamespaceType, PathBuf)>,
     pub create: CloneFlags,
+    /// The user namespace, kept apart: it is created first (see `userns`) or joined
+    /// last, once everything that needs the host's privileges is done.
+    pub user: Option<super::userns::UserPlan>,
 }
 
 pub fn plan(namespaces: &[LinuxNamespace]) -> Result<Plan, NamespaceError> {
     let mut seen = HashSet::new();
     let mut join = Vec::new();
     let mut create = CloneFlags::empty();
+    let mut user = None;
     for ns in namespaces {
         let name = proc_name(ns.typ());
         if !seen.insert(name) {
             return Err(NamespaceError::Duplicate { name: name.into() });
         }
         if ns.typ() == LinuxNamespaceType::User {
-            return Err(NamespaceError::User);
+            user = Some(match ns.path() {
+                Some(path) if !path.is_absolute() => {
+                    return Err(NamespaceError::RelativePath {
+                        name: name.into(),
+                        path: path.clone(),
+                    })
+                }
+                Some(path) => super::userns::UserPlan::Join(path.clone()),
+                None => super::userns::UserPlan::Create,
+            });
+            continue;
         }
         match ns.path() {
             Some(path) if !path.is_absolute() => {
@@ -68,7 +82,7 @@ pub fn plan(namespaces: &[LinuxNamespace]) -> Result<Plan, NamespaceError> {
             None => create |= clone_flag(ns.typ()),
         }
     }
-    Ok(Plan { join, create })
+    Ok(Plan { join, create, user })
 }
 
 /// Join every namespace of the plan. All files are opened first: once a namespace is
@@ -113,6 +127,7 @@ pub fn describe(flags: CloneFlags) -> String {
         (CloneFlags::CLONE_NEWIPC, "NEWIPC"),
         (CloneFlags::CLONE_NEWUTS, "NEWUTS"),
         (CloneFlags::CLONE_NEWCGROUP, "NEWCGROUP"),
+        (CloneFlags::CLONE_NEWUSER, "NEWUSER"),
         (CloneFlags::from_bits_retain(libc::CLONE_NEWTIME), "NEWTIME"),
     ];
     names

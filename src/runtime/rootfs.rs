@@ -10,7 +10,7 @@ use nix::fcntl::OFlag;
 use nix::mount::{MntFlags, MsFlags};
 use nix::sys::stat::{Mode, SFlag};
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, Mount, Spec};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 type Result<T> = std::result::Result<T, MountError>;
@@ -33,7 +33,9 @@ fn unresolved(what: String) -> impl FnOnce(anyhow::Error) -> MountError {
 }
 
 /// Everything between the new mount namespace and `pivot_root`, then the pivot itself.
-pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<()> {
+/// `idmap`: the user namespace the container will join and its mapping, when it has
+/// one: the root and the `idmap` bind mounts are then idmapped mounts (see `userns`).
+pub fn prepare(spec: &Spec, rootfs: &Path, idmap: Option<(BorrowedFd<'_>, &str)>) -> Result<()> {
     // Mounts made from here on must not leak into the supervisor's namespace (and,
     // if `/` is shared as systemd makes it, pivot_root would fail with EINVAL).
     kernel()
@@ -49,7 +51,9 @@ pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<()> {
             "make / rprivate in the container's mount namespace",
         ))?;
 
-    // pivot_root needs the new root to be a mount point: bind it onto itself.
+    // pivot_root needs the new root to be a mount point: bind it onto itself. (In a
+    // user namespace the root comes idmapped already, as containerd's snapshotter
+    // makes it: see RootfsMount::overlay_idmapped.)
     kernel()
         .mount(
             Some(rootfs),
@@ -72,7 +76,7 @@ pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<()> {
     .map_err(refused(format!("open the rootfs {}", rootfs.display())))?;
 
     for m in spec.mounts().iter().flatten() {
-        mount_one(&root_fd, m)?;
+        mount_one(&root_fd, m, idmap)?;
         if m.destination() == Path::new("/dev") {
             let devices = spec
                 .linux()
@@ -99,7 +103,10 @@ pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<()> {
                 None,
                 Path::new("/"),
                 None,
-                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+                MsFlags::MS_BIND
+                    | MsFlags::MS_REMOUNT
+                    | MsFlags::MS_RDONLY
+                    | kept_flags(Path::new("/")),
                 None,
                 "readOnlyRootFilesystem",
             )
@@ -109,10 +116,17 @@ pub fn prepare(spec: &Spec, rootfs: &Path) -> Result<()> {
 }
 
 /// One entry of the spec's `mounts`, onto a target resolved inside the rootfs.
-fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
+fn mount_one(root_fd: &OwnedFd, m: &Mount, idmap: Option<(BorrowedFd<'_>, &str)>) -> Result<()> {
     let dest = m.destination();
     let typ = m.typ().clone().unwrap_or_default();
-    let opts = mount_options::parse(m.options().as_deref().unwrap_or(&[]));
+    // OCI's `idmap` option: the bind is seen through the container's user namespace.
+    let all = m.options().clone().unwrap_or_default();
+    let wants_idmap = all.iter().any(|o| o == "idmap" || o == "ridmap");
+    let rest: Vec<String> = all
+        .into_iter()
+        .filter(|o| o != "idmap" && o != "ridmap")
+        .collect();
+    let opts = mount_options::parse(&rest);
     let source = m.source().clone().unwrap_or_else(|| PathBuf::from(&typ));
     let what = || format!("mount {} on {}", source.display(), dest.display());
 
@@ -129,17 +143,23 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount) -> Result<()> {
     let target_path = safe_path::fd_path(&target);
 
     if opts.is_bind() {
-        // The bind itself ignores every flag but MS_REC; ro/nosuid/… need a remount.
-        kernel()
-            .mount(
-                Some(&source),
-                &target_path,
-                None,
-                opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
-                None,
-                why_for(dest, &typ),
-            )
-            .map_err(refused(what()))?;
+        match idmap.filter(|_| wants_idmap) {
+            Some((userns, mapping)) => {
+                super::userns::idmapped_bind(&source, target.as_fd(), dest, userns, mapping)
+                    .map_err(|e| MountError::Other(e.to_string()))?
+            }
+            // The bind itself ignores every flag but MS_REC; ro/nosuid/… need a remount.
+            None => kernel()
+                .mount(
+                    Some(&source),
+                    &target_path,
+                    None,
+                    opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
+                    None,
+                    why_for(dest, &typ),
+                )
+                .map_err(refused(what()))?,
+        }
         let extra = opts.flags - (MsFlags::MS_BIND | MsFlags::MS_REC);
         if !extra.is_empty() {
             // Our descriptor still names the directory *under* the new mount: open the
@@ -210,8 +230,32 @@ fn refuse_kernel_fs_target(root_fd: &OwnedFd, target: &OwnedFd, dest: &Path) -> 
     Ok(())
 }
 
+/// The flags a remount must repeat: in a user namespace the kernel locks the nosuid,
+/// nodev and noexec a more privileged namespace set, and refuses (EPERM) a remount
+/// that would drop them (runc keeps them the same way). The atime flags, also
+/// locked, stay as they are when a remount names none.
+fn kept_flags(target: &Path) -> MsFlags {
+    use nix::sys::statvfs::FsFlags;
+    let Ok(st) = nix::sys::statvfs::statvfs(target) else {
+        return MsFlags::empty();
+    };
+    let f = st.flags();
+    let mut out = MsFlags::empty();
+    for (have, keep) in [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+    ] {
+        if f.contains(have) {
+            out |= keep;
+        }
+    }
+    out
+}
+
 fn remount_bind(target: &Path, opts: &MountOptions) -> nix::Result<()> {
-    let flags = MsFlags::MS_BIND
+    let flags = kept_flags(target)
+        | MsFlags::MS_BIND
         | MsFlags::MS_REMOUNT
         | (opts.flags
             & (MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC));

@@ -148,6 +148,7 @@ mod tests {
         let host_only = Plan {
             join: Vec::new(),
             create: CloneFlags::empty(),
+            user: None,
         };
         let one = |k: &str, v: &str| Some([(k.to_string(), v.to_string())].into_iter().collect());
         let err = write_all(one("vm.swappiness", "1").as_ref(), &host_only).unwrap_err();

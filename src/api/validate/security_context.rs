@@ -21,6 +21,21 @@ pub fn validate_security_contexts(spec: &PodSpec, errors: &mut Vec<FieldError>) 
         ));
     }
     let host_users = spec.host_users.unwrap_or(true);
+    if !host_users {
+        // validateHostUsers: a pod in its own user namespace uses no host namespace.
+        for (field, set) in [
+            ("spec.hostNetwork", spec.host_network),
+            ("spec.HostPID", spec.host_pid),
+            ("spec.HostIPC", spec.host_ipc),
+        ] {
+            if set == Some(true) {
+                errors.push(super::field_error::forbidden(
+                    field,
+                    "when `pod.Spec.HostUsers` is false",
+                ));
+            }
+        }
+    }
     let groups = [
         (
             "spec.initContainers",
@@ -114,6 +129,12 @@ fn validate_container_level(
                 }
             }
         }
+    }
+    if sc.privileged == Some(true) && !host_users {
+        errors.push(super::field_error::not_supported(
+            &format!("{path}.privileged"),
+            "a privileged container with hostUsers: false (the host's devices in a user namespace)",
+        ));
     }
     if sc.allow_privilege_escalation == Some(false) {
         if sc.privileged == Some(true) {

@@ -72,6 +72,9 @@ pub fn rows(pod: &StoredPod, status: &PodStatus) -> Vec<Row> {
         };
         let (choice, source) = choose(&pod.record.pod, c, &pod.record.seccomp);
         let profile = match source {
+            _ if crate::pod::security::privileges::is_privileged(c) => {
+                "Unconfined (privileged)".to_string()
+            }
             Source::Node => format!("{choice} (node default)"),
             _ => choice.to_string(),
         };

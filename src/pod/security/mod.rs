@@ -17,6 +17,7 @@ pub mod host_namespaces;
 pub mod identity;
 pub mod privileges;
 pub mod sysctls;
+pub mod userns;
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodSecurityContext, SecurityContext};
 
@@ -45,12 +46,25 @@ pub fn pod_label(pod: &Pod) -> String {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InfraSecurity {
     pub host_ipc: bool,
+    /// `hostUsers: false`: the first host id of the pod's user namespace.
+    pub userns: Option<u32>,
     pub sysctls: std::collections::HashMap<String, String>,
 }
 
 pub fn infra_security(pod: &Pod) -> InfraSecurity {
     InfraSecurity {
         host_ipc: host_namespaces::host_ipc(pod),
+        userns: None,
         sysctls: sysctls::for_infra(pod),
     }
+}
+
+/// `linux.uidMappings` / `gidMappings` of a pod's user namespace starting at
+/// `host_start`.
+pub fn id_mappings(host_start: u32) -> anyhow::Result<Vec<oci_spec::runtime::LinuxIdMapping>> {
+    Ok(vec![oci_spec::runtime::LinuxIdMappingBuilder::default()
+        .container_id(0u32)
+        .host_id(host_start)
+        .size(userns::LENGTH)
+        .build()?])
 }

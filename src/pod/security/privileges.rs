@@ -48,6 +48,11 @@ pub fn host_capabilities() -> HashSet<Capability> {
         .collect()
 }
 
+/// `securityContext.privileged: true`: containerd then loads no seccomp filter.
+pub fn is_privileged(c: &Container) -> bool {
+    container_context(c).and_then(|s| s.privileged) == Some(true)
+}
+
 /// The container's privileges; `all` is every capability of the host's kernel.
 /// Capability names were checked by the API validation; an unknown one is skipped.
 pub fn decide(c: &Container, all: &HashSet<Capability>) -> Privileges {

@@ -118,8 +118,20 @@ impl Supervisor {
                 .map_err(failed(StartFailure::Create))?;
         }
         narration::set_actor(&name);
-        let mounted = RootfsMount::overlay(&rootfs, &image.layers, &upper, &work, &image.reference)
-            .with_context(|| format!("container {name}"));
+        let mounted = match (&self.userns, self.infra) {
+            (Some(range), Some(infra)) => RootfsMount::overlay_idmapped(
+                &rootfs,
+                &image.layers,
+                &upper,
+                &work,
+                &image.reference,
+                &std::path::PathBuf::from(format!("/proc/{infra}/ns/user")),
+                range.host_start,
+                &range.map_line(),
+            ),
+            _ => RootfsMount::overlay(&rootfs, &image.layers, &upper, &work, &image.reference),
+        }
+        .with_context(|| format!("container {name}"));
         narration::set_actor("pod");
         self.slots[i].rootfs_mounted = Some(mounted.map_err(failed(StartFailure::Create))?);
 
@@ -147,6 +159,7 @@ impl Supervisor {
             sub_paths: &sub_paths,
             user,
             privileges,
+            userns: self.userns.as_ref().map(|r| r.host_start),
             seccomp: crate::pod::seccomp::choose_for(&self.record, &self.slots[i].container),
         })
         .map_err(failed(StartFailure::Config))?;

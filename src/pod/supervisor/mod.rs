@@ -105,6 +105,8 @@ pub struct Supervisor {
     seccomp_programs: runtime::seccomp::Programs,
     /// Every capability this kernel has (what privileged and `add: [ALL]` give).
     host_capabilities: std::collections::HashSet<oci_spec::runtime::Capability>,
+    /// `hostUsers: false`: the pod's block of host ids (see `security::userns`).
+    userns: Option<crate::pod::security::userns::PodRange>,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -157,8 +159,9 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         status_retry: None,
         seccomp_programs: Default::default(),
         host_capabilities: crate::pod::security::privileges::host_capabilities(),
+        userns: None,
     };
-    let result = sup.run();
+    let result = sup.allocate_user_namespace(state).and_then(|()| sup.run());
     if let Err(err) = &result {
         sup.notify(Readiness::Failed(format!("{err:#}")));
         sup.status.phase = Phase::Failed;
@@ -170,6 +173,24 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
 }
 
 impl Supervisor {
+    /// `hostUsers: false`: the pod's block of host ids, before anything is made.
+    fn allocate_user_namespace(&mut self, state: &StateRoot) -> Result<()> {
+        use crate::pod::security::userns;
+        if userns::wants_own_users(&self.record.pod) {
+            let range = userns::allocate(state, self.record.uid())?;
+            narration::step(
+                format!(
+                    "claim host ids {}-{} for the pod's user namespace",
+                    range.host_start,
+                    u64::from(range.host_start) + u64::from(userns::LENGTH) - 1
+                ),
+                "hostUsers: false: no other pod has these ids",
+            );
+            self.userns = Some(range);
+        }
+        Ok(())
+    }
+
     fn run(&mut self) -> Result<()> {
         runtime::process::become_subreaper()?;
         // The CLI that started us may be gone (Ctrl-C): our answer to it then meets a

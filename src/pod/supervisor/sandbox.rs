@@ -30,7 +30,10 @@ impl Supervisor {
             &hostname,
             share_pid,
             self.host_network(),
-            &crate::pod::security::infra_security(&self.record.pod),
+            &crate::pod::security::InfraSecurity {
+                userns: self.userns.as_ref().map(|r| r.host_start),
+                ..crate::pod::security::infra_security(&self.record.pod)
+            },
             &cgroup,
             &mut self.seccomp_programs,
         )?;

@@ -32,6 +32,9 @@ impl Supervisor {
             "the pod's /dev/shm: shared memory goes with the pod",
         );
         resources::remove_pod_cgroup(self.record.uid());
+        if let Some(range) = self.userns.take() {
+            range.release();
+        }
         self.status.infra = None;
         self.status.supervisor = None;
         let _ = self.save_status();
@@ -55,6 +58,9 @@ impl Supervisor {
             self.unmount_rootfs(i);
         }
         resources::remove_pod_cgroup(self.record.uid());
+        if let Some(range) = self.userns.take() {
+            range.release();
+        }
     }
 
     /// Before the infra process goes: the forwarder is still running then, so its PID

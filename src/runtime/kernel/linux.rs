@@ -74,6 +74,8 @@ impl Kernel for Linux {
             Call::Execveat { fd, args } => execveat(*fd, args),
             Call::Kill { pid, signal } => nix::sys::signal::kill(*pid, *signal),
             Call::MountSetattr { fd, attr_set } => mount_setattr(*fd, *attr_set),
+            Call::IdmapMount { fd, userns, .. } => idmap_mount(*fd, *userns),
+            Call::MoveMount { fd, target_fd, .. } => move_mount(*fd, *target_fd),
             Call::AddSeals { fd, seals } => {
                 let seals = nix::fcntl::SealFlag::from_bits_truncate(*seals);
                 nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_ADD_SEALS(seals)).map(drop)
@@ -167,6 +169,46 @@ fn mount_setattr(fd: BorrowedFd<'_>, attr_set: u64) -> nix::Result<()> {
             libc::AT_EMPTY_PATH,
             &attr as *const libc::mount_attr,
             std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    Errno::result(rc).map(drop)
+}
+
+/// mount_setattr(2) with MOUNT_ATTR_IDMAP: nix has no wrapper.
+fn idmap_mount(fd: BorrowedFd<'_>, userns: BorrowedFd<'_>) -> nix::Result<()> {
+    let attr = libc::mount_attr {
+        attr_set: libc::MOUNT_ATTR_IDMAP,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: u64::try_from(userns.as_raw_fd()).map_err(|_| Errno::EBADF)?,
+    };
+    // SAFETY: mount_setattr(2) reads `attr` (its size given) and an empty path; both
+    // descriptors are borrowed for the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            &attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    Errno::result(rc).map(drop)
+}
+
+/// move_mount(2): nix has no wrapper.
+fn move_mount(fd: BorrowedFd<'_>, target: BorrowedFd<'_>) -> nix::Result<()> {
+    // SAFETY: move_mount(2) reads two empty NUL-terminated paths; both descriptors
+    // are borrowed for the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH,
         )
     };
     Errno::result(rc).map(drop)

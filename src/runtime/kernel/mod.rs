@@ -139,6 +139,22 @@ pub enum Call<'a> {
         fd: BorrowedFd<'a>,
         attr_set: u64,
     },
+    /// mount_setattr(fd, "", AT_EMPTY_PATH, {MOUNT_ATTR_IDMAP, userns_fd}) on a
+    /// detached mount: its files' owners seen through the user namespace's mapping.
+    IdmapMount {
+        fd: BorrowedFd<'a>,
+        userns: BorrowedFd<'a>,
+        /// The mapping, for the narration (`0 165536 65536`).
+        mapping: &'a str,
+    },
+    /// move_mount(fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH):
+    /// attach a detached mount on the directory or file `target_fd` holds (`target`
+    /// names it for the narration).
+    MoveMount {
+        fd: BorrowedFd<'a>,
+        target_fd: BorrowedFd<'a>,
+        target: &'a Path,
+    },
     /// memfd_create(name, MFD_CLOEXEC|MFD_ALLOW_SEALING): a descriptor.
     MemfdCreate {
         name: &'a CStr,
@@ -215,6 +231,8 @@ impl Call<'_> {
             Call::Kill { .. } => "kill",
             Call::OpenTree { .. } => "open_tree",
             Call::MountSetattr { .. } => "mount_setattr",
+            Call::IdmapMount { .. } => "mount_setattr",
+            Call::MoveMount { .. } => "move_mount",
             Call::MemfdCreate { .. } => "memfd_create",
             Call::AddSeals { .. } => "fcntl",
             Call::Openat2 { .. } => "openat2",
@@ -437,6 +455,40 @@ impl dyn Kernel + '_ {
 
     pub fn mount_setattr(&self, fd: BorrowedFd<'_>, attr_set: u64, why: &str) -> nix::Result<()> {
         self.call(&Call::MountSetattr { fd, attr_set }, why)
+    }
+
+    pub fn idmap_mount(
+        &self,
+        fd: BorrowedFd<'_>,
+        userns: BorrowedFd<'_>,
+        mapping: &str,
+        why: &str,
+    ) -> nix::Result<()> {
+        self.call(
+            &Call::IdmapMount {
+                fd,
+                userns,
+                mapping,
+            },
+            why,
+        )
+    }
+
+    pub fn move_mount(
+        &self,
+        fd: BorrowedFd<'_>,
+        target_fd: BorrowedFd<'_>,
+        target: &Path,
+        why: &str,
+    ) -> nix::Result<()> {
+        self.call(
+            &Call::MoveMount {
+                fd,
+                target_fd,
+                target,
+            },
+            why,
+        )
     }
 
     pub fn memfd_create(&self, name: &CStr, why: &str) -> nix::Result<OwnedFd> {

@@ -180,6 +180,50 @@ fn a_typical_container_is_built_in_the_order_the_kernel_needs() {
 }
 
 #[test]
+fn a_pods_user_namespace_is_joined_after_the_mounts_and_before_the_user() {
+    let dir = scratch("userns");
+    let recording = Recording::leaked();
+    install(recording);
+    let mut spec = typical_spec(&dir.join("volume"));
+    // An idmapped volume and the pod's user namespace (this test's own, so that it
+    // opens; a recording kernel joins nothing).
+    let mut value = serde_json::to_value(&spec).unwrap();
+    value["mounts"][3]["options"] = serde_json::json!(["rbind", "rprivate", "idmap"]);
+    value["linux"]["namespaces"] =
+        serde_json::json!([{ "type": "user", "path": "/proc/self/ns/user" }]);
+    value["linux"]["uidMappings"] =
+        serde_json::json!([{ "containerID": 0, "hostID": 1048576, "size": 65536 }]);
+    spec = serde_json::from_value(value).unwrap();
+    let process = spec.process().clone().unwrap();
+    let Err(_) = build(&spec, None, &process, &dir.join("rootfs"));
+    let calls = recording.calls();
+    // The volume is cloned, idmapped with the pod's mapping, attached.
+    let volume = dir.join("volume").display().to_string();
+    let tree = position(
+        &calls,
+        &format!("open_tree(AT_FDCWD, {volume}, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC)"),
+    );
+    let idmap = position_of(&calls, "mount_setattr");
+    assert!(
+        calls[idmap].what.contains("MOUNT_ATTR_IDMAP")
+            && calls[idmap].what.contains("[0 1048576 65536]")
+    );
+    let attach = position_of(&calls, "move_mount");
+    assert!(calls[attach]
+        .what
+        .ends_with("/data, MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)"));
+    // The user namespace last of all namespaces: after every mount and the pivot,
+    // before the process becomes the container's user.
+    let pivot = position_of(&calls, "pivot_root");
+    let join = position(&calls, "setns(/proc/self/ns/user)");
+    let groups = position(&calls, "setgroups([10])");
+    let uid = position(&calls, "setresuid(1000, 1000, 1000)");
+    assert!(tree < idmap && idmap < attach && attach < pivot && pivot < join);
+    assert!(join < groups && groups < uid);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn namespaces_are_joined_by_path_the_mount_namespace_last() {
     let recording = Recording::leaked();
     install(recording);

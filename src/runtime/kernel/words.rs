@@ -120,6 +120,18 @@ impl fmt::Display for Call<'_> {
                 "open_tree(AT_FDCWD, {}, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC)",
                 path.display()
             ),
+            Call::IdmapMount { fd, userns, mapping } => write!(
+                f,
+                "mount_setattr(fd {}, \"\", AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, userns fd {} [{mapping}])",
+                fd.as_raw_fd(),
+                userns.as_raw_fd()
+            ),
+            Call::MoveMount { fd, target, .. } => write!(
+                f,
+                "move_mount(fd {}, \"\", {}, MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)",
+                fd.as_raw_fd(),
+                target.display()
+            ),
             Call::MountSetattr { fd, attr_set } => write!(
                 f,
                 // A detached mount's descriptor reads as `/`: its number says more.
