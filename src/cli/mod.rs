@@ -14,15 +14,20 @@ mod exec;
 mod explain;
 mod get;
 mod image;
+mod label;
 mod label_selector;
 mod lesson_page;
 mod logs;
 mod namespaces;
 mod output;
 mod port_forward;
+mod run;
 mod shim;
+mod sort_by;
 mod top;
+mod version;
 pub mod views;
+mod wait;
 mod yaml_out;
 #[cfg(test)]
 mod yaml_roundtrip_tests;
@@ -131,6 +136,38 @@ pub enum Command {
     )]
     PortForward(port_forward::PortForwardArgs),
 
+    /// Create and run one pod with one container (`--dry-run=client -o yaml`: print it).
+    #[command(
+        after_help = "Example:\n  minipod run web --image=nginx:1.27\n  minipod run box --image=busybox:1.36 --restart=Never -- sleep 3600\n  minipod run web --image=nginx:1.27 --dry-run=client -o yaml > web.yaml"
+    )]
+    Run(run::RunArgs),
+
+    /// Add, change (--overwrite) or remove (`KEY-`) a pod's labels.
+    #[command(
+        after_help = "Example:\n  minipod label pod sidecar-pod tier=web\n  minipod label pod sidecar-pod tier=db --overwrite\n  minipod label pod sidecar-pod tier-"
+    )]
+    Label(label::LabelArgs),
+
+    /// Add, change (--overwrite) or remove (`KEY-`) a pod's annotations.
+    #[command(
+        after_help = "Example:\n  minipod annotate pod sidecar-pod description='the seed'\n  minipod annotate pod sidecar-pod description-"
+    )]
+    Annotate(label::LabelArgs),
+
+    /// Wait until pods meet a condition (Ready, deleted, a jsonpath value).
+    #[command(
+        after_help = "Example:\n  minipod wait --for=condition=Ready pod/sidecar-pod --timeout=60s\n  minipod wait --for=delete pod/sidecar-pod\n  minipod wait --for=jsonpath='{.status.phase}'=Running pod/sidecar-pod"
+    )]
+    Wait(wait::WaitArgs),
+
+    /// Print the client and server versions.
+    #[command(after_help = "Example:\n  minipod version")]
+    Version(version::VersionArgs),
+
+    /// Print the kinds of objects minipod serves.
+    #[command(after_help = "Example:\n  minipod api-resources")]
+    ApiResources(version::ApiResourcesArgs),
+
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  source <(minipod completion bash)\n  minipod completion zsh > \"${fpath[1]}/_minipod\""
@@ -189,7 +226,9 @@ fn restore_sigpipe_for_readers(command: &Command) {
         | Command::Logs(_)
         | Command::Explain(_)
         | Command::Top(_)
-        | Command::Completion(_) => true,
+        | Command::Completion(_)
+        | Command::Version(_)
+        | Command::ApiResources(_) => true,
         Command::Image(cmd) => cmd.only_reads(),
         _ => false,
     };
@@ -234,6 +273,12 @@ pub fn run() -> Result<i32> {
         Command::Top(args) => top::run(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
         Command::Completion(args) => completion::run(&args),
+        Command::Run(args) => run::run(&ctx, &args),
+        Command::Label(args) => label::run(&ctx, &args, label::Field::Labels),
+        Command::Annotate(args) => label::run(&ctx, &args, label::Field::Annotations),
+        Command::Wait(args) => wait::run(&ctx, &args),
+        Command::Version(args) => version::version(&args),
+        Command::ApiResources(args) => version::api_resources(&args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
         Command::PortForward(args) => port_forward::run(&ctx, &args),
         Command::HostPorts {
