@@ -45,6 +45,9 @@ fn compare(a: &Value, b: &Value) -> Ordering {
             .as_f64()
             .partial_cmp(&y.as_f64())
             .unwrap_or(Ordering::Equal),
+        (Value::Number(_), _) => Ordering::Less,
+        (_, Value::Number(_)) => Ordering::Greater,
+        (Value::String(x), Value::String(y)) => x.cmp(y),
         (x, y) => x.to_string().cmp(&y.to_string()),
     }
 }
