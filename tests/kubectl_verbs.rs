@@ -248,3 +248,32 @@ fn version_and_api_resources() {
     assert!(rows.contains(&vec!["pods", "po", "v1", "true", "Pod"]));
     assert!(rows.contains(&vec!["namespaces", "ns", "v1", "false", "Namespace"]));
 }
+
+#[test]
+fn logs_by_selector() {
+    let env = PodEnv::new("verbs-logs");
+    for name in ["count-a", "count-b"] {
+        env.ok(&[
+            "run",
+            name,
+            "--image=busybox:1.36",
+            "-l",
+            "app=counter",
+            "--",
+            "sh",
+            "-c",
+            "seq 1 15; sleep 3600",
+        ]);
+    }
+    let tail: String = (6..=15).map(|i| format!("{i}\n")).collect();
+    // kubectl logs -l: the last 10 lines of each pod.
+    env.wait_for(20, "both pods' logs", || {
+        env.ok(&["logs", "-l", "app=counter"]) == format!("{tail}{tail}")
+    });
+    assert_eq!(
+        env.ok(&["logs", "-l", "app=counter", "--tail=1", "--prefix"]),
+        "[pod/count-a/count-a] 15\n[pod/count-b/count-b] 15\n"
+    );
+    let (_, stderr) = out(&env.run(&["logs", "-l", "app=counter", "-f", "--max-log-requests=1"]));
+    assert_eq!(stderr, "error: you are attempting to follow 2 log streams, but maximum allowed concurrency is 1, use --max-log-requests to increase the limit\n");
+}
