@@ -4,6 +4,7 @@
 mod apply;
 mod apply_duplicates;
 mod completion;
+mod cp;
 mod create;
 mod delete;
 mod delete_pods;
@@ -160,6 +161,12 @@ pub enum Command {
     )]
     Wait(wait::WaitArgs),
 
+    /// Copy files and directories to and from a container (tar runs in the container).
+    #[command(
+        after_help = "Example:\n  minipod cp ./index.html sidecar-pod:/usr/share/nginx/html/index.html -c nginx\n  minipod cp sidecar-pod:/var/log/nginx ./nginx-logs -c nginx"
+    )]
+    Cp(cp::CpArgs),
+
     /// Print the client and server versions.
     #[command(after_help = "Example:\n  minipod version")]
     Version(version::VersionArgs),
@@ -277,6 +284,7 @@ pub fn run() -> Result<i32> {
         Command::Label(args) => label::run(&ctx, &args, label::Field::Labels),
         Command::Annotate(args) => label::run(&ctx, &args, label::Field::Annotations),
         Command::Wait(args) => wait::run(&ctx, &args),
+        Command::Cp(args) => cp::run(&ctx, &args),
         Command::Version(args) => version::version(&args),
         Command::ApiResources(args) => version::api_resources(&args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
