@@ -277,3 +277,37 @@ fn logs_by_selector() {
     let (_, stderr) = out(&env.run(&["logs", "-l", "app=counter", "-f", "--max-log-requests=1"]));
     assert_eq!(stderr, "error: you are attempting to follow 2 log streams, but maximum allowed concurrency is 1, use --max-log-requests to increase the limit\n");
 }
+
+#[test]
+fn top_pod_shows_cpu_and_memory_from_the_cgroups() {
+    let env = PodEnv::new("verbs-top");
+    env.ok(&[
+        "run",
+        "burn",
+        "--image=busybox:1.36",
+        "--",
+        "sh",
+        "-c",
+        "while :; do :; done",
+    ]);
+    sleeper(&env, "idle", "app=idle");
+    let table = env.ok(&["top", "pod"]);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    // kubectl top pod: NAME CPU(cores) MEMORY(bytes), one row per running pod.
+    assert_eq!(rows[0], ["NAME", "CPU(cores)", "MEMORY(bytes)"], "{table}");
+    assert_eq!(rows.len(), 3, "{table}");
+    let burn = rows.iter().find(|r| r[0] == "burn").unwrap();
+    let millicores: u64 = burn[1].strip_suffix('m').unwrap().parse().unwrap();
+    assert!(millicores >= 50, "a busy loop uses CPU: {table}");
+    assert!(burn[2].ends_with("Mi"), "{table}");
+    let one = env.ok(&["top", "pod", "idle", "--containers", "--no-headers"]);
+    let cols: Vec<&str> = one.split_whitespace().collect();
+    assert_eq!(cols[..2], ["idle", "idle"], "{one}");
+    // minipod's process tree is under --processes.
+    let tree = env.ok(&["top", "pod", "idle", "--processes"]);
+    assert!(tree.starts_with("PID"), "{tree}");
+    assert!(tree.contains("infra"), "{tree}");
+}

@@ -26,6 +26,7 @@ mod run;
 mod shim;
 mod sort_by;
 mod top;
+mod top_metrics;
 mod version;
 pub mod views;
 mod wait;
@@ -121,8 +122,10 @@ pub enum Command {
     )]
     Explain(explain::ExplainArgs),
 
-    /// The pod's processes as the host sees them: supervisor, infra, containers, children.
-    #[command(after_help = "Example:\n  minipod top pod sidecar-pod")]
+    /// CPU and memory of pods (kubectl's table); --processes: a pod's process tree.
+    #[command(
+        after_help = "Example:\n  minipod top pod\n  minipod top pod sidecar-pod --containers\n  minipod top pod sidecar-pod --processes"
+    )]
     Top(top::TopArgs),
 
     /// Present a lesson from docs/lessons: show each command, run it on Enter.
