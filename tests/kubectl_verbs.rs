@@ -311,3 +311,19 @@ fn top_pod_shows_cpu_and_memory_from_the_cgroups() {
     assert!(tree.starts_with("PID"), "{tree}");
     assert!(tree.contains("infra"), "{tree}");
 }
+
+#[test]
+fn explain_a_field_path_prints_its_documentation() {
+    let env = PodEnv::new("verbs-explain");
+    let doc = env.ok(&["explain", "pod.spec.containers"]);
+    // The start of `kubectl explain pod.spec.containers` (Kubernetes 1.34).
+    assert!(
+        doc.starts_with("KIND:       Pod\nVERSION:    v1\n\nFIELD: containers <[]Container>\n\n\nDESCRIPTION:\n    List of containers belonging to the pod. Containers cannot currently be\n    added or removed. There must be at least one container in a Pod. Cannot be\n    updated.\n    A single application container that you want to run within a pod.\n    \nFIELDS:\n  args\t<[]string>\n    Arguments to the entrypoint. The container image's CMD is used if this is\n    not provided."),
+        "{doc}"
+    );
+    assert!(doc.contains("\n  name\t<string> -required-\n"), "{doc}");
+    let top = env.ok(&["explain", "pod"]);
+    assert!(top.contains("\n  spec\t<PodSpec>\n"), "{top}");
+    let (_, err) = out(&env.run(&["explain", "pod.spec.nope"]));
+    assert_eq!(err, "error: field \"nope\" does not exist\n");
+}

@@ -13,6 +13,7 @@ mod describe;
 pub mod display;
 mod exec;
 mod explain;
+mod explain_fields;
 mod get;
 mod image;
 mod label;
@@ -116,9 +117,10 @@ pub enum Command {
     )]
     Exec(exec::ExecArgs),
 
-    /// What a pod is made of, read from the kernel: namespaces, volumes, a picture, the steps.
+    /// What a pod is made of, read from the kernel (namespaces, volumes, a picture, the
+    /// steps); `explain pod.spec.containers`: the field's documentation.
     #[command(
-        after_help = "Example:\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps"
+        after_help = "Example:\n  minipod explain pod.spec.containers\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps"
     )]
     Explain(explain::ExplainArgs),
 
