@@ -79,7 +79,7 @@ fn explain_shows_the_pods_namespaces_volumes_and_processes() {
         env.ok(&["explain", "pod", "sidecar-pod"])
             .contains("exec:sleep@log-reader")
     });
-    let top = env.ok(&["top", "pod", "sidecar-pod"]);
+    let top = env.ok(&["top", "pod", "sidecar-pod", "--processes"]);
     assert!(exec.wait().expect("wait for exec").success());
 
     // top: supervisor → infra → containers (PID 1 inside) → children.

@@ -111,7 +111,7 @@ fn create_apply_replace_and_get_speak_kubectl() {
     assert_eq!(
         env.ok(&["delete", "-f", &changed, "--grace-period=0", "--force"])
             .trim(),
-        "pod \"web\" deleted"
+        "pod \"web\" force deleted"
     );
     let out = env.run(&["delete", "pod", "web"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("pods \"web\" not found"));

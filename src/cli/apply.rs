@@ -125,6 +125,16 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
         errln!("error: no objects passed to {}", verb.word());
         return Ok(1);
     }
+    apply_docs(ctx, docs, args, verb)
+}
+
+/// `run` for pods already read (from files, or made by `minipod run`).
+pub fn apply_docs(
+    ctx: &Context,
+    docs: Vec<ManifestDoc>,
+    args: &ApplyArgs,
+    verb: Verb,
+) -> Result<i32> {
     let Deduplicated { docs, copies } = match apply_duplicates::deduplicate(docs, verb) {
         Ok(deduplicated) => deduplicated,
         Err(errors) => {

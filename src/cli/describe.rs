@@ -444,7 +444,7 @@ fn state_lines(out: &mut String, title: &str, state: &ContainerState) {
 }
 
 /// The five pod conditions kubelet reports, from what the supervisor recorded.
-fn conditions(pod: &Pod, status: &PodStatus) -> Vec<(&'static str, bool)> {
+pub(super) fn conditions(pod: &Pod, status: &PodStatus) -> Vec<(&'static str, bool)> {
     let sandbox = status.infra.is_some_and(|i| i.is_alive());
     let spec = pod.spec.clone().unwrap_or_default();
     let init_ok = spec.init_containers.iter().flatten().all(|c| {

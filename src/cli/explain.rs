@@ -16,8 +16,9 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
-    /// `pod` (or `pods`, `po`) followed by the pod's name; `pod/NAME` works too.
-    #[arg(required = true, value_name = "pod NAME")]
+    /// `pod NAME` (or `pod/NAME`): what that pod is made of; a dotted path alone
+    /// (`pod.spec.containers`): the field's documentation, as kubectl explain.
+    #[arg(required = true, value_name = "pod NAME | pod.FIELD.PATH")]
     pub what: Vec<String>,
     /// Output: `svg` or `text` draw the pod; `json` prints the tables (or, with
     /// --steps, the steps) as JSON.
@@ -42,6 +43,12 @@ pub fn find_pod(ctx: &Context, what: &[String], namespace: &str) -> Result<Store
 }
 
 pub fn run(ctx: &Context, args: &ExplainArgs) -> Result<i32> {
+    // kubectl's explain: `explain pod.spec.containers` (no pod name) is documentation.
+    if let [path] = args.what.as_slice() {
+        if super::explain_fields::is_field_path(path) {
+            return super::explain_fields::run(path);
+        }
+    }
     let (resource, names) = super::get::split_resource(&args.what)?;
     if let Some(kind) = crate::api::apps::AppsKind::from_resource(&resource) {
         return super::explain_apps::run(ctx, kind, &args.namespace, &names);

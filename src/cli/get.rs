@@ -46,6 +46,9 @@ pub struct GetArgs {
     /// With -o jsonpath: a path that finds nothing prints nothing (false: an error).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
     pub allow_missing_template_keys: bool,
+    /// Order the rows by this field (`.metadata.name`, `{.status.startTime}`).
+    #[arg(long, value_name = "JSONPATH")]
+    pub sort_by: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
@@ -73,7 +76,10 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
     if args.watch || args.watch_only {
         return super::watch::run(ctx, args, &[super::watch::Watched::Pods], &names);
     }
-    let (pods, missing) = select_pods(ctx, args, &names)?;
+    let (mut pods, missing) = select_pods(ctx, args, &names)?;
+    if let Some(expr) = &args.sort_by {
+        super::sort_by::sort_pods(&mut pods, expr)?;
+    }
     let output = args.output.as_deref();
     match output {
         // kubectl prints no header over an empty table, only "No resources found".

@@ -8,8 +8,15 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct LogsArgs {
-    /// The pod (or `pod/NAME`).
-    pub pod: String,
+    /// The pod (or `pod/NAME`); none with -l.
+    #[arg(required_unless_present = "selector")]
+    pub pod: Option<String>,
+    /// The pods whose labels match, instead of one pod (with --tail=10 unless given).
+    #[arg(short = 'l', long = "selector", conflicts_with = "pod")]
+    pub selector: Option<String>,
+    /// With -l -f: at most this many logs followed at once (more is an error).
+    #[arg(long, default_value_t = 5)]
+    pub max_log_requests: usize,
     /// The container; default: the `kubectl.kubernetes.io/default-container`
     /// annotation, else the first container.
     #[arg(short = 'c', long = "container")]
@@ -40,48 +47,85 @@ pub struct LogsArgs {
 }
 
 pub fn run(ctx: &Context, args: &LogsArgs) -> Result<i32> {
-    let name = args.pod.strip_prefix("pod/").unwrap_or(&args.pod);
-    let Some(pod) = record::find(&ctx.state, &args.namespace, name)? else {
-        bail!("pods \"{name}\" not found");
+    let pods = match (&args.pod, &args.selector) {
+        (Some(pod), _) => {
+            let name = pod.strip_prefix("pod/").unwrap_or(pod);
+            let Some(found) = record::find(&ctx.state, &args.namespace, name)? else {
+                bail!("pods \"{name}\" not found");
+            };
+            vec![found]
+        }
+        (None, selector) => {
+            let selected =
+                super::delete_pods::selected(ctx, Some(&args.namespace), selector.as_deref())?
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            let mut pods = Vec::new();
+            for (ns, name) in selected {
+                pods.extend(record::find(&ctx.state, &ns, &name)?);
+            }
+            if pods.is_empty() {
+                eprintln!("No resources found in {} namespace.", args.namespace);
+                return Ok(0);
+            }
+            pods
+        }
     };
     let since = match &args.since {
         Some(d) => Some(std::time::SystemTime::now() - parse_duration(d)?),
         None => None,
     };
-    let containers = if args.all_containers {
-        let spec = pod.record.pod.spec.clone().unwrap_or_default();
-        spec.init_containers
-            .iter()
-            .flatten()
-            .chain(spec.containers.iter())
-            .map(|c| c.name.clone())
-            .collect()
-    } else {
-        vec![pick_container(&pod, args.container.as_deref(), "logs")?]
+    // kubectl: with a selector, the last 10 lines of each unless --tail says otherwise.
+    let tail = match args.tail {
+        Some(t) => Some(t),
+        None if args.selector.is_some() => Some(10),
+        None => None,
     };
-    let requests: Vec<LogRequest> = containers
-        .into_iter()
-        .map(|container| LogRequest {
-            prefix: if args.prefix {
-                format!("[pod/{name}/{container}] ")
-            } else {
-                String::new()
-            },
-            container,
-            previous: args.previous,
-            follow: args.follow,
-            timestamps: args.timestamps,
-            tail: args.tail.filter(|t| *t >= 0).map(|t| t as usize),
-            since,
-        })
-        .collect();
+    let mut requests: Vec<(&record::StoredPod, LogRequest)> = Vec::new();
+    for pod in &pods {
+        let name = pod.record.name();
+        let containers = if args.all_containers {
+            let spec = pod.record.pod.spec.clone().unwrap_or_default();
+            spec.init_containers
+                .iter()
+                .flatten()
+                .chain(spec.containers.iter())
+                .map(|c| c.name.clone())
+                .collect()
+        } else {
+            vec![pick_container(pod, args.container.as_deref(), "logs")?]
+        };
+        requests.extend(containers.into_iter().map(|container| {
+            let request = LogRequest {
+                prefix: if args.prefix {
+                    format!("[pod/{name}/{container}] ")
+                } else {
+                    String::new()
+                },
+                container,
+                previous: args.previous,
+                follow: args.follow,
+                timestamps: args.timestamps,
+                tail: tail.filter(|t| *t >= 0).map(|t| t as usize),
+                since,
+            };
+            (pod, request)
+        }));
+    }
     if args.follow && requests.len() > 1 {
+        if args.selector.is_some() && requests.len() > args.max_log_requests {
+            bail!(
+                "you are attempting to follow {} log streams, but maximum allowed concurrency is {}, use --max-log-requests to increase the limit",
+                requests.len(),
+                args.max_log_requests
+            );
+        }
         // Followed side by side, one thread per container, as kubectl does.
-        let pod = &pod;
         std::thread::scope(|scope| {
             let threads: Vec<_> = requests
                 .iter()
-                .map(|req| scope.spawn(move || logs::print(pod, req, &mut std::io::stdout())))
+                .map(|(pod, req)| {
+                    scope.spawn(move || logs::print(pod, req, &mut std::io::stdout()))
+                })
                 .collect();
             threads.into_iter().try_for_each(|t| {
                 t.join()
@@ -89,10 +133,11 @@ pub fn run(ctx: &Context, args: &LogsArgs) -> Result<i32> {
             })
         })?;
     } else {
-        for req in &requests {
-            match logs::print(&pod, req, &mut std::io::stdout().lock()) {
+        let several = args.all_containers || args.selector.is_some();
+        for (pod, req) in &requests {
+            match logs::print(pod, req, &mut std::io::stdout().lock()) {
                 // A container that has not started yet has no logs to add.
-                Err(e) if args.all_containers && e.to_string().contains("is waiting to start") => {}
+                Err(e) if several && e.to_string().contains("is waiting to start") => {}
                 other => other?,
             }
         }

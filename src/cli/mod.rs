@@ -7,6 +7,7 @@ mod apply_duplicates;
 mod apply_explain_apps;
 mod apps_edit;
 mod completion;
+mod cp;
 mod create;
 mod delete;
 mod delete_apps;
@@ -18,9 +19,11 @@ pub mod display;
 mod exec;
 mod explain;
 mod explain_apps;
+mod explain_fields;
 mod get;
 mod get_apps;
 mod image;
+mod label;
 mod label_selector;
 mod lesson_page;
 mod logs;
@@ -28,11 +31,16 @@ mod namespaces;
 mod output;
 mod port_forward;
 mod rollout;
+mod run;
 mod scale;
 mod set_image;
 mod shim;
+mod sort_by;
 mod top;
+mod top_metrics;
+mod version;
 pub mod views;
+mod wait;
 mod watch;
 mod yaml_out;
 #[cfg(test)]
@@ -142,14 +150,17 @@ pub enum Command {
     )]
     Exec(exec::ExecArgs),
 
-    /// What a pod is made of, read from the kernel: namespaces, volumes, a picture, the steps.
+    /// What a pod is made of, read from the kernel (namespaces, volumes, a picture, the
+    /// steps); `explain pod.spec.containers`: the field's documentation.
     #[command(
-        after_help = "Example:\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps\n  minipod explain deployment nginx-deployment"
+        after_help = "Example:\n  minipod explain pod.spec.containers\n  minipod explain pod sidecar-pod\n  minipod explain pod sidecar-pod -o svg > pod.svg\n  minipod explain pod sidecar-pod --steps\n  minipod explain deployment nginx-deployment"
     )]
     Explain(explain::ExplainArgs),
 
-    /// The pod's processes as the host sees them: supervisor, infra, containers, children.
-    #[command(after_help = "Example:\n  minipod top pod sidecar-pod")]
+    /// CPU and memory of pods (kubectl's table); --processes: a pod's process tree.
+    #[command(
+        after_help = "Example:\n  minipod top pod\n  minipod top pod sidecar-pod --containers\n  minipod top pod sidecar-pod --processes"
+    )]
     Top(top::TopArgs),
 
     /// Present a lesson from docs/lessons: show each command, run it on Enter.
@@ -163,6 +174,44 @@ pub enum Command {
         after_help = "Example:\n  minipod port-forward sidecar-pod 8080:80\n  minipod port-forward pod/sidecar-pod --address 0.0.0.0 8080:80"
     )]
     PortForward(port_forward::PortForwardArgs),
+
+    /// Create and run one pod with one container (`--dry-run=client -o yaml`: print it).
+    #[command(
+        after_help = "Example:\n  minipod run web --image=nginx:1.27\n  minipod run box --image=busybox:1.36 --restart=Never -- sleep 3600\n  minipod run web --image=nginx:1.27 --dry-run=client -o yaml > web.yaml"
+    )]
+    Run(run::RunArgs),
+
+    /// Add, change (--overwrite) or remove (`KEY-`) a pod's labels.
+    #[command(
+        after_help = "Example:\n  minipod label pod sidecar-pod tier=web\n  minipod label pod sidecar-pod tier=db --overwrite\n  minipod label pod sidecar-pod tier-"
+    )]
+    Label(label::LabelArgs),
+
+    /// Add, change (--overwrite) or remove (`KEY-`) a pod's annotations.
+    #[command(
+        after_help = "Example:\n  minipod annotate pod sidecar-pod description='the seed'\n  minipod annotate pod sidecar-pod description-"
+    )]
+    Annotate(label::LabelArgs),
+
+    /// Wait until pods meet a condition (Ready, deleted, a jsonpath value).
+    #[command(
+        after_help = "Example:\n  minipod wait --for=condition=Ready pod/sidecar-pod --timeout=60s\n  minipod wait --for=delete pod/sidecar-pod\n  minipod wait --for=jsonpath='{.status.phase}'=Running pod/sidecar-pod"
+    )]
+    Wait(wait::WaitArgs),
+
+    /// Copy files and directories to and from a container (tar runs in the container).
+    #[command(
+        after_help = "Example:\n  minipod cp ./index.html sidecar-pod:/usr/share/nginx/html/index.html -c nginx\n  minipod cp sidecar-pod:/var/log/nginx ./nginx-logs -c nginx"
+    )]
+    Cp(cp::CpArgs),
+
+    /// Print the client and server versions.
+    #[command(after_help = "Example:\n  minipod version")]
+    Version(version::VersionArgs),
+
+    /// Print the kinds of objects minipod serves.
+    #[command(after_help = "Example:\n  minipod api-resources")]
+    ApiResources(version::ApiResourcesArgs),
 
     /// Print a shell completion script.
     #[command(
@@ -226,7 +275,9 @@ fn restore_sigpipe_for_readers(command: &Command) {
         | Command::Logs(_)
         | Command::Explain(_)
         | Command::Top(_)
-        | Command::Completion(_) => true,
+        | Command::Completion(_)
+        | Command::Version(_)
+        | Command::ApiResources(_) => true,
         Command::Image(cmd) => cmd.only_reads(),
         _ => false,
     };
@@ -285,6 +336,13 @@ pub fn run() -> Result<i32> {
         Command::Top(args) => top::run(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),
         Command::Completion(args) => completion::run(&args),
+        Command::Run(args) => run::run(&ctx, &args),
+        Command::Label(args) => label::run(&ctx, &args, label::Field::Labels),
+        Command::Annotate(args) => label::run(&ctx, &args, label::Field::Annotations),
+        Command::Wait(args) => wait::run(&ctx, &args),
+        Command::Cp(args) => cp::run(&ctx, &args),
+        Command::Version(args) => version::version(&args),
+        Command::ApiResources(args) => version::api_resources(&args),
         Command::Shim { uid } => shim::run(&ctx, &uid),
         Command::ControllerManager => crate::controllers::manager::run(&ctx.state),
         Command::PortForward(args) => port_forward::run(&ctx, &args),

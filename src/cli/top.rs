@@ -1,5 +1,7 @@
-//! `top pod NAME`: the pod's processes as the host sees them, as a tree: supervisor →
-//! infra → each container's PID 1 → its children, then the `exec`'d processes.
+//! `top pod [NAME]`: kubectl's CPU and memory table (`top_metrics`); with
+//! `--processes`, minipod's own view: the pod's processes as the host sees them, as a
+//! tree: supervisor → infra → each container's PID 1 → its children, then the
+//! `exec`'d processes.
 
 use super::explain::find_pod;
 use super::get::{print_columns, truthful_status};
@@ -10,14 +12,45 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct TopArgs {
-    /// `pod` (or `pods`, `po`) followed by the pod's name; `pod/NAME` works too.
-    #[arg(required = true, value_name = "pod NAME")]
+    /// `pod` (or `pods`, `po`), optionally followed by pod names; `pod/NAME` works too.
+    #[arg(required = true, value_name = "pod [NAME]")]
     pub what: Vec<String>,
     #[arg(short = 'n', long = "namespace", default_value = "default")]
     pub namespace: String,
+    /// Pods of every namespace.
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
+    /// Only pods whose labels match.
+    #[arg(short = 'l', long = "selector")]
+    pub selector: Option<String>,
+    /// One row per container.
+    #[arg(long)]
+    pub containers: bool,
+    /// Print the table without its header line.
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Instead of CPU and memory: the pod's processes as a tree (supervisor → infra →
+    /// containers → children), with their PIDs outside and inside.
+    #[arg(long)]
+    pub processes: bool,
 }
 
 pub fn run(ctx: &Context, args: &TopArgs) -> Result<i32> {
+    if !args.processes {
+        let (resource, names) = super::get::split_resource(&args.what)?;
+        super::apply::ensure_pods(&resource)?;
+        return super::top_metrics::run(
+            ctx,
+            &super::top_metrics::TopOptions {
+                names: &names,
+                namespace: &args.namespace,
+                all_namespaces: args.all_namespaces,
+                selector: args.selector.as_deref(),
+                containers: args.containers,
+                headers: !args.no_headers,
+            },
+        );
+    }
     let pod = find_pod(ctx, &args.what, &args.namespace)?;
     let status = truthful_status(&pod);
     let procs = procfs::all()?;

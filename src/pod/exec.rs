@@ -86,6 +86,8 @@ pub enum Stdio {
     /// A new pseudo-terminal; `stdin` says whether the caller's input is copied to it;
     /// `term` replaces the container's `TERM` (the client's terminal type).
     Tty { stdin: bool, term: Option<String> },
+    /// These descriptors for stdin, stdout, stderr (`None`: the caller's own).
+    Fds([Option<OwnedFd>; 3]),
 }
 
 /// `name=value` in the process's environment, replacing an earlier `name`.
@@ -143,6 +145,12 @@ pub fn exec(pod: &StoredPod, container: &str, argv: &[String], stdio: Stdio) -> 
     match stdio {
         Stdio::Inherit => {
             let started = runtime::exec::spawn(&target, argv, runtime::exec::Stdio::Inherit)?;
+            runtime::exec::wait_exit_code(started.pid)
+        }
+        Stdio::Fds(fds) => {
+            // Our copies of the command's ends close when spawn returns: the other
+            // ends see EOF when the command is done with them.
+            let started = runtime::exec::spawn(&target, argv, runtime::exec::Stdio::Fds(fds))?;
             runtime::exec::wait_exit_code(started.pid)
         }
         Stdio::Tty { stdin, .. } => {

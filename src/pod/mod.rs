@@ -23,6 +23,7 @@ pub mod infra;
 mod infra_files;
 pub mod log_files;
 pub mod logs;
+pub mod metrics;
 pub mod paths;
 pub mod probe_actions;
 pub mod probe_deadline;

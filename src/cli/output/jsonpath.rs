@@ -17,6 +17,18 @@ enum Step {
     Key(String),
     Index(i64),
     All,
+    /// `[?(@.path OP literal)]`, or `[?(@.path)]` (the path exists).
+    Filter(Vec<Step>, Option<(Op, Value)>),
+}
+
+#[derive(Debug, PartialEq, Clone, Copy)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
 }
 
 /// Render `template` against `value` as kubectl does: several matches of one path
@@ -112,11 +124,98 @@ fn select<'a>(value: &'a Value, steps: &[Step]) -> Vec<&'a Value> {
                     Value::Object(map) => next.extend(map.values()),
                     _ => {}
                 },
+                Step::Filter(path, test) => {
+                    let items: Vec<&Value> = match v {
+                        Value::Array(list) => list.iter().collect(),
+                        other => vec![other],
+                    };
+                    next.extend(items.into_iter().filter(|item| {
+                        let found = select(item, path);
+                        match test {
+                            None => !found.is_empty(),
+                            Some((op, literal)) => found.iter().any(|f| compare(f, *op, literal)),
+                        }
+                    }));
+                }
             }
         }
         current = next;
     }
     current
+}
+
+/// client-go's filter comparison: equal values, or numbers (and strings) ordered.
+fn compare(found: &Value, op: Op, literal: &Value) -> bool {
+    let ordering = match (found, literal) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64().partial_cmp(&b.as_f64()),
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        (a, b) if a == b => Some(std::cmp::Ordering::Equal),
+        _ => None,
+    };
+    use std::cmp::Ordering::*;
+    match (op, ordering) {
+        (Op::Eq, Some(Equal)) => true,
+        (Op::Ne, Some(Equal)) => false,
+        (Op::Ne, _) => true,
+        (Op::Lt, Some(Less)) | (Op::Gt, Some(Greater)) => true,
+        (Op::Le, Some(Less | Equal)) | (Op::Ge, Some(Greater | Equal)) => true,
+        _ => false,
+    }
+}
+
+/// `?(@.name=="nginx")` (without the brackets) → a filter step.
+fn parse_filter(inside: &str, template: &str) -> Result<Step> {
+    let bad =
+        || anyhow::anyhow!("error parsing jsonpath {template}: unsupported filter {inside:?}");
+    let body = inside
+        .strip_prefix("?(")
+        .and_then(|b| b.strip_suffix(')'))
+        .ok_or_else(bad)?
+        .trim();
+    let ops = [
+        ("==", Op::Eq),
+        ("!=", Op::Ne),
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+    ];
+    let found = ops
+        .iter()
+        .filter_map(|(text, op)| body.find(text).map(|at| (at, *text, *op)))
+        .min_by_key(|(at, text, _)| (*at, std::cmp::Reverse(text.len())));
+    let (path, test) = match found {
+        Some((at, text, op)) => {
+            let right = body[at + text.len()..].trim();
+            let literal = match quoted(right) {
+                Some(s) => Value::String(s),
+                None => serde_json::from_str(right).map_err(|_| bad())?,
+            };
+            (body[..at].trim(), Some((op, literal)))
+        }
+        None => (body, None),
+    };
+    let path = path.strip_prefix('@').ok_or_else(bad)?;
+    Ok(Step::Filter(parse_path(path, template)?, test))
+}
+
+/// The index of the `]` closing the bracket opened just before `text`, past
+/// quotes and nested brackets.
+fn closing_bracket(text: &str) -> Option<usize> {
+    let mut depth = 0;
+    let mut quote: Option<char> = None;
+    for (at, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') if depth == 0 => return Some(at),
+            (None, ']') => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn parse(template: &str) -> Result<Vec<Part>> {
@@ -193,10 +292,12 @@ fn parse_path(expr: &str, template: &str) -> Result<Vec<Step>> {
             }
             rest = &r[end..];
         } else if let Some(r) = rest.strip_prefix('[') {
-            let close = r.find(']').ok_or_else(bad)?;
+            let close = closing_bracket(r).ok_or_else(bad)?;
             let inside = r[..close].trim();
             if inside == "*" {
                 steps.push(Step::All);
+            } else if inside.starts_with('?') {
+                steps.push(parse_filter(inside, template)?);
             } else if let Some(key) = quoted(inside) {
                 steps.push(Step::Key(key));
             } else {
@@ -245,6 +346,36 @@ mod tests {
             .unwrap(),
             "a\nb\n"
         );
+        let pod = json!({"spec": {"containers": [
+            {"name": "nginx", "image": "nginx:1.27", "ports": [{"containerPort": 80}]},
+            {"name": "reader", "image": "busybox:1.36"}]}});
+        assert_eq!(
+            render(
+                "{.spec.containers[?(@.name==\"reader\")].image}",
+                &pod,
+                true
+            )
+            .unwrap(),
+            "busybox:1.36"
+        );
+        assert_eq!(
+            render(
+                "{.spec.containers[?(@.ports[0].containerPort>=80)].name}",
+                &pod,
+                true
+            )
+            .unwrap(),
+            "nginx"
+        );
+        assert_eq!(
+            render("{.spec.containers[?(@.ports)].name}", &pod, true).unwrap(),
+            "nginx"
+        );
+        assert_eq!(
+            render("{.spec.containers[?(@.name!='nginx')].name}", &pod, true).unwrap(),
+            "reader"
+        );
+        let pod = json!({"metadata": {"uid": "u-1", "labels": {"app.k8s/x": "y"}}, "status": {"phase": "Running"}});
         // kubectl get prints nothing for a missing key, unless
         // --allow-missing-template-keys=false.
         assert_eq!(render("{.nope}", &pod, true).unwrap(), "");
