@@ -518,6 +518,19 @@ fn run_waits_and_exits_with_the_program_status() {
 }
 
 #[test]
+fn process_rlimits_are_applied() {
+    let r = Runc::new("runc-rlimits");
+    let bundle = r.bundle("b", &["sh", "-c", "ulimit -n; ulimit -Hn"], |c| {
+        c["process"]["rlimits"] = serde_json::json!([
+            {"type": "RLIMIT_NOFILE", "soft": 512, "hard": 600}
+        ]);
+    });
+    let out = r.run(&["run", "-b", bundle.to_str().unwrap(), "rl"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "512\n600\n");
+    assert!(out.status.success());
+}
+
+#[test]
 fn list_spec_and_features() {
     let r = Runc::new("runc-list");
     assert_eq!(r.ok(&["list", "--format", "json"]).trim(), "[]");
