@@ -28,6 +28,15 @@ if ! [ -x /usr/lib/cni/bridge ] && ! [ -x /opt/cni/bin/bridge ] || ! command -v 
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q containernetworking-plugins iptables
 fi
 
+# Real clients of minipod-runc (tests/runc_clients.rs): podman with conmon, its infra
+# (catatonit) and network (netavark), and containerd 1.6 with its runc v2 shim; crun
+# is podman's default runtime beside ours.
+if ! command -v podman >/dev/null || ! command -v containerd >/dev/null || ! command -v crun >/dev/null \
+    || ! [ -x /usr/libexec/podman/catatonit ] || ! [ -x /usr/lib/podman/netavark ]; then
+    echo "== installing podman crun containerd catatonit netavark"
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman crun containerd catatonit netavark aardvark-dns
+fi
+
 echo "== format and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -8,6 +8,8 @@
 //!   DaemonSets and the garbage collector, as pure decisions plus an executor.
 //! - `pod`: the kubelet's job: the per-pod supervisor (shim), status, logs, exec.
 //! - `runtime`: runc's job: one container from an OCI spec.
+//! - `runc_cli`: runc's command line over the runtime layer (`minipod-runc`), for
+//!   podman and containerd.
 //!
 //! Beside them: `image` (local image store), `state` (on-disk layout and records),
 //! `narration` (the recorded kernel steps a student can watch).
@@ -21,6 +23,7 @@ mod image;
 mod narration;
 mod net;
 mod pod;
+mod runc_cli;
 mod runtime;
 mod state;
 
@@ -28,6 +31,10 @@ fn main() {
     // A runtime stage (a re-executed sealed copy of minipod) is no CLI invocation.
     if let Some(code) = runtime::stage::run_if_stage() {
         std::process::exit(code);
+    }
+    // Started as `minipod-runc` (a link to this binary): runc's command line.
+    if runc_cli::invoked_as_runc() {
+        std::process::exit(runc_cli::main());
     }
     let code = match cli::run() {
         Ok(code) => code,

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 type Result<T> = std::result::Result<T, CgroupError>;
 
 const ROOT: &str = "/sys/fs/cgroup";
-/// The v1 controllers minipod puts containers in.
-const V1_CONTROLLERS: [&str; 5] = ["memory", "cpu", "cpuacct", "pids", "devices"];
+/// The v1 controllers minipod puts containers in (freezer: runc's pause/resume).
+const V1_CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Hierarchy {
@@ -198,6 +198,87 @@ pub fn limit_files(hierarchy: &Hierarchy, r: &LinuxResources) -> Vec<(&'static s
         out.push(("pids.max", pids.to_string()));
     }
     out
+}
+
+/// Write new limits into an existing cgroup (runc's `update`).
+pub fn update(path: &Path, resources: &LinuxResources) -> Result<()> {
+    let hierarchy = hierarchy();
+    let dirs = dirs(path);
+    for (file, value) in limit_files(&hierarchy, resources) {
+        let controller = file.split('.').next().unwrap_or("");
+        let dir = dirs
+            .iter()
+            .find(|d| hierarchy == Hierarchy::V2 || d.starts_with(Path::new(ROOT).join(controller)))
+            .ok_or_else(|| CgroupError::NoController {
+                controller: controller.to_string(),
+            })?;
+        write(dir, file, &value, "the container's new limits")?;
+    }
+    Ok(())
+}
+
+/// The host PIDs of every process in the cgroup.
+pub fn procs(path: &Path) -> Vec<i32> {
+    let dir = match hierarchy() {
+        Hierarchy::V2 => dirs(path).into_iter().next(),
+        // Every container is in each controller's hierarchy; pids is always there.
+        Hierarchy::V1 => dirs(path)
+            .into_iter()
+            .find(|d| d.starts_with(Path::new(ROOT).join("pids"))),
+    };
+    let Some(dir) = dir else {
+        return Vec::new();
+    };
+    std::fs::read_to_string(dir.join("cgroup.procs"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// The freezer's directory and the file and values that freeze and thaw it.
+fn freezer(path: &Path) -> Option<(PathBuf, &'static str, &'static str, &'static str)> {
+    match hierarchy() {
+        Hierarchy::V2 => dirs(path)
+            .into_iter()
+            .next()
+            .map(|d| (d, "cgroup.freeze", "1", "0")),
+        Hierarchy::V1 => dirs(path)
+            .into_iter()
+            .find(|d| d.starts_with(Path::new(ROOT).join("freezer")))
+            .map(|d| (d, "freezer.state", "FROZEN", "THAWED")),
+    }
+}
+
+/// Freeze (or thaw) every process of the cgroup (runc's `pause` and `resume`).
+pub fn freeze(path: &Path, frozen: bool) -> Result<()> {
+    let (dir, file, on, off) = freezer(path).ok_or_else(|| CgroupError::NoController {
+        controller: "freezer".to_string(),
+    })?;
+    let why = if frozen {
+        "pause: the kernel stops scheduling every process of the cgroup"
+    } else {
+        "resume: the processes run again"
+    };
+    write(&dir, file, if frozen { on } else { off }, why)?;
+    if frozen {
+        // v1 reports FREEZING until every task has stopped.
+        for _ in 0..1000 {
+            if is_frozen(path) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    Ok(())
+}
+
+/// Is the cgroup frozen?
+pub fn is_frozen(path: &Path) -> bool {
+    let Some((dir, file, on, _)) = freezer(path) else {
+        return false;
+    };
+    std::fs::read_to_string(dir.join(file)).is_ok_and(|v| v.trim() == on)
 }
 
 /// Was a process of this cgroup killed by the OOM killer?

@@ -6,9 +6,13 @@
 
 use crate::narration::Step;
 use anyhow::{Context, Result};
-use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+use nix::sys::socket::{
+    recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
+    SockFlag, SockType,
+};
 use serde::{Deserialize, Serialize};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ChildMessage {
@@ -17,7 +21,18 @@ pub enum ChildMessage {
     Pid(i32),
     /// What stopped the child, as a typed value.
     Error(super::Error),
+    /// runc's create (see `start_gate`): the init has mounted everything and waits,
+    /// before `pivot_root`, for the caller's prestart and createRuntime hooks; the
+    /// caller answers [`HOOKS_DONE`].
+    HooksDue,
+    /// The master of the container's terminal rides along (SCM_RIGHTS).
+    Terminal,
+    /// runc's create: the init is ready and blocks on its FIFO until `start`.
+    WaitingForStart,
 }
+
+/// The caller's answer to [`ChildMessage::HooksDue`]: carry on.
+pub const HOOKS_DONE: &[u8] = b"hooks done";
 
 /// Largest message; steps and errors are short lines.
 const MAX_MESSAGE: usize = 64 * 1024;
@@ -55,7 +70,59 @@ pub fn send(fd: impl std::os::fd::AsFd, message: &ChildMessage) {
     }
 }
 
+/// One message, and the descriptor that may come with it (a pty's master);
+/// `None` at end-of-file.
+pub fn receive_with_fd(channel_end: &OwnedFd) -> Result<Option<(ChildMessage, Option<OwnedFd>)>> {
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    loop {
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut space = nix::cmsg_space!([RawFd; 1]);
+        let msg = match recvmsg::<()>(
+            channel_end.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Ok(msg) => msg,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(err) => return Err(err).context("read the container's setup channel"),
+        };
+        let mut fd = None;
+        for cmsg in msg.cmsgs().context("read the container's setup channel")? {
+            if let ControlMessageOwned::ScmRights(fds) = cmsg {
+                for raw in fds {
+                    // SAFETY: the kernel just installed this descriptor for us.
+                    fd = Some(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) });
+                }
+            }
+        }
+        let n = msg.bytes;
+        if n == 0 {
+            return Ok(None);
+        }
+        let message = serde_json::from_slice(&buf[..n])
+            .context("decode a message from the container's setup channel")?;
+        return Ok(Some((message, fd)));
+    }
+}
+
+/// Send one message with a descriptor attached (SCM_RIGHTS).
+pub fn send_with_fd(channel_end: &OwnedFd, message: &ChildMessage, fd: RawFd) -> Result<()> {
+    let bytes = serde_json::to_vec(message).context("encode a message for the caller")?;
+    let fds = [fd];
+    sendmsg::<()>(
+        channel_end.as_raw_fd(),
+        &[IoSlice::new(&bytes)],
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::MSG_NOSIGNAL,
+        None,
+    )
+    .context("send a descriptor to the caller")?;
+    Ok(())
+}
+
 /// Receive one message; `None` at end-of-file (every child end closed).
+#[cfg(test)]
 pub fn receive(fd: &OwnedFd) -> Result<Option<ChildMessage>> {
     let mut buf = vec![0u8; MAX_MESSAGE];
     loop {

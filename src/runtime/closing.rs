@@ -1,6 +1,6 @@
 //! The closing sequence of every process that becomes a container's program — a
 //! container's first process and every command `exec` runs in one (CLI, probes,
-//! hooks) — written once. The kernel forces the order: the seccomp filter around the
+//! hooks) — written once. The kernel forces the order: the rlimits, the seccomp filter around the
 //! drop of privileges (see `seccomp::load_around`), the user and capabilities while
 //! we may still change them, the working directory checked inside the container,
 //! every descriptor of ours marked close-on-exec, then `execve`.
@@ -17,6 +17,8 @@ pub fn become_program(
     filter: Option<&seccomp::Program>,
     argv: &[String],
 ) -> Result<std::convert::Infallible, Error> {
+    // While we may still lower (or, with CAP_SYS_RESOURCE, raise) them.
+    process::set_rlimits(spec)?;
     seccomp::load_around(filter, spec, || {
         Ok(process::set_user_and_capabilities(spec)?)
     })?;

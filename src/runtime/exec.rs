@@ -20,12 +20,10 @@ use super::{cgroups, closing, procfs, seccomp, terminal};
 use crate::narration;
 use anyhow::{anyhow, bail, Context, Result};
 use nix::sched::CloneFlags;
-use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
 use oci_spec::runtime::Process;
 use serde::{Deserialize, Serialize};
-use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
@@ -62,6 +60,8 @@ pub enum Stdio {
 pub struct Started {
     pub pid: Pid,
     pub pty_master: Option<OwnedFd>,
+    /// The host PID of the command itself (the stage's child in the container).
+    pub program_pid: Option<i32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,10 +75,25 @@ pub struct ExecJob {
     tty: bool,
     pub who: String,
     error_context: Option<String>,
+    /// runc's `exec --detach`: the stage leaves as soon as the command runs, so the
+    /// command is re-parented to the caller's subreaper (conmon, a containerd shim),
+    /// which waits for it.
+    #[serde(default)]
+    detach: bool,
 }
 
 /// Start `argv` in the container; returns once the command runs (or has failed).
 pub fn spawn(target: &Target, argv: &[String], stdio: Stdio) -> Result<Started> {
+    spawn_job(target, argv, stdio, false)
+}
+
+/// Start `argv` in the container and let it go: the stage exits once the command
+/// runs, and the command belongs to the caller's subreaper (runc's `exec --detach`).
+pub fn spawn_detached(target: &Target, argv: &[String], stdio: Stdio) -> Result<Started> {
+    spawn_job(target, argv, stdio, true)
+}
+
+fn spawn_job(target: &Target, argv: &[String], stdio: Stdio, detach: bool) -> Result<Started> {
     let job = Job::Exec(Box::new(ExecJob {
         pid: target.pid,
         start_time: target.start_time,
@@ -89,6 +104,7 @@ pub fn spawn(target: &Target, argv: &[String], stdio: Stdio) -> Result<Started> 
         tty: matches!(stdio, Stdio::Pty),
         who: target.who.to_string(),
         error_context: target.error_context.map(str::to_string),
+        detach,
     }));
     let fds = match &stdio {
         Stdio::Fds(fds) => [0, 1, 2].map(|i| fds[i].as_ref().map(|f| f.as_fd())),
@@ -98,56 +114,34 @@ pub fn spawn(target: &Target, argv: &[String], stdio: Stdio) -> Result<Started> 
     // Our copies of the command's streams: closed, so a pipe sees its end.
     drop(stdio);
     let mut pty_master = None;
-    while let Some((message, fd)) = receive(&channel_end)? {
+    let mut program_pid = None;
+    while let Some((message, fd)) = channel::receive_with_fd(&channel_end)? {
         if fd.is_some() {
             pty_master = fd;
         }
         match message {
             ChildMessage::Step(s) => narration::record(s),
             // The command runs: what it says from now on is its own business.
-            ChildMessage::Pid(_) => break,
+            ChildMessage::Pid(p) => {
+                program_pid = Some(p);
+                break;
+            }
             ChildMessage::Error(e) => {
                 let _ = waitpid(pid, None);
                 return Err(anyhow!(e));
             }
+            ChildMessage::HooksDue | ChildMessage::Terminal | ChildMessage::WaitingForStart => {}
         }
     }
-    Ok(Started { pid, pty_master })
-}
-
-/// One message, and the descriptor that may come with it (the pty's master).
-fn receive(channel_end: &OwnedFd) -> Result<Option<(ChildMessage, Option<OwnedFd>)>> {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let mut space = nix::cmsg_space!([RawFd; 1]);
-        let msg = match recvmsg::<()>(
-            channel_end.as_raw_fd(),
-            &mut iov,
-            Some(&mut space),
-            MsgFlags::MSG_CMSG_CLOEXEC,
-        ) {
-            Ok(msg) => msg,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(err) => return Err(err).context("read the exec's setup channel"),
-        };
-        let mut fd = None;
-        for cmsg in msg.cmsgs().context("read the exec's setup channel")? {
-            if let ControlMessageOwned::ScmRights(fds) = cmsg {
-                for raw in fds {
-                    // SAFETY: the kernel just installed this descriptor for us.
-                    fd = Some(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) });
-                }
-            }
-        }
-        let n = msg.bytes;
-        if n == 0 {
-            return Ok(None);
-        }
-        let message = serde_json::from_slice(&buf[..n])
-            .context("decode a message from the exec's setup channel")?;
-        return Ok(Some((message, fd)));
+    if detach {
+        // The stage exits right after reporting the command's PID.
+        let _ = waitpid(pid, None);
     }
+    Ok(Started {
+        pid,
+        pty_master,
+        program_pid,
+    })
 }
 
 /// The stage's side (in the sealed copy, non-dumpable): join, fork, wait.
@@ -220,6 +214,9 @@ fn join_and_run(job: &ExecJob, channel_end: &OwnedFd) -> Result<i32> {
             let mut byte = [0u8; 1];
             while let Err(nix::errno::Errno::EINTR) = nix::unistd::read(&exec_r, &mut byte) {}
             channel::send(channel_end, &ChildMessage::Pid(child.as_raw()));
+            if job.detach {
+                return Ok(0);
+            }
             wait_exit_code(child)
         }
     }
@@ -260,17 +257,7 @@ fn send_with_fd(channel_end: &OwnedFd, fd: RawFd, who: &str) -> Result<()> {
         what: "openpty() in the container's /dev/pts".into(),
         why: "exec -t: the command's terminal; its master goes to the caller".into(),
     });
-    let bytes = serde_json::to_vec(&message).context("encode the pty message")?;
-    let fds = [fd];
-    sendmsg::<()>(
-        channel_end.as_raw_fd(),
-        &[IoSlice::new(&bytes)],
-        &[ControlMessage::ScmRights(&fds)],
-        MsgFlags::MSG_NOSIGNAL,
-        None,
-    )
-    .context("send the pty's master to the caller")?;
-    Ok(())
+    channel::send_with_fd(channel_end, &message, fd).context("send the pty's master to the caller")
 }
 
 /// Wait for `pid` and turn its end into a shell-style exit code.

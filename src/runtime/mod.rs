@@ -22,8 +22,9 @@ pub mod error;
 pub mod exec;
 pub mod kernel;
 mod loopback;
-mod mount_options;
+pub mod mount_options;
 pub mod namespaces;
+pub mod oci_hooks;
 pub mod pod_mounts;
 pub mod process;
 pub mod procfs;
@@ -33,6 +34,7 @@ pub mod safe_path;
 mod sealed;
 pub mod seccomp;
 pub mod stage;
+pub mod start_gate;
 pub mod sysctl;
 mod terminal;
 pub mod userns;
@@ -87,18 +89,84 @@ pub fn run(
         bundle: bundle.to_path_buf(),
         spec: Box::new(spec.clone()),
         seccomp,
+        gate: None,
     };
+    launch(name, spec, &job, stdio, |_| Ok(())).map(|created| created.pid)
+}
+
+/// A container made by [`create`]: its init waits at the start gate.
+pub struct Created {
+    /// The host PID of the container's first process.
+    pub pid: Pid,
+    /// The master of its terminal, when `process.terminal` is set.
+    pub terminal: Option<OwnedFd>,
+}
+
+/// runc's `create`: build the container described by `spec` in `bundle` up to its
+/// program and leave its init waiting at `gate` until [`start_gate::open`].
+/// `runtime_hooks` runs the prestart and createRuntime hooks once the namespaces and
+/// mounts exist (before pivot_root), given the init's PID; its error stops the init.
+pub fn create(
+    name: &str,
+    bundle: &Path,
+    spec: &Spec,
+    seccomp: Option<seccomp::Program>,
+    stdio: &Stdio,
+    gate: start_gate::Gate,
+    runtime_hooks: impl FnMut(Pid) -> Result<()>,
+) -> Result<Created> {
+    let job = stage::Job::Create {
+        name: name.to_string(),
+        bundle: bundle.to_path_buf(),
+        spec: Box::new(spec.clone()),
+        seccomp,
+        gate: Some(gate),
+    };
+    launch(name, spec, &job, stdio, runtime_hooks)
+}
+
+/// Start the stage for a `Create` job and follow what it says until the program runs
+/// (end of file: `execve` closed the channel) or the init waits at its start gate.
+fn launch(
+    name: &str,
+    spec: &Spec,
+    job: &stage::Job,
+    stdio: &Stdio,
+    mut runtime_hooks: impl FnMut(Pid) -> Result<()>,
+) -> Result<Created> {
     let fds = [&stdio.stdin, &stdio.stdout, &stdio.stderr].map(|fd| Some(fd.as_fd()));
-    let (child, parent_end) = stage::start("minipod-inter", &job, fds)?;
+    let (child, parent_end) = stage::start("minipod-inter", job, fds)?;
     let mut pid = None;
     let mut error = None;
-    while let Some(message) = channel::receive(&parent_end)? {
+    let mut terminal = None;
+    while let Some((message, fd)) = channel::receive_with_fd(&parent_end)? {
         match message {
             ChildMessage::Step(s) => narration::record(s),
             ChildMessage::Pid(p) => pid = Some(Pid::from_raw(p)),
             ChildMessage::Error(e) => error = Some(e),
+            ChildMessage::Terminal => terminal = fd,
+            ChildMessage::HooksDue => {
+                let ran = match pid {
+                    Some(pid) => runtime_hooks(pid),
+                    None => Err(anyhow!("the init asked for hooks before it had a PID")),
+                };
+                match ran {
+                    Ok(()) => {
+                        nix::unistd::write(&parent_end, channel::HOOKS_DONE)
+                            .context("tell the init its hooks ran")?;
+                    }
+                    Err(err) => {
+                        // Closing our end (below) is the init's answer: it stops.
+                        error = Some(Error::from(err));
+                        break;
+                    }
+                }
+            }
+            // The init blocks at its gate, holding its end of the channel open.
+            ChildMessage::WaitingForStart => break,
         }
     }
+    drop(parent_end);
     // The intermediate exits as soon as it has reported; reap it (unless, with no
     // PID namespace to enter, it became the container's first process itself).
     if pid != Some(child) {
@@ -106,12 +174,14 @@ pub fn run(
     }
     match (error, pid) {
         (Some(err), Some(pid)) => {
-            // The init failed before execve and exits; reap it here.
+            // The init failed before execve and exits; reap it here (our child only
+            // when we are a subreaper, as the supervisor is).
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
             let _ = waitpid(pid, None);
             Err(anyhow!(err))
         }
         (Some(err), None) => Err(anyhow!(err)),
-        (None, Some(pid)) => Ok(pid),
+        (None, Some(pid)) => Ok(Created { pid, terminal }),
         (None, None) => Err(anyhow!(silent_setup_death(name, spec))),
     }
 }
@@ -144,14 +214,19 @@ fn silent_setup_death(name: &str, spec: &Spec) -> String {
     }
 }
 
+/// What the init of a `Create` job works from.
+pub(crate) struct Setup<'a> {
+    pub spec: &'a Spec,
+    pub seccomp: Option<&'a seccomp::Program>,
+    /// runc's `create`: wait for `start` before the program.
+    pub gate: Option<&'a start_gate::Gate>,
+    pub channel_end: &'a OwnedFd,
+}
+
 /// The `Create` job of a stage (the sealed copy of minipod, its stdio already the
 /// container's): become the intermediate, which forks the init.
-fn create_stage(
-    spec: &Spec,
-    seccomp: Option<&seccomp::Program>,
-    bundle: &Path,
-    channel_end: &OwnedFd,
-) -> Result<(), Error> {
+fn create_stage(setup: &Setup, bundle: &Path) -> Result<(), Error> {
+    let spec = setup.spec;
     let process = spec.process().as_ref().context("the spec has no process")?;
     let namespaces = spec
         .linux()
@@ -161,8 +236,8 @@ fn create_stage(
     let plan = namespaces::plan(&namespaces)?;
     let root = spec.root().as_ref().context("the spec has no root")?;
     let rootfs = bundle.join(root.path());
-    intermediate(&plan, spec.linux().as_ref(), channel_end, || {
-        init(spec, seccomp, process, &rootfs).map(|_| ())
+    intermediate(&plan, spec.linux().as_ref(), setup.channel_end, || {
+        init(setup, process, &rootfs).map(|_| ())
     })
 }
 
@@ -260,24 +335,25 @@ fn intermediate(
 
 /// The container's first process, up to `execve` (its stdio is already 0, 1, 2).
 fn init(
-    spec: &Spec,
-    seccomp: Option<&seccomp::Program>,
+    setup: &Setup,
     process: &oci_spec::runtime::Process,
     rootfs: &Path,
 ) -> Result<std::convert::Infallible, Error> {
     nix::unistd::setsid().map_err(refused("setsid"))?;
-    build(spec, seccomp, process, rootfs)
+    build(setup, process, rootfs)
 }
 
 /// From the new mount namespace to `execve`: the order the kernel sees.
 fn build(
-    spec: &Spec,
-    seccomp: Option<&seccomp::Program>,
+    setup: &Setup,
     process: &oci_spec::runtime::Process,
     rootfs: &Path,
 ) -> Result<std::convert::Infallible, Error> {
-    // A user namespace to join is opened now, while /proc is still the host's; its
-    // mapping makes the root and the volumes idmapped mounts.
+    let spec = setup.spec;
+    // Read while /proc is still the host's: this process's PID, and a user namespace
+    // to join (its mapping makes the root and the volumes idmapped mounts).
+    let pid = host_pid();
+    let fifo = setup.gate.map(start_gate::open_early).transpose()?;
     let linux = spec.linux().as_ref();
     let join_user = linux
         .and_then(|l| l.namespaces().as_ref())
@@ -293,11 +369,15 @@ fn build(
             .unwrap_or(&[]),
     );
     let mapping = mapping.trim_end().replace('\n', ", ");
-    rootfs::prepare(
+    rootfs::mount_all(
         spec,
         rootfs,
         user_fd.as_ref().map(|fd| (fd.as_fd(), mapping.as_str())),
     )?;
+    if let Some(gate) = setup.gate {
+        start_gate::hooks_before_pivot(gate, spec, setup.channel_end)?;
+    }
+    rootfs::pivot(spec, rootfs)?;
     if let Some(hostname) = spec.hostname() {
         kernel()
             .sethostname(hostname, "the container's own UTS namespace")
@@ -306,9 +386,33 @@ fn build(
     if let (Some(fd), Some(path)) = (&user_fd, &join_user) {
         userns::join(fd.as_fd(), path)?;
     }
-    // The filter arrived compiled with the job: here it is only loaded.
     let args = process.args().clone().unwrap_or_default();
-    closing::become_program(process, seccomp, &args)
+    if let (Some(gate), Some(fifo)) = (setup.gate, fifo) {
+        if process.terminal() == Some(true) {
+            give_terminal(setup.channel_end)?;
+        }
+        // A program that is not there fails `create`, not a later `start`.
+        let program = args.first().ok_or(error::ProcessError::NoCommand)?;
+        let env = process.env().clone().unwrap_or_default();
+        process::find_executable(program, &env)?;
+        start_gate::wait_for_start(gate, spec, fifo, pid, setup.channel_end)?;
+    }
+    // The filter arrived compiled with the job: here it is only loaded.
+    closing::become_program(process, setup.seccomp, &args)
+}
+
+/// `process.terminal`: a pty made in the container's /dev/pts, its slave this
+/// process's controlling terminal and stdio, its master sent to the caller.
+fn give_terminal(channel_end: &OwnedFd) -> Result<(), Error> {
+    let (master, slave) = terminal::open()?;
+    channel::send_with_fd(
+        channel_end,
+        &ChildMessage::Terminal,
+        std::os::fd::AsRawFd::as_raw_fd(&master),
+    )?;
+    drop(master);
+    terminal::make_controlling(&slave)?;
+    Ok(())
 }
 
 /// The PID of this process as the host sees it (read before a new /proc is mounted:

@@ -22,6 +22,28 @@ impl MountOptions {
     }
 }
 
+/// Every option `parse` turns into a flag or a propagation (the rest go to the file
+/// system as data); `minipod-runc features` lists them.
+pub const KNOWN: [&str; 17] = [
+    "ro",
+    "rw",
+    "nosuid",
+    "suid",
+    "nodev",
+    "dev",
+    "noexec",
+    "exec",
+    "bind",
+    "rbind",
+    "strictatime",
+    "relatime",
+    "noatime",
+    "private",
+    "rprivate",
+    "slave",
+    "rslave",
+];
+
 pub fn parse(options: &[String]) -> MountOptions {
     let mut out = MountOptions {
         flags: MsFlags::empty(),
@@ -86,6 +108,15 @@ mod tests {
         ]);
         assert_eq!(opts.flags, MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME);
         assert_eq!(opts.data, "mode=755,size=65536k");
+    }
+
+    #[test]
+    fn every_known_option_is_a_flag_not_data() {
+        for name in KNOWN {
+            let opts = parse(&[name.to_string()]);
+            assert!(opts.data.is_empty(), "{name} went to the data string");
+        }
+        assert_eq!(parse(&["mode=755".into()]).data, "mode=755");
     }
 
     #[test]

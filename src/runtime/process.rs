@@ -101,6 +101,57 @@ pub fn set_user_and_capabilities(process: &Process) -> Result<()> {
     Ok(())
 }
 
+/// `process.rlimits`: each limit set as given. Above the hard limit this process
+/// has, the kernel refuses without CAP_SYS_RESOURCE, and so does the container.
+pub fn set_rlimits(process: &Process) -> Result<()> {
+    use nix::sys::resource::Resource;
+    for rlimit in process.rlimits().iter().flatten() {
+        let typ = rlimit.typ();
+        let name = serde_json::to_value(typ)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("{typ:?}"));
+        let resource = match name.as_str() {
+            "RLIMIT_AS" => Resource::RLIMIT_AS,
+            "RLIMIT_CORE" => Resource::RLIMIT_CORE,
+            "RLIMIT_CPU" => Resource::RLIMIT_CPU,
+            "RLIMIT_DATA" => Resource::RLIMIT_DATA,
+            "RLIMIT_FSIZE" => Resource::RLIMIT_FSIZE,
+            "RLIMIT_LOCKS" => Resource::RLIMIT_LOCKS,
+            "RLIMIT_MEMLOCK" => Resource::RLIMIT_MEMLOCK,
+            "RLIMIT_MSGQUEUE" => Resource::RLIMIT_MSGQUEUE,
+            "RLIMIT_NICE" => Resource::RLIMIT_NICE,
+            "RLIMIT_NOFILE" => Resource::RLIMIT_NOFILE,
+            "RLIMIT_NPROC" => Resource::RLIMIT_NPROC,
+            "RLIMIT_RSS" => Resource::RLIMIT_RSS,
+            "RLIMIT_RTPRIO" => Resource::RLIMIT_RTPRIO,
+            "RLIMIT_RTTIME" => Resource::RLIMIT_RTTIME,
+            "RLIMIT_SIGPENDING" => Resource::RLIMIT_SIGPENDING,
+            "RLIMIT_STACK" => Resource::RLIMIT_STACK,
+            other => {
+                return Err(ProcessError::Failed {
+                    what: format!("setrlimit {other}: not a Linux resource limit"),
+                    errno: nix::errno::Errno::EINVAL.into(),
+                })
+            }
+        };
+        kernel()
+            .setrlimit(
+                &name,
+                resource,
+                rlimit.soft(),
+                rlimit.hard(),
+                "process.rlimits: what the program may use",
+            )
+            .map_err(refused(format!(
+                "setrlimit {name} {}:{} (above this host's hard limit?)",
+                rlimit.soft(),
+                rlimit.hard()
+            )))?;
+    }
+    Ok(())
+}
+
 fn to_caps(set: Option<&Capabilities>) -> Result<CapsHashSet> {
     let mut out = CapsHashSet::new();
     for cap in set.into_iter().flatten() {

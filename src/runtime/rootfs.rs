@@ -32,10 +32,11 @@ fn unresolved(what: String) -> impl FnOnce(anyhow::Error) -> MountError {
     }
 }
 
-/// Everything between the new mount namespace and `pivot_root`, then the pivot itself.
+/// The new mount namespace made private, the rootfs a mount point, the spec's mounts
+/// on it: everything before `pivot_root` (where OCI `createContainer` hooks run).
 /// `idmap`: the user namespace the container will join and its mapping, when it has
 /// one: the root and the `idmap` bind mounts are then idmapped mounts (see `userns`).
-pub fn prepare(spec: &Spec, rootfs: &Path, idmap: Option<(BorrowedFd<'_>, &str)>) -> Result<()> {
+pub fn mount_all(spec: &Spec, rootfs: &Path, idmap: Option<(BorrowedFd<'_>, &str)>) -> Result<()> {
     // Mounts made from here on must not leak into the supervisor's namespace (and,
     // if `/` is shared as systemd makes it, pivot_root would fail with EINVAL).
     kernel()
@@ -87,6 +88,11 @@ pub fn prepare(spec: &Spec, rootfs: &Path, idmap: Option<(BorrowedFd<'_>, &str)>
         }
     }
 
+    Ok(())
+}
+
+/// `pivot_root` into the rootfs, then the masked and read-only paths.
+pub fn pivot(spec: &Spec, rootfs: &Path) -> Result<()> {
     pivot_root(rootfs)?;
 
     if let Some(linux) = spec.linux() {
@@ -170,6 +176,15 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount, idmap: Option<(BorrowedFd<'_>, &str)>
         }
     } else {
         let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
+        // runc's specs (and podman's) mount `cgroup` on /sys/fs/cgroup. A cgroup v2
+        // host gets cgroup2, which shows the container its own cgroup namespace;
+        // a v1 or hybrid host an empty read-only tmpfs: its many hierarchies are not
+        // one mount (runc binds each controller's directory; minipod does not yet).
+        let typ = match (typ.as_str(), super::cgroups::hierarchy()) {
+            ("cgroup", super::cgroups::Hierarchy::V2) => "cgroup2".to_string(),
+            ("cgroup", super::cgroups::Hierarchy::V1) => "tmpfs".to_string(),
+            _ => typ,
+        };
         kernel()
             .mount(
                 Some(&source),

@@ -38,6 +38,9 @@ pub enum Job {
         spec: Box<Spec>,
         /// The spec's `linux.seccomp`, compiled by the caller: the init only loads it.
         seccomp: Option<super::seccomp::Program>,
+        /// runc's `create`: wait before the program until `start` (see `start_gate`).
+        #[serde(default)]
+        gate: Option<super::start_gate::Gate>,
     },
     /// Run a command in a running container.
     Exec(Box<exec::ExecJob>),
@@ -76,9 +79,16 @@ pub fn run_if_stage() -> Option<i32> {
             bundle,
             spec,
             seccomp,
+            gate,
         } => {
             forward_steps_to(&channel_end, &name);
-            if let Err(err) = super::create_stage(&spec, seccomp.as_ref(), &bundle, &channel_end) {
+            let setup = super::Setup {
+                spec: &spec,
+                seccomp: seccomp.as_ref(),
+                gate: gate.as_ref(),
+                channel_end: &channel_end,
+            };
+            if let Err(err) = super::create_stage(&setup, &bundle) {
                 channel::send(&channel_end, &ChildMessage::Error(err));
             }
             1

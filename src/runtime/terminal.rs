@@ -26,6 +26,12 @@ pub fn open() -> Result<(OwnedFd, OwnedFd)> {
 /// is the pty's slave, which becomes stdin, stdout and stderr.
 pub fn become_controlling_terminal(slave: &OwnedFd) -> Result<()> {
     nix::unistd::setsid().context("setsid: a new session for the terminal")?;
+    make_controlling(slave)
+}
+
+/// In a session leader without a terminal: the pty's slave becomes its controlling
+/// terminal and its stdin, stdout and stderr.
+pub fn make_controlling(slave: &OwnedFd) -> Result<()> {
     // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal from another session).
     if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY as _, 0) } < 0 {
         return Err(std::io::Error::last_os_error())

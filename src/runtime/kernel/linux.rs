@@ -27,6 +27,12 @@ impl Kernel for Linux {
             Call::Setns { fd, nstype, .. } => nix::sched::setns(fd, *nstype),
             Call::Unshare { flags } => nix::sched::unshare(*flags),
             Call::Sethostname { name } => nix::unistd::sethostname(name),
+            Call::Setrlimit {
+                resource,
+                soft,
+                hard,
+                ..
+            } => nix::sys::resource::setrlimit(*resource, *soft, *hard),
             Call::LinkUp { name } => super::super::loopback::bring_up(name),
             Call::Mknod {
                 dir,

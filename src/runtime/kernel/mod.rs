@@ -66,6 +66,13 @@ pub enum Call<'a> {
     Sethostname {
         name: &'a str,
     },
+    /// One of `process.rlimits` (its resource by the spec's name, RLIMIT_NOFILE …).
+    Setrlimit {
+        name: &'a str,
+        resource: nix::sys::resource::Resource,
+        soft: u64,
+        hard: u64,
+    },
     /// An interface of this network namespace brought up (SIOCSIFFLAGS IFF_UP).
     LinkUp {
         name: &'a str,
@@ -215,6 +222,7 @@ impl Call<'_> {
             Call::Setns { .. } => "setns",
             Call::Unshare { .. } => "unshare",
             Call::Sethostname { .. } => "sethostname",
+            Call::Setrlimit { .. } => "setrlimit",
             Call::LinkUp { .. } => "link_up",
             Call::Mknod { .. } => "mknod",
             Call::Symlink { .. } => "symlink",
@@ -370,6 +378,25 @@ impl dyn Kernel + '_ {
 
     pub fn sethostname(&self, name: &str, why: &str) -> nix::Result<()> {
         self.call(&Call::Sethostname { name }, why)
+    }
+
+    pub fn setrlimit(
+        &self,
+        name: &str,
+        resource: nix::sys::resource::Resource,
+        soft: u64,
+        hard: u64,
+        why: &str,
+    ) -> nix::Result<()> {
+        self.call(
+            &Call::Setrlimit {
+                name,
+                resource,
+                soft,
+                hard,
+            },
+            why,
+        )
     }
 
     pub fn link_up(&self, name: &str, why: &str) -> nix::Result<()> {

@@ -5,10 +5,27 @@
 use super::{install, kernel, Kernel, Narrated, Recorded, Recording};
 use crate::narration::Step;
 use crate::runtime::error::{Error, Kind, MountError, ProcessError};
-use crate::runtime::{build, cgroups, namespaces};
+use crate::runtime::{cgroups, channel, namespaces, Setup};
 use oci_spec::runtime::Spec;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+
+/// The runtime's `build` of a pod container (no start gate), as the supervisor runs it.
+fn build(
+    spec: &Spec,
+    seccomp: Option<&crate::runtime::seccomp::Program>,
+    process: &oci_spec::runtime::Process,
+    rootfs: &Path,
+) -> Result<std::convert::Infallible, Error> {
+    let (channel_end, _other) = channel::pair().unwrap();
+    let setup = Setup {
+        spec,
+        seccomp,
+        gate: None,
+        channel_end: &channel_end,
+    };
+    crate::runtime::build(&setup, process, rootfs)
+}
 
 /// A scratch directory of this test (no root needed: nothing is mounted).
 fn scratch(name: &str) -> PathBuf {

@@ -44,6 +44,9 @@ impl fmt::Display for Call<'_> {
                 )
             }
             Call::Sethostname { name } => write!(f, "sethostname({name:?})"),
+            Call::Setrlimit {
+                name, soft, hard, ..
+            } => write!(f, "setrlimit({name}, {soft}, {hard})"),
             Call::LinkUp { name } => write!(f, "ip link set {name} up"),
             Call::Mknod {
                 dir,

@@ -53,6 +53,45 @@ pub fn load_around(
     Ok(())
 }
 
+/// The spec's names of the actions `compile` accepts (what `features` reports).
+pub fn supported_actions() -> Vec<String> {
+    use LinuxSeccompAction as A;
+    [
+        A::ScmpActKill,
+        A::ScmpActKillProcess,
+        A::ScmpActKillThread,
+        A::ScmpActTrap,
+        A::ScmpActErrno,
+        A::ScmpActTrace,
+        A::ScmpActAllow,
+        A::ScmpActLog,
+        A::ScmpActNotify,
+    ]
+    .into_iter()
+    .filter(|a| action(*a, None).is_ok())
+    .filter_map(|a| serde_json::to_value(a).ok())
+    .filter_map(|v| v.as_str().map(str::to_string))
+    .collect()
+}
+
+/// The spec's names of the argument operators `compile` accepts (all of them).
+pub fn supported_operators() -> Vec<String> {
+    use LinuxSeccompOperator as O;
+    [
+        O::ScmpCmpNe,
+        O::ScmpCmpLt,
+        O::ScmpCmpLe,
+        O::ScmpCmpEq,
+        O::ScmpCmpGe,
+        O::ScmpCmpGt,
+        O::ScmpCmpMaskedEq,
+    ]
+    .into_iter()
+    .filter_map(|o| serde_json::to_value(o).ok())
+    .filter_map(|v| v.as_str().map(str::to_string))
+    .collect()
+}
+
 /// The profile compiled by libseccomp and exported as the kernel's BPF program.
 pub fn compile(seccomp: &LinuxSeccomp) -> Result<Program> {
     let default_errno = seccomp.default_errno_ret().unwrap_or(DEFAULT_ERRNO);
