@@ -796,10 +796,10 @@ spec:
     // top: nginx's workers are named by the container's /etc/passwd (uid 101 is
     // `nginx` there, whatever the host calls it), with the host uid beside.
     env.wait_for(10, "nginx workers", || {
-        env.ok(&["top", "pod", "views"])
+        env.ok(&["top", "pod", "views", "--processes"])
             .contains("nginx: worker process")
     });
-    let top = env.ok(&["top", "pod", "views"]);
+    let top = env.ok(&["top", "pod", "views", "--processes"]);
     let worker = top
         .lines()
         .find(|l| l.contains("nginx: worker process"))
@@ -953,7 +953,7 @@ try mknod mknod /tmp/sda b 8 0"#
     let user_col = header.iter().position(|h| *h == "USER").unwrap();
     assert_eq!(row[user_col], "shared", "{explained}");
     // top: the uid inside, named by the container's passwd, and the host's uid.
-    let top = env.ok(&["top", "pod", "userns"]);
+    let top = env.ok(&["top", "pod", "userns", "--processes"]);
     assert!(top.contains(&format!("root(host={start})")), "{top}");
 
     // Deleting the pods gives their ids back.
