@@ -476,6 +476,13 @@ fn the_documentation_examples_show_what_their_page_shows() {
     );
     let status = exec(&env, "security-context-demo", &["cat", "/proc/1/status"]);
     assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+    // kubectl get pod -o yaml shows the identity kubelet reports (the page's
+    // supplementalGroupsPolicy section).
+    let pod = env.pod_json("security-context-demo");
+    assert_eq!(
+        pod["status"]["containerStatuses"][0]["user"],
+        serde_json::json!({"linux": {"uid": 1000, "gid": 3000, "supplementalGroups": [3000, 4000]}})
+    );
     env.ok(&[
         "delete",
         "pod",
