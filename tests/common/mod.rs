@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a different part of this module
 
 pub mod netns;
+pub mod security;
 
 use serde_json::json;
 use sha2::{Digest as _, Sha256};

@@ -34,11 +34,17 @@ pub fn list() -> Vec<LinuxDevice> {
             continue;
         };
         let rdev = meta.rdev();
+        let (Ok(major), Ok(minor)) = (
+            i64::try_from(nix::sys::stat::major(rdev)),
+            i64::try_from(nix::sys::stat::minor(rdev)),
+        ) else {
+            continue;
+        };
         let built = LinuxDeviceBuilder::default()
             .path(entry.path())
             .typ(typ)
-            .major(i64::from(nix::sys::stat::major(rdev) as u32))
-            .minor(i64::from(nix::sys::stat::minor(rdev) as u32))
+            .major(major)
+            .minor(minor)
             .file_mode(meta.mode() & 0o777)
             .uid(meta.uid())
             .gid(meta.gid())
