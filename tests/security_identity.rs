@@ -350,3 +350,37 @@ spec:
     let sleeper = top.lines().find(|l| l.contains("sleep 3600")).unwrap();
     assert!(sleeper.contains(" 1000(host=1000) "), "{top}");
 }
+
+#[test]
+fn top_reads_a_hostile_containers_passwd_without_trusting_it() {
+    let env = PodEnv::new("sc-top-hostile");
+    // The container swaps its /etc/passwd for a FIFO: a plain open would block `top`
+    // forever. `top` looks at it without opening it, and names the uid without it.
+    let yaml = r#"apiVersion: v1
+kind: Pod
+metadata: {name: hostile}
+spec:
+  containers:
+  - name: fifo
+    image: busybox:1.36
+    command: ["sh", "-c", "rm /etc/passwd && mkfifo /etc/passwd && echo done && exec sleep 3600"]
+"#;
+    env.ok(&["apply", "-f", &env.manifest("p.yaml", yaml)]);
+    logs_when_done(&env, "hostile", "fifo");
+    // A hang is the failure: run it aside, and give up on it (killed) if it never ends.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_minipod"))
+        .arg("--root")
+        .arg(env.root())
+        .args(["top", "pod", "hostile"])
+        .env_remove("MINIPOD_ROOT")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    env.wait_for(30, "top to end (it must not open the FIFO)", || {
+        child.try_wait().unwrap().is_some()
+    });
+    let out = child.wait_with_output().unwrap();
+    let top = String::from_utf8_lossy(&out.stdout).into_owned();
+    let sleeper = top.lines().find(|l| l.contains("sleep 3600")).unwrap();
+    assert!(sleeper.contains(" root(host=0) "), "{top}");
+}
