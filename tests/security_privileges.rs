@@ -229,5 +229,14 @@ spec:
         ),
         "{err}"
     );
+    // The older annotation asks for the same, and is refused the same way.
+    let annotated = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: annotated\n  annotations:\n    container.apparmor.security.beta.kubernetes.io/c: localhost/k8s-apparmor-example-deny-write\nspec:\n  containers: [{name: c, image: busybox:1.36}]\n";
+    let err = env
+        .mp
+        .fails(&["apply", "-f", &env.manifest("a.yaml", annotated)]);
+    assert!(
+        err.contains("metadata.annotations[container.apparmor.security.beta.kubernetes.io/c]: Cannot enforce AppArmor: AppArmor is not enabled on the host"),
+        "{err}"
+    );
     assert!(env.pods().is_empty(), "nothing was created");
 }
