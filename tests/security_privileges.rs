@@ -108,7 +108,8 @@ fn privileged_and_read_only_root() {
 try sys-write touch /sys/kernel/minipod-probe
 grep ' /sys ' /proc/mounts
 stat -c 'keys %F' /proc/keys
-try kmsg sh -c 'test -c /dev/kmsg && echo present'"#,
+try kmsg sh -c 'test -c /dev/kmsg && echo present'
+try tun sh -c 'test -c /dev/net/tun && echo present'"#,
     );
     let ro = script("try root-write touch /made\ntry tmp-write touch /data/x");
     let yaml = format!(
@@ -151,6 +152,10 @@ spec:
     );
     assert!(p.lines().any(|l| l.contains(" /sys sysfs rw,")), "{p}");
     assert!(line(&p, "kmsg").contains("allowed: present"), "{p}");
+    // A host device in a subdirectory of /dev too.
+    if std::path::Path::new("/dev/net/tun").exists() {
+        assert!(line(&p, "tun").contains("allowed: present"), "{p}");
+    }
     // Not masked: the real /proc/keys, not /dev/null bound over it.
     assert!(
         p.contains("keys regular empty file") || p.contains("keys regular file"),
