@@ -245,3 +245,64 @@ spec:
     );
     assert!(env.pods().is_empty(), "nothing was created");
 }
+
+/// A stand-in for `hashicorp/http-echo:1.0`: busybox, and an entrypoint that reads
+/// http-echo's `-text=` and `-listen=:PORT` and serves the text with busybox httpd.
+fn http_echo_standin(env: &PodEnv) -> String {
+    let lower = env.mp.inspect("busybox:1.36")["GraphDriver"]["Data"]["LowerDir"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let busybox = std::fs::read(std::path::Path::new(&lower).join("bin/busybox")).unwrap();
+    let entrypoint = br#"#!/bin/sh
+text=hello-world; port=5678
+for a; do case $a in -text=*) text=${a#-text=};; -listen=:*) port=${a#-listen=:};; esac; done
+mkdir -p /tmp/www && echo "$text" > /tmp/www/index.html
+exec httpd -f -p "$port" -h /tmp/www
+"#;
+    let mut layer = common::LayerBuilder::new()
+        .dir("bin", 0o755)
+        .file("bin/busybox", &busybox, 0o755)
+        .dir("tmp", 0o1777)
+        .file("http-echo", entrypoint, 0o755);
+    for applet in ["sh", "mkdir", "httpd", "wget", "cat", "grep"] {
+        layer = layer.symlink(&format!("bin/{applet}"), "busybox");
+    }
+    let mut image = common::TestImage::new(&["hashicorp/http-echo:1.0"], vec![layer.finish()]);
+    image.config = serde_json::json!({
+        "Entrypoint": ["/http-echo"],
+        "Env": ["PATH=/bin"]
+    });
+    env.mp
+        .write_file("http-echo.tar", &common::oci_layout(&[image], None))
+}
+
+#[test]
+fn the_seccomp_documentation_example_runs_under_runtime_default() {
+    let env = standin_env("sc-seccomp-doc");
+    let tar = http_echo_standin(&env);
+    env.ok(&["image", "load", "-i", &tar]);
+    let yaml = std::fs::read_to_string(format!(
+        "{}/../shared/k8s-examples/pods/security/seccomp/ga/default-pod.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    env.ok(&["apply", "-f", &env.manifest("default-pod.yaml", &yaml)]);
+    let mut answer = String::new();
+    env.wait_for(20, "http-echo to answer on :5678", || {
+        let out = env.run(&[
+            "exec",
+            "default-pod",
+            "--",
+            "wget",
+            "-qO-",
+            "http://127.0.0.1:5678/",
+        ]);
+        answer = String::from_utf8_lossy(&out.stdout).into_owned();
+        out.status.success()
+    });
+    assert_eq!(answer, "just made some more syscalls!\n");
+    let status = exec(&env, "default-pod", &["cat", "/proc/1/status"]);
+    assert!(status.contains("Seccomp:\t2"), "{status}");
+    assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+}
