@@ -142,6 +142,24 @@ pub struct ContainerStatus {
     pub restart_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessId>,
+    /// The identity the container's process was started with, as kubelet reports it
+    /// (`user.linux.uid`, `gid`, `supplementalGroups`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<ContainerUser>,
+}
+
+/// `status.containerStatuses[].user`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ContainerUser {
+    pub linux: LinuxContainerUser,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LinuxContainerUser {
+    pub uid: u32,
+    pub gid: u32,
+    pub supplemental_groups: Vec<u32>,
 }
 
 /// One entry of `podIPs` / `hostIPs`: `{"ip": "10.244.0.5"}`.

@@ -313,8 +313,25 @@ fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
         let name = path
             .strip_prefix("/dev")
             .map_err(|_| bad(path, "not under /dev"))?;
-        if name.components().count() != 1 {
-            return Err(bad(path, "only nodes directly in /dev are supported"));
+        // Only plain names below /dev: no `..`, no `.`, nothing absolute.
+        if !name
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+            || name.as_os_str().is_empty()
+        {
+            return Err(bad(path, "not a plain path below /dev"));
+        }
+        // A node in a subdirectory (/dev/net/tun): its parents first, in the fresh
+        // /dev tmpfs (nothing else has touched it), through its descriptor.
+        if let Some(parent) = name.parent().filter(|p| !p.as_os_str().is_empty()) {
+            let dir = safe_path::fd_path(&dev).join(parent);
+            kernel()
+                .mkdir(&dir, "the device's directory in the container's /dev")
+                .map_err(|errno| MountError::Node {
+                    what: "mkdir".into(),
+                    path: Path::new("/dev").join(parent),
+                    errno: errno.into(),
+                })?;
         }
         let kind = match device.typ() {
             LinuxDeviceType::C | LinuxDeviceType::U => SFlag::S_IFCHR,

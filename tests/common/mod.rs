@@ -4,6 +4,7 @@
 
 pub mod netns;
 pub mod runc;
+pub mod security;
 
 use serde_json::json;
 use sha2::{Digest as _, Sha256};

@@ -54,7 +54,11 @@ pub fn label(pid: i32, host_uid: u32) -> String {
     .ok()
     .flatten()
     .and_then(|text| name_in(&text, inside))
-    .unwrap_or_else(|| inside.to_string());
+    // A root without a passwd file (the infra's) is still root.
+    .unwrap_or_else(|| match inside {
+        0 => "root".to_string(),
+        n => n.to_string(),
+    });
     format!("{name}(host={host_uid})")
 }
 

@@ -8,6 +8,9 @@
 use k8s_openapi::api::core::v1::{Pod, PodSecurityContext, SecurityContext};
 use std::path::Path;
 
+/// `container.apparmor.security.beta.kubernetes.io/<container>: runtime/default`.
+const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
+
 /// What the host has.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HostModules {
@@ -37,6 +40,14 @@ pub fn check(pod: &Pod, host: HostModules) -> Vec<String> {
     let mut errors = Vec::new();
     if let Some(p) = spec.security_context.as_ref() {
         check_pod_level(p, host, &mut errors);
+    }
+    // The annotation older manifests use for the same thing.
+    for (key, value) in pod.metadata.annotations.iter().flatten() {
+        if key.starts_with(APPARMOR_ANNOTATION) && value != "unconfined" && !host.apparmor {
+            errors.push(format!(
+                "metadata.annotations[{key}]: Cannot enforce AppArmor: AppArmor is not enabled on the host"
+            ));
+        }
     }
     let groups = [
         (

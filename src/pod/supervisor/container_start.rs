@@ -193,6 +193,16 @@ impl Supervisor {
         let ready = c.readiness_probe.is_none() && c.startup_probe.is_none();
         let uid = self.record.uid().to_string();
         let st = self.status_mut(i);
+        st.user = spec
+            .process()
+            .as_ref()
+            .map(|p| crate::pod::status::ContainerUser {
+                linux: crate::pod::status::LinuxContainerUser {
+                    uid: p.user().uid(),
+                    gid: p.user().gid(),
+                    supplemental_groups: p.user().additional_gids().clone().unwrap_or_default(),
+                },
+            });
         st.state = ContainerState::Running { started_at };
         st.process = ProcessId::of(pid.as_raw());
         st.container_id = format!("minipod://{uid}/{name}/{restart}");

@@ -37,6 +37,7 @@ pub(super) fn initial_status(record: &PodRecord) -> PodStatus {
         ready: false,
         restart_count: 0,
         process: None,
+        user: None,
     };
     PodStatus {
         phase: Phase::Pending,
