@@ -26,6 +26,17 @@ fn failed(kind: StartFailure) -> impl Fn(anyhow::Error) -> StartError {
         StartFailure::Config => StartError::config(error),
         StartFailure::Create => StartError::create(error),
         StartFailure::Run => StartError::run(error),
+        image => StartError::of_kind(image, error),
+    }
+}
+
+/// What the policy is told about a failed start: an image failure is retried on the
+/// image back-off, any other is an exit of the container.
+fn failed_event(i: usize, err: &StartError) -> Event {
+    if err.kind.is_image() {
+        Event::ImagePullFailed { i }
+    } else {
+        Event::StartFailed { i }
     }
 }
 
@@ -38,9 +49,9 @@ impl Supervisor {
             if let Action::Start { i, restart } = action {
                 match self.start(i, restart) {
                     Ok(()) => self.started(i),
-                    Err(err) if err.kind == StartFailure::Config => {
+                    Err(err) if err.kind == StartFailure::Config || err.kind.is_image() => {
                         self.record_start_failure(i, &err);
-                        self.handle(Event::StartFailed { i });
+                        self.handle(failed_event(i, &err));
                     }
                     Err(err) => return Err(err.error),
                 }
@@ -55,7 +66,7 @@ impl Supervisor {
             Ok(()) => self.started(i),
             Err(err) => {
                 self.record_start_failure(i, &err);
-                self.handle(Event::StartFailed { i });
+                self.handle(failed_event(i, &err));
             }
         }
     }
@@ -86,28 +97,24 @@ impl Supervisor {
             }
         }
         let restart = self.status_mut(i).restart_count;
-        let image = self
-            .record
-            .images
-            .get(&name)
-            .with_context(|| format!("container {name} has no resolved image"))
-            .map_err(failed(StartFailure::Config))?
-            .clone();
+        let (image, just_pulled) = self.image_of(i)?;
         let bundle = self.paths.bundle(&name);
         let rootfs = bundle.join("rootfs");
         std::fs::create_dir_all(&rootfs)
             .with_context(|| format!("create {}", rootfs.display()))
             .map_err(failed(StartFailure::Create))?;
         self.unmount_rootfs(i);
-        events::record(
-            &self.paths,
-            EventType::Normal,
-            "Pulled",
-            format!(
-                "Container image \"{}\" already present on machine",
-                self.slots[i].container.image.as_deref().unwrap_or_default()
-            ),
-        );
+        if !just_pulled {
+            events::record(
+                &self.paths,
+                EventType::Normal,
+                "Pulled",
+                format!(
+                    "Container image \"{}\" already present on machine",
+                    self.slots[i].container.image.as_deref().unwrap_or_default()
+                ),
+            );
+        }
         // A fresh writable layer for every start, as a new container gets one.
         let overlay = self.paths.overlay(&name);
         let _ = std::fs::remove_dir_all(&overlay);
@@ -222,11 +229,17 @@ impl Supervisor {
     /// created but did not start is its last state, terminated with `StartError`.
     fn record_start_failure(&mut self, i: usize, err: &StartError) {
         let message = err.to_string();
+        // An image failure has its own event already; this one names the reason.
+        let said = if err.kind.is_image() {
+            err.reason().to_string()
+        } else {
+            message.clone()
+        };
         events::record(
             &self.paths,
             EventType::Warning,
             "Failed",
-            format!("Error: {message}"),
+            format!("Error: {said}"),
         );
         let now = time::now();
         let st = self.status_mut(i);

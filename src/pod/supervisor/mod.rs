@@ -19,6 +19,7 @@ mod actions;
 mod backoff;
 mod container_exit;
 mod container_start;
+mod image_pull;
 mod network;
 mod pod_state;
 mod pod_status;
@@ -103,6 +104,9 @@ pub struct Supervisor {
     /// The pod's seccomp filters, each distinct profile compiled once (the infra and
     /// the containers, their restarts, their exec probes share them).
     seccomp_programs: runtime::seccomp::Programs,
+    /// The state root (its image store: an image missing at apply is looked up again
+    /// at each try, see `image_pull`).
+    state: StateRoot,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -154,6 +158,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         net: network::PodNet::new(crate::net::pod_network::NetworkSetup::for_state(state)),
         status_retry: None,
         seccomp_programs: Default::default(),
+        state: state.clone(),
     };
     let result = sup.run();
     if let Err(err) = &result {

@@ -122,6 +122,17 @@ impl PodPolicy {
                 c.ready = c.spec.readiness_probe.is_none();
                 Vec::new()
             }
+            Event::ImagePullFailed { i } => {
+                // Kubelet's image back-off: 10 s doubling to 5 minutes; the failed
+                // pulls count where crashes do (a container that never ran has none).
+                let c = &mut self.containers[i];
+                c.crashes = c.crashes.saturating_add(1);
+                let delay = self.backoff.delay(c.crashes.saturating_add(1));
+                c.life = Life::BackOff {
+                    until: crate::state::deadline::after(now, delay),
+                };
+                vec![Action::BackOff { i, delay }]
+            }
             Event::StartFailed { i } => {
                 self.containers[i].life = Life::Exited;
                 self.containers[i].exit_code = Some(128);
