@@ -18,6 +18,7 @@ mod get;
 mod image;
 mod label;
 mod label_selector;
+mod lesson_bundle;
 mod lesson_page;
 mod logs;
 mod namespaces;
@@ -130,9 +131,10 @@ pub enum Command {
     )]
     Top(top::TopArgs),
 
-    /// Present a lesson from docs/lessons: show each command, run it on Enter.
+    /// Present a lesson (built in; docs/lessons in a checkout): show each command, run
+    /// it on Enter. Without a name: list the lessons.
     #[command(
-        after_help = "Example:\n  minipod demo shared-network\n  minipod demo docs/lessons/pod-lives-with-infra.md --no-pause"
+        after_help = "Example:\n  minipod demo\n  minipod demo a-shared-network\n  minipod demo docs/lessons/pod-lives-with-infra.md --no-pause"
     )]
     Demo(demo::DemoArgs),
 
