@@ -3,6 +3,7 @@
 
 mod apply;
 mod apply_duplicates;
+mod attach;
 mod completion;
 mod cp;
 mod create;
@@ -117,6 +118,12 @@ pub enum Command {
         after_help = "Example:\n  minipod exec sidecar-pod -c log-reader -- wget -qO- http://localhost/"
     )]
     Exec(exec::ExecArgs),
+
+    /// Attach to a running container's own stdin/stdout (`stdin: true`, `tty: true`).
+    #[command(
+        after_help = "Example:\n  minipod attach nginx -c shell -i -t\n  echo 'echo hi' | minipod attach nginx -c shell -i"
+    )]
+    Attach(attach::AttachArgs),
 
     /// What a pod is made of, read from the kernel (namespaces, volumes, a picture, the
     /// steps); `explain pod.spec.containers`: the field's documentation.
@@ -283,6 +290,7 @@ pub fn run() -> Result<i32> {
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::Logs(args) => logs::run(&ctx, &args),
         Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Attach(args) => attach::run(&ctx, &args),
         Command::Explain(args) => explain::run(&ctx, &args),
         Command::Top(args) => top::run(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),

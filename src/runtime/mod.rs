@@ -253,6 +253,14 @@ fn init(
     rootfs: &Path,
 ) -> Result<std::convert::Infallible, Error> {
     nix::unistd::setsid().map_err(refused("setsid"))?;
+    if process.terminal() == Some(true) {
+        // Its stdin is a terminal: the new session's controlling terminal.
+        // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal it).
+        if unsafe { libc::ioctl(0, libc::TIOCSCTTY as _, 0) } < 0 {
+            let errno = nix::errno::Errno::last();
+            return Err(refused("ioctl(TIOCSCTTY) on the container's terminal")(errno).into());
+        }
+    }
     build(spec, seccomp, process, rootfs)
 }
 

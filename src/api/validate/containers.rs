@@ -40,14 +40,6 @@ pub fn validate_containers(
             );
             validate_env(container, &path, errors);
             validate_resources(container, &path, errors);
-            for (field, on) in [("stdin", container.stdin), ("tty", container.tty)] {
-                if on == Some(true) {
-                    errors.push(not_supported(
-                        &format!("{path}.{field}"),
-                        "a container's stdin is /dev/null (attach is not implemented)",
-                    ));
-                }
-            }
             validate_ports(
                 container.ports.as_deref().unwrap_or(&[]),
                 &path,

@@ -30,6 +30,10 @@ fn failed(kind: StartFailure) -> impl Fn(anyhow::Error) -> StartError {
     }
 }
 
+/// What a container's streams are made of: the ends we read (with their stream),
+/// the ends it gets, and where `attach` input goes (with `stdin`/`tty`).
+type ContainerStreams = (Vec<(OwnedFd, Stream)>, runtime::Stdio, Option<OwnedFd>);
+
 /// What the policy is told about a failed start: an image failure is retried on the
 /// image back-off, any other is an exit of the container.
 fn failed_event(i: usize, err: &StartError) -> Event {
@@ -159,7 +163,20 @@ impl Supervisor {
             .with_context(|| format!("write {}", config.display()))
             .map_err(failed(StartFailure::Create))?;
 
-        let (outputs, stdio) = self.output_pipes().map_err(failed(StartFailure::Create))?;
+        let (outputs, stdio, stdin_writer) =
+            self.output_pipes(i).map_err(failed(StartFailure::Create))?;
+        let attach = match stdin_writer {
+            Some(writer) => Some(
+                super::attach::Attach::listen(
+                    &self.paths.run.join("attach"),
+                    &name,
+                    writer,
+                    self.slots[i].container.stdin_once == Some(true),
+                )
+                .map_err(failed(StartFailure::Create))?,
+            ),
+            None => None,
+        };
         let log = LogLimits::from_env()
             .and_then(|limits| LogWriter::create(&self.paths.log_file(&name, restart), limits))
             .map_err(failed(StartFailure::Create))?;
@@ -179,6 +196,7 @@ impl Supervisor {
         slot.pid = Some(pid);
         slot.outputs = outputs;
         slot.log = Some(log);
+        slot.attach = attach;
         slot.process_spec = ContainerEntry::from_spec(&spec, &mut self.seccomp_programs).ok();
         let c = &slot.container;
         let ready = c.readiness_probe.is_none() && c.startup_probe.is_none();
@@ -198,21 +216,56 @@ impl Supervisor {
     }
 
     /// The container's stdout and stderr: pipes we read (non-blocking) and the write
-    /// ends it gets, with /dev/null as its stdin.
-    fn output_pipes(&self) -> Result<(Vec<(OwnedFd, Stream)>, runtime::Stdio)> {
-        let (out_r, out_w) =
-            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdout")?;
-        let (err_r, err_w) =
-            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stderr")?;
-        for fd in [&out_r, &err_r] {
+    /// ends it gets; its stdin is /dev/null, or with `stdin: true` a pipe whose write
+    /// end comes back for `attach`. With `tty: true` all three are a pseudo-terminal
+    /// and its master is both what we read and where `attach` input goes.
+    fn output_pipes(
+        &self,
+        i: usize,
+    ) -> Result<ContainerStreams> {
+        let container = &self.slots[i].container;
+        let nonblocking = |fd: &OwnedFd| {
             // The supervisor's loop must never block on one container's output.
             nix::fcntl::fcntl(
                 fd,
                 nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
             )
-            .context("make the output pipe non-blocking")?;
+            .map(|_| ())
+            .context("make the container's output non-blocking")
+        };
+        if container.tty == Some(true) {
+            let pty = nix::pty::openpty(None, None).context("openpty for the container's tty")?;
+            for fd in [&pty.master, &pty.slave] {
+                nix::fcntl::fcntl(
+                    fd,
+                    nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+                )
+                .context("close the pty on exec")?;
+            }
+            nonblocking(&pty.master)?;
+            let reader = pty.master.try_clone().context("dup the pty's master")?;
+            let stdio = runtime::Stdio {
+                stdin: pty.slave.try_clone().context("dup the pty's slave")?,
+                stdout: pty.slave.try_clone().context("dup the pty's slave")?,
+                stderr: pty.slave,
+            };
+            return Ok((vec![(reader, Stream::Stdout)], stdio, Some(pty.master)));
         }
-        let stdin: OwnedFd = File::open("/dev/null").context("open /dev/null")?.into();
+        let (out_r, out_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdout")?;
+        let (err_r, err_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stderr")?;
+        for fd in [&out_r, &err_r] {
+            nonblocking(fd)?;
+        }
+        let (stdin, writer) = if container.stdin == Some(true) {
+            let (r, w) =
+                nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdin")?;
+            (r, Some(w))
+        } else {
+            let null: OwnedFd = File::open("/dev/null").context("open /dev/null")?.into();
+            (null, None)
+        };
         let stdio = runtime::Stdio {
             stdin,
             stdout: out_w,
@@ -221,6 +274,7 @@ impl Supervisor {
         Ok((
             vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)],
             stdio,
+            writer,
         ))
     }
 

@@ -16,6 +16,7 @@
 //!   pod's end.
 
 mod actions;
+pub(crate) mod attach;
 mod backoff;
 mod container_exit;
 mod container_start;
@@ -84,6 +85,8 @@ struct Slot {
     /// What exec probes and hooks get in the running instance: its process settings,
     /// cgroup and seccomp profile.
     process_spec: Option<ContainerEntry>,
+    /// With `stdin`/`tty`: the other end of its stdin and the `attach` clients.
+    attach: Option<attach::Attach>,
 }
 
 pub struct Supervisor {
@@ -142,6 +145,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
             log: None,
             rootfs_mounted: None,
             process_spec: None,
+            attach: None,
         })
         .collect();
     let status = pod_status::initial_status(&record);
@@ -243,6 +247,7 @@ impl Supervisor {
                 None => PollTimeout::NONE,
             };
             let mut ready_outputs = Vec::new();
+            let mut ready_attach = Vec::new();
             let signal_ready;
             {
                 let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
@@ -253,6 +258,14 @@ impl Supervisor {
                         owners.push((si, oi));
                     }
                 }
+                // Attach sockets and their clients, after the outputs.
+                let outputs = owners.len();
+                for (si, slot) in self.slots.iter().enumerate() {
+                    for (k, fd) in slot.attach.iter().flat_map(|a| a.fds()).enumerate() {
+                        fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                        owners.push((si, k));
+                    }
+                }
                 match poll(&mut fds, timeout) {
                     Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                     Err(e) => return Err(e).context("poll"),
@@ -260,8 +273,18 @@ impl Supervisor {
                 signal_ready = fds[0].revents().is_some_and(|r| !r.is_empty());
                 for (k, fd) in fds.iter().enumerate().skip(1) {
                     if fd.revents().is_some_and(|r| !r.is_empty()) {
-                        ready_outputs.push(owners[k - 1]);
+                        if k - 1 < outputs {
+                            ready_outputs.push(owners[k - 1]);
+                        } else {
+                            ready_attach.push(owners[k - 1]);
+                        }
                     }
+                }
+            }
+            // Clients' input first (last to first: a leaving client shifts the rest).
+            for (si, k) in ready_attach.into_iter().rev() {
+                if let Some(attach) = self.slots[si].attach.as_mut() {
+                    attach.ready(k);
                 }
             }
             // Output first, so a container's last words are logged before its exit.
@@ -308,6 +331,9 @@ impl Supervisor {
             Ok(n) => {
                 if let Some(log) = slot.log.as_mut() {
                     let _ = log.write(stream, &buf[..n]);
+                }
+                if let Some(attach) = slot.attach.as_mut() {
+                    attach.broadcast(&buf[..n]);
                 }
             }
         }
