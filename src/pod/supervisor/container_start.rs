@@ -219,10 +219,7 @@ impl Supervisor {
     /// ends it gets; its stdin is /dev/null, or with `stdin: true` a pipe whose write
     /// end comes back for `attach`. With `tty: true` all three are a pseudo-terminal
     /// and its master is both what we read and where `attach` input goes.
-    fn output_pipes(
-        &self,
-        i: usize,
-    ) -> Result<ContainerStreams> {
+    fn output_pipes(&self, i: usize) -> Result<ContainerStreams> {
         let container = &self.slots[i].container;
         let nonblocking = |fd: &OwnedFd| {
             // The supervisor's loop must never block on one container's output.
