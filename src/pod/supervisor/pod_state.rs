@@ -85,6 +85,8 @@ pub struct ContainerState {
     pub started_at: Option<Instant>,
     /// Crashes counted for the back-off.
     pub crashes: u32,
+    /// Failed tries to get its image, counted for the image back-off.
+    pub pulls_failed: u32,
     /// Its image changed: once it has stopped, start it again at once.
     pub replace_pending: bool,
     pub probers: Vec<Prober>,
@@ -110,6 +112,7 @@ impl ContainerState {
             exit_code: None,
             started_at: None,
             crashes: 0,
+            pulls_failed: 0,
             replace_pending: false,
             probers: Vec::new(),
             startup_done: true,

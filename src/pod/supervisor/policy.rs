@@ -115,6 +115,7 @@ impl PodPolicy {
             Event::Started { i } => {
                 let c = &mut self.containers[i];
                 c.life = Life::Running { kill_at: None };
+                c.pulls_failed = 0;
                 c.started_at = Some(now);
                 c.exit_code = None;
                 c.probers = Prober::for_container(&c.spec, now);
@@ -123,11 +124,11 @@ impl PodPolicy {
                 Vec::new()
             }
             Event::ImagePullFailed { i } => {
-                // Kubelet's image back-off: 10 s doubling to 5 minutes; the failed
-                // pulls count where crashes do (a container that never ran has none).
+                // Kubelet's image back-off (its own count): 10 s doubling to 5
+                // minutes, whatever the restart policy, since nothing ran.
                 let c = &mut self.containers[i];
-                c.crashes = c.crashes.saturating_add(1);
-                let delay = self.backoff.delay(c.crashes.saturating_add(1));
+                c.pulls_failed = c.pulls_failed.saturating_add(1);
+                let delay = self.backoff.delay(c.pulls_failed.saturating_add(1));
                 c.life = Life::BackOff {
                     until: crate::state::deadline::after(now, delay),
                 };
