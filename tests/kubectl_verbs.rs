@@ -149,7 +149,7 @@ fn run_creates_the_pod_kubectl_run_makes() {
     let (_, stderr) = out(&env.run(&["run", "box", "--image=busybox:1.36"]));
     assert_eq!(
         stderr,
-        "error: Error from server (AlreadyExists): pods \"box\" already exists\n"
+        "Error from server (AlreadyExists): pods \"box\" already exists\n"
     );
 }
 
