@@ -98,3 +98,37 @@ fn stdin_reaches_the_container_and_stdin_once_closes_it() {
     };
     assert!(err.contains("is not running"), "{err}");
 }
+
+#[test]
+fn attach_to_a_container_without_stdin_shows_its_output_from_now_on() {
+    let env = PodEnv::new("attach-out");
+    env.ok(&[
+        "run",
+        "ticker",
+        "--image=busybox:1.36",
+        "--",
+        "sh",
+        "-c",
+        "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done",
+    ]);
+    env.wait_for(20, "the first ticks in the log", || {
+        env.ok(&["logs", "ticker"]).contains("tick 1\n")
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_minipod"))
+        .arg("--root")
+        .arg(env.root())
+        .args(["attach", "ticker"])
+        .env_remove("MINIPOD_ROOT")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let ticks: Vec<&str> = shown.lines().collect();
+    assert!(ticks.len() >= 2, "{shown:?}");
+    assert!(ticks.iter().all(|l| l.starts_with("tick ")), "{shown:?}");
+    // From now on: not the first lines the container printed.
+    assert_ne!(ticks[0], "tick 0", "{shown:?}");
+}

@@ -47,7 +47,22 @@ pub fn run(ctx: &Context, args: &AttachArgs) -> Result<i32> {
         .unwrap_or_default();
     let has_tty = spec.tty == Some(true);
     if spec.stdin != Some(true) && !has_tty {
-        bail!("container {container} of pod {name} has neither stdin nor tty: nothing to attach to (its output: minipod logs -f {name} -c {container})");
+        // Nothing to type into: kubectl attach shows what the container prints from
+        // now on.
+        if args.tty {
+            errln!("Unable to use a TTY - container {container} did not allocate one");
+        }
+        let request = crate::pod::logs::LogRequest {
+            container,
+            previous: false,
+            follow: true,
+            timestamps: false,
+            tail: Some(0),
+            since: None,
+            prefix: String::new(),
+        };
+        crate::pod::logs::print(&pod, &request, &mut std::io::stdout())?;
+        return Ok(0);
     }
     if args.tty && !has_tty {
         errln!("Unable to use a TTY - container {container} did not allocate one");
