@@ -120,7 +120,7 @@ fn the_same_pod_twice_in_a_file_is_one_pod_at_most() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out).trim(),
-        format!("error: Error from server (AlreadyExists): error when creating \"{twice}\": pods \"p\" already exists")
+        format!("Error from server (AlreadyExists): error when creating \"{twice}\": pods \"p\" already exists")
     );
     assert!(no_pods(&env));
 

@@ -149,7 +149,7 @@ fn run_creates_the_pod_kubectl_run_makes() {
     let (_, stderr) = out(&env.run(&["run", "box", "--image=busybox:1.36"]));
     assert_eq!(
         stderr,
-        "error: Error from server (AlreadyExists): pods \"box\" already exists\n"
+        "Error from server (AlreadyExists): pods \"box\" already exists\n"
     );
 }
 
@@ -326,4 +326,40 @@ fn explain_a_field_path_prints_its_documentation() {
     assert!(top.contains("\n  spec\t<PodSpec>\n"), "{top}");
     let (_, err) = out(&env.run(&["explain", "pod.spec.nope"]));
     assert_eq!(err, "error: field \"nope\" does not exist\n");
+}
+
+#[test]
+fn an_installed_demo_finds_and_lists_its_lessons() {
+    let env = PodEnv::new("verbs-demo");
+    // Run from a directory that is no checkout: the lessons are built in.
+    let elsewhere = common::TempDir::new("demo-cwd");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_minipod"))
+            .arg("--root")
+            .arg(env.root())
+            .args(args)
+            .env_remove("MINIPOD_ROOT")
+            .current_dir(&elsewhere.path)
+            .output()
+            .unwrap()
+    };
+    let (list, _) = out(&run(&["demo"]));
+    let names: Vec<&str> = list
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names.len(), 9, "{list}");
+    assert_eq!(names[0], "a-shared-network", "{list}");
+    assert!(
+        list.contains("(c) An emptyDir is a host directory"),
+        "{list}"
+    );
+    let page = run(&["demo", "c", "--no-pause", "--check"]);
+    let (shown, err) = out(&page);
+    assert!(page.status.success(), "{shown}\n{err}");
+    assert!(
+        shown.contains("$ minipod apply -f examples/sidecar-pod.yaml"),
+        "{shown}"
+    );
 }

@@ -69,7 +69,7 @@ fn one_bad_document_stops_the_good_ones_too() {
     let env = PodEnv::new("bad-mixed");
     let file = env.manifest(
         "mixed.yaml",
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec: {containers: [{name: a, image: busybox:1.36}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: [{name: a, image: no-such-image:9}]}\n",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec: {containers: [{name: a, image: busybox:1.36}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers: [{name: a, image: busybox:1.36, volumeMounts: [{name: v, mountPath: /v}]}]\n  volumes: [{name: v, hostPath: {path: /no-such-dir-for-minipod, type: Directory}}]\n",
     );
-    assert_refused_and_nothing_created(&env, &file, "no-such-image:9");
+    assert_refused_and_nothing_created(&env, &file, "/no-such-dir-for-minipod");
 }

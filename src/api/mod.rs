@@ -40,6 +40,8 @@ mod k8s_examples_tests;
 use std::path::PathBuf;
 
 pub use errors::ManifestErrors;
+/// Image reference grammar, for the kubelet's InvalidImageName.
+pub(crate) use validate::image_ref;
 /// Kubernetes name rules (label keys and values), for label selectors.
 pub(crate) use validate::names;
 /// YAML text → JSON values, as kubectl reads it (for the YAML writer's tests).

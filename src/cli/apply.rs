@@ -139,7 +139,7 @@ pub fn apply_docs(
         Ok(deduplicated) => deduplicated,
         Err(errors) => {
             for e in &errors {
-                errln!("error: {e}");
+                print_error(e);
             }
             return Ok(1);
         }
@@ -219,7 +219,7 @@ pub fn apply_docs(
     }
     if !errors.is_empty() {
         for e in &errors {
-            errln!("error: {e}");
+            print_error(e);
         }
         return Ok(1);
     }
@@ -332,6 +332,16 @@ pub fn apply_docs(
     Ok(if failed { 1 } else { 0 })
 }
 
+/// One error as kubectl prints it: the API server's (`Error from server (...)`) as
+/// they are, the client's after `error: `.
+fn print_error(e: &str) {
+    if e.starts_with("Error from server") {
+        errln!("{e}");
+    } else {
+        errln!("error: {e}");
+    }
+}
+
 /// kubectl's error for each pod whose namespace does not exist or is being deleted.
 fn namespace_errors(ctx: &Context, docs: &[ManifestDoc]) -> Result<Vec<String>> {
     let mut errors = Vec::new();
@@ -420,7 +430,7 @@ fn dry_run(
     }
     if !errors.is_empty() {
         for e in &errors {
-            errln!("error: {e}");
+            print_error(e);
         }
         return Ok(1);
     }

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// A lesson page: a path, or a name in docs/lessons/ (`shared-network`, or `a`).
-    pub lesson: String,
+    /// A lesson page: a path, or a lesson's name (`a-shared-network`, or `a`); none:
+    /// list the lessons.
+    pub lesson: Option<String>,
     /// Run every step without waiting for Enter.
     #[arg(long)]
     pub no_pause: bool,
@@ -39,10 +40,25 @@ const SETTLE: Duration = Duration::from_secs(30);
 const DEFAULT_LIB: &str = "/var/lib/minipod";
 
 pub fn run(ctx: &Context, args: &DemoArgs) -> Result<i32> {
-    let path = find_lesson(&args.lesson)?;
+    let Some(lesson) = &args.lesson else {
+        list_lessons();
+        return Ok(0);
+    };
+    // In a checkout the pages on disk; else (an installed minipod) the bundled ones,
+    // written to a directory of their own where the page's commands run.
+    let (path, bundle) = match find_lesson(lesson, Path::new("docs/lessons")) {
+        Ok(path) => (path, None),
+        Err(on_disk) => {
+            let Some(page) = bundled_page(lesson) else {
+                return Err(on_disk);
+            };
+            let bundle = Bundle::write()?;
+            (bundle.dir.join(page), Some(bundle))
+        }
+    };
     let page =
         std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
-    let shell = Shell::new(ctx)?;
+    let shell = Shell::new(ctx, bundle.as_ref().map(|b| b.dir.clone()))?;
     for part in lesson_page::parse(&page) {
         match part {
             Part::Text(text) => {
@@ -84,14 +100,94 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// The lesson file: a path, `docs/lessons/NAME.md`, or the one page whose name starts
+/// The bundled lessons' pages (`docs/lessons/a-shared-network.md`, ...).
+fn bundled_pages() -> Vec<&'static str> {
+    super::lesson_bundle::FILES
+        .iter()
+        .map(|(path, _)| *path)
+        .filter(|p| {
+            p.strip_prefix("docs/lessons/")
+                .is_some_and(|f| f.ends_with(".md") && !f.contains('/') && f != "README.md")
+        })
+        .collect()
+}
+
+/// The bundled page NAME names: `a-shared-network`, its file name, or the one page
+/// whose name starts with NAME.
+fn bundled_page(name: &str) -> Option<&'static str> {
+    let pages = bundled_pages();
+    let file = |p: &&str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let found: Vec<&str> = pages
+        .iter()
+        .filter(|p| {
+            let f = file(p);
+            f == name || f == format!("{name}.md") || f.starts_with(name)
+        })
+        .copied()
+        .collect();
+    match found.as_slice() {
+        [one] => Some(one),
+        _ => pages
+            .iter()
+            .find(|p| file(p) == format!("{name}.md"))
+            .copied(),
+    }
+}
+
+/// `demo` alone: each lesson's name and title.
+fn list_lessons() {
+    println!("Lessons (run one with: minipod demo NAME, e.g. minipod demo a):");
+    let mut rows = Vec::new();
+    for page in bundled_pages() {
+        let name = page
+            .rsplit('/')
+            .next()
+            .unwrap_or(page)
+            .trim_end_matches(".md");
+        let title = super::lesson_bundle::file(page)
+            .and_then(|text| text.lines().next())
+            .map(|line| line.trim_start_matches('#').trim().to_string())
+            .unwrap_or_default();
+        rows.push(vec![format!("  {name}"), title]);
+    }
+    super::get::print_columns(&rows);
+}
+
+/// The bundled lessons written out (pages, their manifests, the seed's sidecar), in
+/// a directory removed when the demo ends.
+struct Bundle {
+    dir: PathBuf,
+}
+
+impl Bundle {
+    fn write() -> Result<Bundle> {
+        let dir = std::env::temp_dir().join(format!("minipod-lessons-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (path, text) in super::lesson_bundle::FILES {
+            let file = dir.join(path);
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("create {}", parent.display()))?;
+            }
+            std::fs::write(&file, text).with_context(|| format!("write {}", file.display()))?;
+        }
+        Ok(Bundle { dir })
+    }
+}
+
+impl Drop for Bundle {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The lesson file: a path, `DIR/NAME.md`, or the one page in DIR whose name starts
 /// with NAME.
-fn find_lesson(name: &str) -> Result<PathBuf> {
+fn find_lesson(name: &str, dir: &Path) -> Result<PathBuf> {
     let direct = PathBuf::from(name);
     if direct.is_file() {
         return Ok(direct);
     }
-    let dir = Path::new("docs/lessons");
     let exact = dir.join(format!("{name}.md"));
     if exact.is_file() {
         return Ok(exact);
@@ -142,10 +238,12 @@ fn pause() -> Result<()> {
 struct Shell {
     path: String,
     root: Option<PathBuf>,
+    /// Where the commands run (the bundled lessons' directory), else here.
+    cwd: Option<PathBuf>,
 }
 
 impl Shell {
-    fn new(ctx: &Context) -> Result<Shell> {
+    fn new(ctx: &Context, cwd: Option<PathBuf>) -> Result<Shell> {
         let exe = std::env::current_exe().context("find the minipod binary")?;
         let dir = exe
             .parent()
@@ -159,6 +257,7 @@ impl Shell {
         Ok(Shell {
             path,
             root: ctx.state.root.clone(),
+            cwd,
         })
     }
 
@@ -166,6 +265,9 @@ impl Shell {
     fn run(&self, line: &str) -> Result<String> {
         let mut command = std::process::Command::new("sh");
         command.env("PATH", &self.path);
+        if let Some(dir) = &self.cwd {
+            command.current_dir(dir);
+        }
         let line = match &self.root {
             Some(root) => {
                 command.env("MINIPOD_ROOT", root);

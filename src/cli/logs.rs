@@ -71,7 +71,11 @@ pub fn run(ctx: &Context, args: &LogsArgs) -> Result<i32> {
         }
     };
     let since = match &args.since {
-        Some(d) => Some(std::time::SystemTime::now() - parse_duration(d)?),
+        Some(d) => {
+            let ago = parse_duration(d)?;
+            let now = std::time::SystemTime::now();
+            Some(now.checked_sub(ago).unwrap_or(std::time::UNIX_EPOCH))
+        }
         None => None,
     };
     // kubectl: with a selector, the last 10 lines of each unless --tail says otherwise.
@@ -176,7 +180,8 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration> {
         total += n * factor;
         rest = &rest[unit_len..];
     }
-    Ok(std::time::Duration::from_secs_f64(total))
+    // A duration too long for the clock is refused, not a panic.
+    std::time::Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
 /// `-c` as kubectl resolves it, with its notice when it picks a default.

@@ -6,6 +6,7 @@ mod apply_apps;
 mod apply_duplicates;
 mod apply_explain_apps;
 mod apps_edit;
+mod attach;
 mod completion;
 mod cp;
 mod create;
@@ -25,6 +26,7 @@ mod get_apps;
 mod image;
 mod label;
 mod label_selector;
+mod lesson_bundle;
 mod lesson_page;
 mod logs;
 mod namespaces;
@@ -150,6 +152,12 @@ pub enum Command {
     )]
     Exec(exec::ExecArgs),
 
+    /// Attach to a running container's own stdin/stdout (`stdin: true`, `tty: true`).
+    #[command(
+        after_help = "Example:\n  minipod attach nginx -c shell -i -t\n  echo 'echo hi' | minipod attach nginx -c shell -i"
+    )]
+    Attach(attach::AttachArgs),
+
     /// What a pod is made of, read from the kernel (namespaces, volumes, a picture, the
     /// steps); `explain pod.spec.containers`: the field's documentation.
     #[command(
@@ -163,9 +171,10 @@ pub enum Command {
     )]
     Top(top::TopArgs),
 
-    /// Present a lesson from docs/lessons: show each command, run it on Enter.
+    /// Present a lesson (built in; docs/lessons in a checkout): show each command, run
+    /// it on Enter. Without a name: list the lessons.
     #[command(
-        after_help = "Example:\n  minipod demo shared-network\n  minipod demo docs/lessons/pod-lives-with-infra.md --no-pause"
+        after_help = "Example:\n  minipod demo\n  minipod demo a-shared-network\n  minipod demo docs/lessons/pod-lives-with-infra.md --no-pause"
     )]
     Demo(demo::DemoArgs),
 
@@ -332,6 +341,7 @@ pub fn run() -> Result<i32> {
         Command::Describe(args) => describe::run(&ctx, &args),
         Command::Logs(args) => logs::run(&ctx, &args),
         Command::Exec(args) => exec::run(&ctx, &args),
+        Command::Attach(args) => attach::run(&ctx, &args),
         Command::Explain(args) => explain::run(&ctx, &args),
         Command::Top(args) => top::run(&ctx, &args),
         Command::Demo(args) => demo::run(&ctx, &args),

@@ -57,7 +57,12 @@ pub fn run(ctx: &Context, args: &WaitArgs) -> Result<i32> {
         errln!("error: unrecognized condition: \"{}\"", args.condition);
         return Ok(1);
     };
-    let timeout = super::logs::parse_duration(&args.timeout)?;
+    let timeout = super::logs::parse_duration(&args.timeout).map_err(|_| {
+        let t = &args.timeout;
+        anyhow::anyhow!(
+            "invalid argument \"{t}\" for \"--timeout\" flag: time: invalid duration \"{t}\""
+        )
+    })?;
     let (resource, names) = super::get::split_resource(&args.what)?;
     super::apply::ensure_pods(&resource)?;
     let targets: Vec<(String, String)> = if names.is_empty() {
@@ -82,7 +87,7 @@ pub fn run(ctx: &Context, args: &WaitArgs) -> Result<i32> {
             .map(|n| (args.namespace.clone(), n))
             .collect()
     };
-    let until = Instant::now() + timeout;
+    let until = crate::state::deadline::from_now(timeout);
     let mut code = 0;
     for (ns, name) in targets {
         // The pod being waited for: a new pod of the same name is another object.

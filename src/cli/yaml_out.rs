@@ -12,8 +12,8 @@ pub fn to_yaml(value: &Value) -> String {
         Value::Object(map) if !map.is_empty() => mapping(map, 0, &mut out, false),
         Value::Array(items) if !items.is_empty() => sequence(items, 0, &mut out),
         other => {
-            // A lone scalar is a document of its own.
-            value_after_indicator(other, 0, &mut out);
+            // A lone scalar is a document of its own (never folded).
+            value_after_indicator(other, 0, None, &mut out);
         }
     }
     out
@@ -31,12 +31,15 @@ fn mapping(
         if !(after_dash && i == 0) {
             pad(indent, out);
         }
-        match write_scalar(key, Place::Key) {
-            Written::Inline(text) => out.push_str(&text),
+        let key_text = match write_scalar(key, Place::Key) {
+            Written::Inline(text) => text,
             // A key is never a block (write_scalar quotes it instead).
-            Written::Block { .. } => out.push_str(&format!("{key:?}")),
-        }
+            Written::Block { .. } => format!("{key:?}"),
+        };
+        out.push_str(&key_text);
         out.push(':');
+        // Where a scalar value starts: after `key: `.
+        let column = indent + key_text.chars().count() + 2;
         match value {
             Value::Object(m) if !m.is_empty() => {
                 out.push('\n');
@@ -49,7 +52,7 @@ fn mapping(
             }
             other => {
                 out.push(' ');
-                value_after_indicator(other, indent + 2, out);
+                value_after_indicator(other, indent + 2, Some(column), out);
             }
         }
     }
@@ -73,17 +76,30 @@ fn sequence(items: &[Value], indent: usize, out: &mut String) {
             }
             other => {
                 out.push(' ');
-                value_after_indicator(other, indent + 2, out);
+                value_after_indicator(other, indent + 2, Some(indent + 2), out);
             }
         }
     }
 }
 
-/// A scalar (or an empty map/list) written after `key: ` or `- `; a block's lines
-/// are indented by `block_indent`.
-fn value_after_indicator(value: &Value, block_indent: usize, out: &mut String) {
+/// A scalar (or an empty map/list) written after `key: ` or `- `, starting at
+/// `column` (None: never folded); a block's lines, and folded lines, are indented by
+/// `block_indent`.
+fn value_after_indicator(
+    value: &Value,
+    block_indent: usize,
+    column: Option<usize>,
+    out: &mut String,
+) {
+    let place = match column {
+        Some(column) => Place::Value {
+            column,
+            indent: block_indent,
+        },
+        None => Place::Key,
+    };
     match value {
-        Value::String(text) => match write_scalar(text, Place::Value) {
+        Value::String(text) => match write_scalar(text, place) {
             Written::Inline(inline) => {
                 out.push_str(&inline);
                 out.push('\n');
@@ -138,6 +154,18 @@ mod tests {
         assert_eq!(
             to_yaml(&v),
             "spec:\n  containers:\n  - args:\n    - -c\n    - |-\n      while true; do\n        sleep 1\n      done\n    name: c\n"
+        );
+    }
+
+    /// kubectl (go-yaml v2, width 80) folds a long string at a space past column 80.
+    #[test]
+    fn long_strings_fold_as_kubectl_prints_them() {
+        let v = serde_json::json!({"status": {"conditions": [{
+            "lastProbeTime": null,
+            "message": "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."}]}});
+        assert_eq!(
+            to_yaml(&v),
+            "status:\n  conditions:\n  - lastProbeTime: null\n    message: '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are\n      available: 3 No preemption victims found for incoming pod.'\n"
         );
     }
 

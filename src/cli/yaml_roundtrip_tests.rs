@@ -127,6 +127,35 @@ fn random_strings_read_back_as_written() {
     }
 }
 
+/// Long strings, folded past column 80, read back whole: words and spaces with the
+/// tricky pieces among them, as values at several depths and as keys.
+#[test]
+fn long_strings_fold_and_read_back() {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    const WORDS: &[&str] = &["word ", "a ", "  ", " ", "longer-word-here ", "x"];
+    for round in 0..3000 {
+        let count = 10 + rng.below(60);
+        let s: String = (0..count)
+            .map(|_| {
+                if rng.below(4) == 0 {
+                    PIECES[rng.below(PIECES.len())]
+                } else {
+                    WORDS[rng.below(WORDS.len())]
+                }
+            })
+            .collect();
+        let mut keyed = Map::new();
+        keyed.insert(s.clone(), json!(s));
+        let value = json!({
+            "top": s,
+            "some-longer-key-name": {"deeper": {"leaf": s, "list": [s, {"k": s}]}},
+            "keyed": keyed,
+        });
+        let text = to_yaml(&value);
+        assert_eq!(read_back(&text), value, "round {round}: {s:?}\n{text}");
+    }
+}
+
 #[test]
 fn whole_documents_that_are_lists_or_scalars() {
     for value in [json!(["a\nb", " c", "yes"]), json!([{"a": "x\n"}])] {

@@ -18,12 +18,17 @@
 use crate::api::resolve_plain;
 use serde_json::Value;
 
-/// Where the scalar stands: a map key cannot be a block (a "simple key").
+/// Where the scalar stands: a map key cannot be a block (a "simple key") and is never
+/// folded; a value starts at `column` and, past column 80, is folded at a space onto
+/// lines indented by `indent`, as go-yaml v2 (best_width 80) folds it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Place {
     Key,
-    Value,
+    Value { column: usize, indent: usize },
 }
+
+/// go-yaml v2's preferred line width.
+const BEST_WIDTH: usize = 80;
 
 /// The chosen style, with the text to print after `key:`/`- ` (for a block: the
 /// header only; the lines come from `block_lines`).
@@ -55,10 +60,20 @@ pub fn write_scalar(text: &str, place: Place) -> Written {
     if style == Style::Literal && (!found.block_allowed || place == Place::Key) {
         style = Style::Double;
     }
+    let mut out = Folder::new(place);
     match style {
-        Style::Plain => Written::Inline(text.to_string()),
-        Style::Single => Written::Inline(format!("'{}'", text.replace('\'', "''"))),
-        Style::Double => Written::Inline(double_quoted(text)),
+        Style::Plain => {
+            out.plain(text);
+            Written::Inline(out.text)
+        }
+        Style::Single => {
+            out.single_quoted(text);
+            Written::Inline(out.text)
+        }
+        Style::Double => {
+            out.double_quoted(text);
+            Written::Inline(out.text)
+        }
         Style::Literal => Written::Block {
             header: block_header(text),
         },
@@ -260,34 +275,147 @@ fn looks_like_timestamp(text: &str) -> bool {
             .all(|c| c.is_ascii_digit() || "-:.+ TtZz".contains(c))
 }
 
-fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\0' => out.push_str("\\0"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{b}' => out.push_str("\\v"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            '\u{1b}' => out.push_str("\\e"),
-            '\u{85}' => out.push_str("\\N"),
-            '\u{a0}' => out.push_str("\\_"),
-            '\u{2028}' => out.push_str("\\L"),
-            '\u{2029}' => out.push_str("\\P"),
-            c if is_printable(c) => out.push(c),
-            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02X}", c as u32)),
-            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+/// Writes a scalar, folding long lines at spaces as libyaml's writers do.
+struct Folder {
+    text: String,
+    column: usize,
+    indent: usize,
+    breaks: bool,
+}
+
+impl Folder {
+    fn new(place: Place) -> Folder {
+        match place {
+            Place::Key => Folder {
+                text: String::new(),
+                column: 0,
+                indent: 0,
+                breaks: false,
+            },
+            Place::Value { column, indent } => Folder {
+                text: String::new(),
+                column,
+                indent,
+                breaks: true,
+            },
         }
     }
-    out.push('"');
-    out
+
+    fn push(&mut self, c: char) {
+        self.text.push(c);
+        self.column += 1;
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.column += s.chars().count();
+    }
+
+    /// Whether to fold at the space at `i` (libyaml: the first of a run of spaces,
+    /// past the width, not before another space; quoted: not first or last).
+    fn folds_at(&self, chars: &[char], i: usize, spaces: bool, quoted: bool) -> bool {
+        let next_is_space = chars.get(i + 1) == Some(&' ');
+        let inside = !quoted || (i != 0 && i + 1 != chars.len());
+        self.breaks && !spaces && self.column > BEST_WIDTH && inside && !next_is_space
+    }
+
+    fn newline(&mut self) {
+        self.text.push('\n');
+        self.text.extend(std::iter::repeat_n(' ', self.indent));
+        self.column = self.indent;
+    }
+
+    fn plain(&mut self, text: &str) {
+        let chars: Vec<char> = text.chars().collect();
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if c == ' ' {
+                if self.folds_at(&chars, i, spaces, false) {
+                    self.newline();
+                } else {
+                    self.push(c);
+                }
+                spaces = true;
+            } else {
+                self.push(c);
+                spaces = false;
+            }
+        }
+    }
+
+    fn single_quoted(&mut self, text: &str) {
+        let chars: Vec<char> = text.chars().collect();
+        self.push('\'');
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if c == ' ' {
+                if self.folds_at(&chars, i, spaces, true) {
+                    self.newline();
+                } else {
+                    self.push(c);
+                }
+                spaces = true;
+            } else {
+                if c == '\'' {
+                    self.push_str("''");
+                } else {
+                    self.push(c);
+                }
+                spaces = false;
+            }
+        }
+        self.push('\'');
+    }
+
+    fn double_quoted(&mut self, text: &str) {
+        let chars: Vec<char> = text.chars().collect();
+        self.push('"');
+        let mut spaces = false;
+        for (i, &c) in chars.iter().enumerate() {
+            if c == ' ' {
+                if self.folds_at_double(&chars, i, spaces) {
+                    self.newline();
+                    // A space that starts the next line would be folded away: escaped.
+                    if chars.get(i + 1) == Some(&' ') {
+                        self.push('\\');
+                    }
+                } else {
+                    self.push(c);
+                }
+                spaces = true;
+                continue;
+            }
+            spaces = false;
+            match c {
+                '"' => self.push_str("\\\""),
+                '\\' => self.push_str("\\\\"),
+                '\0' => self.push_str("\\0"),
+                '\u{7}' => self.push_str("\\a"),
+                '\u{8}' => self.push_str("\\b"),
+                '\t' => self.push_str("\\t"),
+                '\n' => self.push_str("\\n"),
+                '\u{b}' => self.push_str("\\v"),
+                '\u{c}' => self.push_str("\\f"),
+                '\r' => self.push_str("\\r"),
+                '\u{1b}' => self.push_str("\\e"),
+                '\u{85}' => self.push_str("\\N"),
+                '\u{a0}' => self.push_str("\\_"),
+                '\u{2028}' => self.push_str("\\L"),
+                '\u{2029}' => self.push_str("\\P"),
+                c if is_printable(c) => self.push(c),
+                c if (c as u32) <= 0xff => self.push_str(&format!("\\x{:02X}", c as u32)),
+                c if (c as u32) <= 0xffff => self.push_str(&format!("\\u{:04X}", c as u32)),
+                c => self.push_str(&format!("\\U{:08X}", c as u32)),
+            }
+        }
+        self.push('"');
+    }
+
+    /// libyaml's double-quoted writer folds before a following space too (it
+    /// escapes that one).
+    fn folds_at_double(&self, chars: &[char], i: usize, spaces: bool) -> bool {
+        self.breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i + 1 != chars.len()
+    }
 }
 
 /// `|` with an indentation digit when the text starts with a space or a line break,
@@ -310,7 +438,13 @@ mod tests {
     use super::*;
 
     fn inline(text: &str) -> String {
-        match write_scalar(text, Place::Value) {
+        match write_scalar(
+            text,
+            Place::Value {
+                column: 0,
+                indent: 2,
+            },
+        ) {
             Written::Inline(s) => s,
             Written::Block { header } => header,
         }

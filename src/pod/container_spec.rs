@@ -121,7 +121,8 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
     resources.set_devices(Some(device_rules));
 
     let process = ProcessBuilder::default()
-        .terminal(false)
+        // `tty: true`: its stdio is a pseudo-terminal, its controlling terminal.
+        .terminal(c.tty == Some(true))
         .user(
             UserBuilder::default()
                 .uid(inputs.user.uid)

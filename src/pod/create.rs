@@ -25,14 +25,13 @@ pub struct Plan {
     pub seccomp: super::seccomp::NodeSeccomp,
 }
 
-/// Check what `apply` needs from the host: every image in the store, every hostPath
-/// of the right type, every hostPort free. All problems at once, nothing changed.
+/// Check what `apply` needs from the host: every hostPath of the right type, every
+/// hostPort free (images missing from the store are the kubelet's to report, as on a
+/// cluster). All problems at once, nothing changed.
 pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<String>> {
     let name = pod.metadata.name.clone().unwrap_or_default();
-    let (images, mut errors) = match resolve_images(state, pod, origin) {
-        Ok(images) => (images, Vec::new()),
-        Err(errors) => (BTreeMap::new(), errors),
-    };
+    let images = resolve_present_images(state, pod);
+    let mut errors = Vec::new();
     for e in volumes::check_host_paths(pod) {
         errors.push(format!("{origin}: pod \"{name}\": {e}"));
     }
@@ -67,6 +66,41 @@ pub fn plan(state: &StateRoot, pod: &Pod, origin: &str) -> Result<Plan, Vec<Stri
     }
 }
 
+/// What a container keeps of its resolved image.
+pub fn image_use(img: crate::image::ResolvedImage) -> ImageUse {
+    ImageUse {
+        reference: img.reference,
+        id: img.id,
+        layers: img.layers,
+        entrypoint: img.config.entrypoint,
+        cmd: img.config.cmd,
+        env: img.config.env,
+        working_dir: img.config.working_dir,
+        user: img.config.user,
+        stop_signal: img.config.stop_signal,
+    }
+}
+
+/// The images already in the local store; a container whose image is missing (or
+/// whose reference is invalid) is left out: kubelet reports it on the pod
+/// (ErrImagePull, ImagePullBackOff, InvalidImageName), the API server accepts it.
+pub fn resolve_present_images(state: &StateRoot, pod: &Pod) -> BTreeMap<String, ImageUse> {
+    let Ok(store) = ImageStore::open(state) else {
+        return BTreeMap::new();
+    };
+    let spec = pod.spec.clone().unwrap_or_default();
+    spec.init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter())
+        .filter_map(|c| {
+            let reference = c.image.clone().unwrap_or_default();
+            let img = store.resolve(&reference).ok()?;
+            Some((c.name.clone(), image_use(img)))
+        })
+        .collect()
+}
+
 /// Every container's image, resolved in the local store (container name → image).
 pub fn resolve_images(
     state: &StateRoot,
@@ -88,20 +122,7 @@ pub fn resolve_images(
         let reference = c.image.clone().unwrap_or_default();
         match store.resolve(&reference) {
             Ok(img) => {
-                images.insert(
-                    c.name.clone(),
-                    ImageUse {
-                        reference: img.reference,
-                        id: img.id,
-                        layers: img.layers,
-                        entrypoint: img.config.entrypoint,
-                        cmd: img.config.cmd,
-                        env: img.config.env,
-                        working_dir: img.config.working_dir,
-                        user: img.config.user,
-                        stop_signal: img.config.stop_signal,
-                    },
-                );
+                images.insert(c.name.clone(), image_use(img));
             }
             Err(err) => errors.push(format!(
                 "{origin}: pod \"{name}\": container \"{}\": {err:#}",

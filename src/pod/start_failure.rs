@@ -18,6 +18,10 @@ pub enum StartFailure {
     Create,
     /// The runtime could not start its process.
     Run,
+    /// The image is not in the local store (on a cluster: the pull failed).
+    ImagePull,
+    /// The image reference cannot be parsed.
+    InvalidImage,
 }
 
 impl StartFailure {
@@ -27,7 +31,15 @@ impl StartFailure {
             StartFailure::Config => "CreateContainerConfigError",
             StartFailure::Create => "CreateContainerError",
             StartFailure::Run => "RunContainerError",
+            StartFailure::ImagePull => "ErrImagePull",
+            StartFailure::InvalidImage => "InvalidImageName",
         }
+    }
+
+    /// A failure to get the container's image: retried on kubelet's image back-off
+    /// whatever the restart policy, since no container ran.
+    pub fn is_image(self) -> bool {
+        matches!(self, StartFailure::ImagePull | StartFailure::InvalidImage)
     }
 }
 
@@ -56,6 +68,13 @@ impl StartError {
     pub fn run(error: impl Into<anyhow::Error>) -> StartError {
         StartError {
             kind: StartFailure::Run,
+            error: error.into(),
+        }
+    }
+
+    pub fn of_kind(kind: StartFailure, error: impl Into<anyhow::Error>) -> StartError {
+        StartError {
+            kind,
             error: error.into(),
         }
     }

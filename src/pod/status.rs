@@ -198,7 +198,8 @@ pub struct PodStatus {
     /// Guaranteed, Burstable or BestEffort, from the containers' resources.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub qos_class: String,
-    #[serde(default)]
+    // Omitted when empty, as the API server omits it (`get -o yaml`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub init_container_statuses: Vec<ContainerStatus>,
     #[serde(default)]
     pub container_statuses: Vec<ContainerStatus>,

@@ -340,6 +340,16 @@ fn init(
     rootfs: &Path,
 ) -> Result<std::convert::Infallible, Error> {
     nix::unistd::setsid().map_err(refused("setsid"))?;
+    if process.terminal() == Some(true) && setup.gate.is_none() {
+        // A pod's tty container: its stdin is the terminal the supervisor made, the
+        // new session's controlling terminal. (minipod-runc's `create` makes the
+        // terminal itself later, see `give_terminal`.)
+        // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal it).
+        if unsafe { libc::ioctl(0, libc::TIOCSCTTY as _, 0) } < 0 {
+            let errno = nix::errno::Errno::last();
+            return Err(refused("ioctl(TIOCSCTTY) on the container's terminal")(errno).into());
+        }
+    }
     build(setup, process, rootfs)
 }
 

@@ -4,7 +4,7 @@
 use super::field_error::{
     duplicate, invalid, not_found, not_supported, required, unsupported, FieldError,
 };
-use super::{image_ref, names};
+use super::names;
 use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec, VolumeMount};
 use std::collections::HashSet;
 
@@ -40,14 +40,6 @@ pub fn validate_containers(
             );
             validate_env(container, &path, errors);
             validate_resources(container, &path, errors);
-            for (field, on) in [("stdin", container.stdin), ("tty", container.tty)] {
-                if on == Some(true) {
-                    errors.push(not_supported(
-                        &format!("{path}.{field}"),
-                        "a container's stdin is /dev/null (attach is not implemented)",
-                    ));
-                }
-            }
             validate_ports(
                 container.ports.as_deref().unwrap_or(&[]),
                 &path,
@@ -88,9 +80,8 @@ fn validate_image(container: &Container, path: &str, errors: &mut Vec<FieldError
             image,
             "must not have leading or trailing whitespace",
         )),
-        Some(image) if !image_ref::is_valid_reference(image) => {
-            errors.push(invalid(&image_path, image, "invalid reference format"))
-        }
+        // A reference that does not parse is accepted, as the API server accepts it:
+        // the kubelet reports InvalidImageName on the pod.
         Some(_) => {}
     }
 }

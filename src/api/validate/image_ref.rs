@@ -1,7 +1,8 @@
 //! Image references as container runtimes read them (the grammar of
 //! github.com/distribution/reference): `[domain[:port]/]path[:tag][@digest]`.
-//! Kubernetes itself only requires an image to be set; the runtime then fails with
-//! `InvalidImageName`. minipod checks at once: "invalid reference format".
+//! Kubernetes itself only requires an image to be set (the API accepts any other
+//! text); the kubelet then fails the container with `InvalidImageName`, and so does
+//! minipod's pod layer.
 
 /// Whether `image` is a well-formed reference (`nginx`, `nginx:1.27`,
 /// `registry.k8s.io/busybox:1.27.2`, `localhost:5000/app@sha256:...`).

@@ -26,6 +26,8 @@ impl Supervisor {
         let name = self.slots[i].container.name.clone();
         self.slots[i].pid = None;
         self.slots[i].process_spec = None;
+        // Attached clients see the end; a restarted instance gets a new stdin.
+        self.slots[i].attach = None;
         self.unmount_rootfs(i);
         let started_at = match &self.status_mut(i).state {
             ContainerState::Running { started_at } => started_at.clone(),

@@ -26,6 +26,21 @@ fn failed(kind: StartFailure) -> impl Fn(anyhow::Error) -> StartError {
         StartFailure::Config => StartError::config(error),
         StartFailure::Create => StartError::create(error),
         StartFailure::Run => StartError::run(error),
+        image => StartError::of_kind(image, error),
+    }
+}
+
+/// What a container's streams are made of: the ends we read (with their stream),
+/// the ends it gets, and where `attach` input goes (with `stdin`/`tty`).
+type ContainerStreams = (Vec<(OwnedFd, Stream)>, runtime::Stdio, Option<OwnedFd>);
+
+/// What the policy is told about a failed start: an image failure is retried on the
+/// image back-off, any other is an exit of the container.
+fn failed_event(i: usize, err: &StartError) -> Event {
+    if err.kind.is_image() {
+        Event::ImagePullFailed { i }
+    } else {
+        Event::StartFailed { i }
     }
 }
 
@@ -38,9 +53,9 @@ impl Supervisor {
             if let Action::Start { i, restart } = action {
                 match self.start(i, restart) {
                     Ok(()) => self.started(i),
-                    Err(err) if err.kind == StartFailure::Config => {
+                    Err(err) if err.kind == StartFailure::Config || err.kind.is_image() => {
                         self.record_start_failure(i, &err);
-                        self.handle(Event::StartFailed { i });
+                        self.handle(failed_event(i, &err));
                     }
                     Err(err) => return Err(err.error),
                 }
@@ -55,7 +70,7 @@ impl Supervisor {
             Ok(()) => self.started(i),
             Err(err) => {
                 self.record_start_failure(i, &err);
-                self.handle(Event::StartFailed { i });
+                self.handle(failed_event(i, &err));
             }
         }
     }
@@ -86,28 +101,24 @@ impl Supervisor {
             }
         }
         let restart = self.status_mut(i).restart_count;
-        let image = self
-            .record
-            .images
-            .get(&name)
-            .with_context(|| format!("container {name} has no resolved image"))
-            .map_err(failed(StartFailure::Config))?
-            .clone();
+        let (image, just_pulled) = self.image_of(i)?;
         let bundle = self.paths.bundle(&name);
         let rootfs = bundle.join("rootfs");
         std::fs::create_dir_all(&rootfs)
             .with_context(|| format!("create {}", rootfs.display()))
             .map_err(failed(StartFailure::Create))?;
         self.unmount_rootfs(i);
-        events::record(
-            &self.paths,
-            EventType::Normal,
-            "Pulled",
-            format!(
-                "Container image \"{}\" already present on machine",
-                self.slots[i].container.image.as_deref().unwrap_or_default()
-            ),
-        );
+        if !just_pulled {
+            events::record(
+                &self.paths,
+                EventType::Normal,
+                "Pulled",
+                format!(
+                    "Container image \"{}\" already present on machine",
+                    self.slots[i].container.image.as_deref().unwrap_or_default()
+                ),
+            );
+        }
         // A fresh writable layer for every start, as a new container gets one.
         let overlay = self.paths.overlay(&name);
         let _ = std::fs::remove_dir_all(&overlay);
@@ -168,7 +179,20 @@ impl Supervisor {
             .with_context(|| format!("write {}", config.display()))
             .map_err(failed(StartFailure::Create))?;
 
-        let (outputs, stdio) = self.output_pipes().map_err(failed(StartFailure::Create))?;
+        let (outputs, stdio, stdin_writer) =
+            self.output_pipes(i).map_err(failed(StartFailure::Create))?;
+        let attach = match stdin_writer {
+            Some(writer) => Some(
+                super::attach::Attach::listen(
+                    &self.paths.run.join("attach"),
+                    &name,
+                    writer,
+                    self.slots[i].container.stdin_once == Some(true),
+                )
+                .map_err(failed(StartFailure::Create))?,
+            ),
+            None => None,
+        };
         let log = LogLimits::from_env()
             .and_then(|limits| LogWriter::create(&self.paths.log_file(&name, restart), limits))
             .map_err(failed(StartFailure::Create))?;
@@ -188,6 +212,7 @@ impl Supervisor {
         slot.pid = Some(pid);
         slot.outputs = outputs;
         slot.log = Some(log);
+        slot.attach = attach;
         slot.process_spec = ContainerEntry::from_spec(&spec, &mut self.seccomp_programs).ok();
         let c = &slot.container;
         let ready = c.readiness_probe.is_none() && c.startup_probe.is_none();
@@ -217,21 +242,53 @@ impl Supervisor {
     }
 
     /// The container's stdout and stderr: pipes we read (non-blocking) and the write
-    /// ends it gets, with /dev/null as its stdin.
-    fn output_pipes(&self) -> Result<(Vec<(OwnedFd, Stream)>, runtime::Stdio)> {
-        let (out_r, out_w) =
-            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdout")?;
-        let (err_r, err_w) =
-            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stderr")?;
-        for fd in [&out_r, &err_r] {
+    /// ends it gets; its stdin is /dev/null, or with `stdin: true` a pipe whose write
+    /// end comes back for `attach`. With `tty: true` all three are a pseudo-terminal
+    /// and its master is both what we read and where `attach` input goes.
+    fn output_pipes(&self, i: usize) -> Result<ContainerStreams> {
+        let container = &self.slots[i].container;
+        let nonblocking = |fd: &OwnedFd| {
             // The supervisor's loop must never block on one container's output.
             nix::fcntl::fcntl(
                 fd,
                 nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
             )
-            .context("make the output pipe non-blocking")?;
+            .map(|_| ())
+            .context("make the container's output non-blocking")
+        };
+        if container.tty == Some(true) {
+            let pty = nix::pty::openpty(None, None).context("openpty for the container's tty")?;
+            for fd in [&pty.master, &pty.slave] {
+                nix::fcntl::fcntl(
+                    fd,
+                    nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+                )
+                .context("close the pty on exec")?;
+            }
+            nonblocking(&pty.master)?;
+            let reader = pty.master.try_clone().context("dup the pty's master")?;
+            let stdio = runtime::Stdio {
+                stdin: pty.slave.try_clone().context("dup the pty's slave")?,
+                stdout: pty.slave.try_clone().context("dup the pty's slave")?,
+                stderr: pty.slave,
+            };
+            return Ok((vec![(reader, Stream::Stdout)], stdio, Some(pty.master)));
         }
-        let stdin: OwnedFd = File::open("/dev/null").context("open /dev/null")?.into();
+        let (out_r, out_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdout")?;
+        let (err_r, err_w) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stderr")?;
+        for fd in [&out_r, &err_r] {
+            nonblocking(fd)?;
+        }
+        let (stdin, writer) = if container.stdin == Some(true) {
+            let (r, w) =
+                nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe for stdin")?;
+            (r, Some(w))
+        } else {
+            let null: OwnedFd = File::open("/dev/null").context("open /dev/null")?.into();
+            (null, None)
+        };
         let stdio = runtime::Stdio {
             stdin,
             stdout: out_w,
@@ -240,6 +297,7 @@ impl Supervisor {
         Ok((
             vec![(out_r, Stream::Stdout), (err_r, Stream::Stderr)],
             stdio,
+            writer,
         ))
     }
 
@@ -248,11 +306,17 @@ impl Supervisor {
     /// created but did not start is its last state, terminated with `StartError`.
     fn record_start_failure(&mut self, i: usize, err: &StartError) {
         let message = err.to_string();
+        // An image failure has its own event already; this one names the reason.
+        let said = if err.kind.is_image() {
+            err.reason().to_string()
+        } else {
+            message.clone()
+        };
         events::record(
             &self.paths,
             EventType::Warning,
             "Failed",
-            format!("Error: {message}"),
+            format!("Error: {said}"),
         );
         let now = time::now();
         let st = self.status_mut(i);

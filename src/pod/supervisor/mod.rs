@@ -16,9 +16,11 @@
 //!   pod's end.
 
 mod actions;
+pub(crate) mod attach;
 mod backoff;
 mod container_exit;
 mod container_start;
+mod image_pull;
 mod network;
 mod pod_state;
 mod pod_status;
@@ -83,6 +85,8 @@ struct Slot {
     /// What exec probes and hooks get in the running instance: its process settings,
     /// cgroup and seccomp profile.
     process_spec: Option<ContainerEntry>,
+    /// With `stdin`/`tty`: the other end of its stdin and the `attach` clients.
+    attach: Option<attach::Attach>,
 }
 
 pub struct Supervisor {
@@ -107,6 +111,9 @@ pub struct Supervisor {
     host_capabilities: std::collections::HashSet<oci_spec::runtime::Capability>,
     /// `hostUsers: false`: the pod's block of host ids (see `security::userns`).
     userns: Option<crate::pod::security::userns::PodRange>,
+    /// The state root (its image store: an image missing at apply is looked up again
+    /// at each try, see `image_pull`).
+    state: StateRoot,
 }
 
 /// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
@@ -142,6 +149,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
             log: None,
             rootfs_mounted: None,
             process_spec: None,
+            attach: None,
         })
         .collect();
     let status = pod_status::initial_status(&record);
@@ -160,6 +168,7 @@ pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
         seccomp_programs: Default::default(),
         host_capabilities: crate::pod::security::privileges::host_capabilities(),
         userns: None,
+        state: state.clone(),
     };
     let result = sup.allocate_user_namespace(state).and_then(|()| sup.run());
     if let Err(err) = &result {
@@ -256,6 +265,7 @@ impl Supervisor {
                 None => PollTimeout::NONE,
             };
             let mut ready_outputs = Vec::new();
+            let mut ready_attach = Vec::new();
             let signal_ready;
             {
                 let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
@@ -266,6 +276,14 @@ impl Supervisor {
                         owners.push((si, oi));
                     }
                 }
+                // Attach sockets and their clients, after the outputs.
+                let outputs = owners.len();
+                for (si, slot) in self.slots.iter().enumerate() {
+                    for (k, fd) in slot.attach.iter().flat_map(|a| a.fds()).enumerate() {
+                        fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                        owners.push((si, k));
+                    }
+                }
                 match poll(&mut fds, timeout) {
                     Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                     Err(e) => return Err(e).context("poll"),
@@ -273,8 +291,18 @@ impl Supervisor {
                 signal_ready = fds[0].revents().is_some_and(|r| !r.is_empty());
                 for (k, fd) in fds.iter().enumerate().skip(1) {
                     if fd.revents().is_some_and(|r| !r.is_empty()) {
-                        ready_outputs.push(owners[k - 1]);
+                        if k - 1 < outputs {
+                            ready_outputs.push(owners[k - 1]);
+                        } else {
+                            ready_attach.push(owners[k - 1]);
+                        }
                     }
+                }
+            }
+            // Clients' input first (last to first: a leaving client shifts the rest).
+            for (si, k) in ready_attach.into_iter().rev() {
+                if let Some(attach) = self.slots[si].attach.as_mut() {
+                    attach.ready(k);
                 }
             }
             // Output first, so a container's last words are logged before its exit.
@@ -321,6 +349,9 @@ impl Supervisor {
             Ok(n) => {
                 if let Some(log) = slot.log.as_mut() {
                     let _ = log.write(stream, &buf[..n]);
+                }
+                if let Some(attach) = slot.attach.as_mut() {
+                    attach.broadcast(&buf[..n]);
                 }
             }
         }

@@ -88,6 +88,8 @@ pub struct ContainerState {
     /// Killed with its sandbox (or waiting for its back-off then): not started in the
     /// new sandbox before this (kubelet's back-off applies to every start).
     pub resume_at: Option<Instant>,
+    /// Failed tries to get its image, counted for the image back-off.
+    pub pulls_failed: u32,
     /// Its image changed: once it has stopped, start it again at once.
     pub replace_pending: bool,
     pub probers: Vec<Prober>,
@@ -114,6 +116,7 @@ impl ContainerState {
             started_at: None,
             crashes: 0,
             resume_at: None,
+            pulls_failed: 0,
             replace_pending: false,
             probers: Vec::new(),
             startup_done: true,

@@ -115,6 +115,7 @@ impl PodPolicy {
             Event::Started { i } => {
                 let c = &mut self.containers[i];
                 c.life = Life::Running { kill_at: None };
+                c.pulls_failed = 0;
                 c.started_at = Some(now);
                 c.resume_at = None;
                 c.exit_code = None;
@@ -122,6 +123,17 @@ impl PodPolicy {
                 c.startup_done = c.spec.startup_probe.is_none();
                 c.ready = c.spec.readiness_probe.is_none();
                 Vec::new()
+            }
+            Event::ImagePullFailed { i } => {
+                // Kubelet's image back-off (its own count): 10 s doubling to 5
+                // minutes, whatever the restart policy, since nothing ran.
+                let c = &mut self.containers[i];
+                c.pulls_failed = c.pulls_failed.saturating_add(1);
+                let delay = self.backoff.delay(c.pulls_failed.saturating_add(1));
+                c.life = Life::BackOff {
+                    until: crate::state::deadline::after(now, delay),
+                };
+                vec![Action::BackOff { i, delay }]
             }
             Event::StartFailed { i } => {
                 self.containers[i].life = Life::Exited;

@@ -439,3 +439,42 @@ fn a_container_waiting_that_never_ran_keeps_the_pod_pending() {
         assert_eq!(p.phase, phase, "fails {fails}, ran before {ran_before}");
     }
 }
+
+/// Kubelet's image back-off: a missing image is tried again after 10 s, 20 s, 40 s
+/// ... up to 5 minutes, whatever the restart policy (no container ran), and the pod
+/// stays Pending.
+#[test]
+fn a_missing_image_is_retried_on_the_image_back_off_even_with_restart_never() {
+    let t0 = Instant::now();
+    let mut p = policy(&spec(vec![], vec![app("a")], Some("Never")), t0);
+    assert_eq!(starts(&p.begin()), [0]);
+    let mut now = t0;
+    let mut delays = Vec::new();
+    for _ in 0..7 {
+        let actions = p.handle(Event::ImagePullFailed { i: 0 }, now);
+        let [Action::BackOff { i: 0, delay }] = actions.as_slice() else {
+            panic!("{actions:?}");
+        };
+        delays.push(delay.as_secs());
+        p.refresh_phase();
+        assert_eq!(p.phase, Phase::Pending);
+        // Nothing before the delay is over; then the start is tried again.
+        assert!(starts(&p.tick(now + *delay - Duration::from_millis(1))).is_empty());
+        now += *delay;
+        assert_eq!(starts(&p.tick(now)), [0]);
+    }
+    assert_eq!(delays, [10, 20, 40, 80, 160, 300, 300]);
+    // The image came: the container runs.
+    p.handle(Event::Started { i: 0 }, now);
+    p.refresh_phase();
+    assert_eq!(p.phase, Phase::Running);
+    // The failed pulls are no crashes: a later image failure starts at 10 s again.
+    let again = p.handle(Event::ImagePullFailed { i: 0 }, now);
+    assert_eq!(
+        again,
+        [Action::BackOff {
+            i: 0,
+            delay: secs(10)
+        }]
+    );
+}

@@ -153,6 +153,9 @@ impl Supervisor {
             self.record.namespace(),
             self.record.uid()
         );
+        if self.image_back_off(i) {
+            return;
+        }
         let st = self.status_mut(i);
         if let ContainerState::Waiting { reason, .. } = &st.state {
             // A container that could not even be created keeps saying why (kubelet
@@ -184,6 +187,44 @@ impl Supervisor {
             "BackOff",
             format!("Back-off restarting failed container {name} in pod {pod}"),
         );
+    }
+
+    /// ImagePullBackOff: container i's image could not be had; it waits for the next
+    /// try. False when the container is not waiting for its image.
+    fn image_back_off(&mut self, i: usize) -> bool {
+        let image = self.slots[i].container.image.clone().unwrap_or_default();
+        let st = self.status_mut(i);
+        let ContainerState::Waiting { reason, message } = &st.state else {
+            return false;
+        };
+        match reason.as_str() {
+            // Kubelet keeps saying the name is wrong; nothing to pull.
+            "InvalidImageName" => true,
+            "ErrImagePull" | "ImagePullBackOff" => {
+                let cause = message
+                    .split_once(": ErrImagePull: ")
+                    .map_or(message.as_str(), |(_, cause)| cause)
+                    .to_string();
+                st.state = ContainerState::Waiting {
+                    reason: "ImagePullBackOff".into(),
+                    message: format!("Back-off pulling image \"{image}\": ErrImagePull: {cause}"),
+                };
+                events::record(
+                    &self.paths,
+                    events::EventType::Normal,
+                    "BackOff",
+                    format!("Back-off pulling image \"{image}\""),
+                );
+                events::record(
+                    &self.paths,
+                    events::EventType::Warning,
+                    "Failed",
+                    "Error: ImagePullBackOff".to_string(),
+                );
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Run a lifecycle hook (postStart, preStop) against container i, within `limit`;

@@ -68,6 +68,11 @@ pub enum Event {
     StartFailed {
         i: usize,
     },
+    /// Container i's image could not be had (ErrImagePull, InvalidImageName): tried
+    /// again after the image back-off, whatever the restart policy.
+    ImagePullFailed {
+        i: usize,
+    },
     Exited {
         i: usize,
         code: i32,
