@@ -46,6 +46,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../docs/lessons/i-one-pod-one-ip.md"),
     ),
     (
+        "docs/lessons/j-deployment-keeps-two-pods.md",
+        include_str!("../../docs/lessons/j-deployment-keeps-two-pods.md"),
+    ),
+    (
         "docs/lessons/manifests/init-order.yaml",
         include_str!("../../docs/lessons/manifests/init-order.yaml"),
     ),
@@ -72,6 +76,10 @@ pub const FILES: &[(&str, &str)] = &[
     (
         "examples/sidecar-pod.yaml",
         include_str!("../../examples/sidecar-pod.yaml"),
+    ),
+    (
+        "examples/nginx-deployment.yaml",
+        include_str!("../../examples/nginx-deployment.yaml"),
     ),
 ];
 
@@ -101,7 +109,24 @@ mod tests {
                 }
             }
         }
-        let sidecar = std::fs::read_to_string(format!("{repo}/examples/sidecar-pod.yaml")).unwrap();
-        assert_eq!(file("examples/sidecar-pod.yaml"), Some(sidecar.as_str()));
+        // Every manifest a page applies with `-f PATH.yaml` is bundled too.
+        for (page, text) in FILES.iter().filter(|(p, _)| p.ends_with(".md")) {
+            for path in text
+                .split_whitespace()
+                .skip_while(|w| *w != "-f")
+                .collect::<Vec<_>>()
+                .windows(2)
+                .filter(|w| w[0] == "-f" && w[1].ends_with(".yaml"))
+                .map(|w| w[1])
+            {
+                let on_disk = std::fs::read_to_string(format!("{repo}/{path}"))
+                    .unwrap_or_else(|e| panic!("{page} applies {path}: {e}"));
+                assert_eq!(
+                    file(path),
+                    Some(on_disk.as_str()),
+                    "{page}: {path} is not bundled"
+                );
+            }
+        }
     }
 }
