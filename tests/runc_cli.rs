@@ -261,6 +261,15 @@ fn a_failing_create_hook_stops_the_container_and_leaves_nothing() {
     assert!(err.contains("createRuntime hook /bin/false"), "{err}");
     assert!(!r.root().join("bad").exists());
     assert!(!Path::new("/sys/fs/cgroup/pids/bad").exists());
+    // A hook that outlives its timeout is killed, and create fails.
+    let bundle = r.bundle("b3", &["sleep", "1000"], |c| {
+        c["hooks"] = serde_json::json!({"prestart": [
+            {"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}
+        ]});
+    });
+    let err = r.fails(&["create", "-b", bundle.to_str().unwrap(), "slow"]);
+    assert!(err.contains("within its timeout of 1 s"), "{err}");
+    assert!(!r.root().join("slow").exists());
     // A program that does not exist fails create, not start.
     let bundle = r.bundle("b2", &["no-such-program"], |_| {});
     let err = r.fails(&["create", "-b", bundle.to_str().unwrap(), "missing"]);
@@ -515,6 +524,32 @@ fn run_waits_and_exits_with_the_program_status() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
     assert!(!r.root().join("fg").exists(), "run deletes its container");
+}
+
+#[test]
+fn ambient_capabilities_without_inheritable_are_skipped_as_runc_does() {
+    let r = Runc::new("runc-ambient");
+    // What `runc spec` writes: ambient capabilities, no inheritable set.
+    let bundle = r.bundle(
+        "b",
+        &["sh", "-c", "grep -E 'CapEff|CapAmb' /proc/self/status"],
+        |c| {
+            let three = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+            c["process"]["capabilities"] = serde_json::json!({
+                "bounding": three, "effective": three, "permitted": three, "ambient": three,
+            });
+        },
+    );
+    let out = r.run(&["run", "-b", bundle.to_str().unwrap(), "amb"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // AUDIT_WRITE (29), KILL (5), NET_BIND_SERVICE (10).
+    assert!(text.contains("CapEff:\t0000000020000420"), "{text}");
+    assert!(text.contains("CapAmb:\t0000000000000000"), "{text}");
 }
 
 #[test]

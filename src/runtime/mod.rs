@@ -359,6 +359,11 @@ fn build(
         let env = process.env().clone().unwrap_or_default();
         process::find_executable(program, &env)?;
         start_gate::wait_for_start(gate, spec, fifo, pid, setup.channel_end)?;
+        // Nobody reads the channel after `create` returned: what fails from here on
+        // is said on the container's stderr, where its program's errors go too.
+        let Err(err) = closing::become_program(process, setup.seccomp, &args);
+        eprintln!("error: container {}: {err}", gate.id);
+        return Err(err);
     }
     // The filter arrived compiled with the job: here it is only loaded.
     closing::become_program(process, setup.seccomp, &args)
