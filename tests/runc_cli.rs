@@ -317,9 +317,17 @@ fn read_until(master: &OwnedFd, needle: &str) -> String {
 #[test]
 fn a_terminal_goes_to_the_console_socket() {
     let r = Runc::new("runc-tty");
-    let bundle = r.bundle("b", &["sh", "-c", "tty; echo done; sleep 1000"], |c| {
-        c["process"]["terminal"] = true.into();
-    });
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "tty; stat -c console=%t:%T /dev/console; echo done; sleep 1000",
+        ],
+        |c| {
+            c["process"]["terminal"] = true.into();
+        },
+    );
     let socket = r.dir.path.join("console.sock");
     let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     let err = r.fails(&["create", "-b", bundle.to_str().unwrap(), "t0"]);
@@ -340,6 +348,8 @@ fn a_terminal_goes_to_the_console_socket() {
         out.contains("/dev/pts/0"),
         "the program's stdio is the pty: {out:?}"
     );
+    // /dev/console is that terminal (136:0, in hex).
+    assert!(out.contains("console=88:0"), "{out:?}");
 
     // exec -t: a second terminal, through the socket again.
     let listener = std::os::unix::net::UnixListener::bind(r.dir.path.join("exec.sock")).unwrap();

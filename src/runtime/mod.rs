@@ -379,6 +379,7 @@ fn give_terminal(channel_end: &OwnedFd) -> Result<(), Error> {
         std::os::fd::AsRawFd::as_raw_fd(&master),
     )?;
     drop(master);
+    terminal::bind_console(&slave)?;
     terminal::make_controlling(&slave)?;
     Ok(())
 }
