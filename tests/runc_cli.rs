@@ -563,6 +563,52 @@ fn ambient_capabilities_without_inheritable_are_skipped_as_runc_does() {
 }
 
 #[test]
+fn preserve_fds_passes_the_callers_descriptors_on() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let r = Runc::new("runc-fds");
+    // fd 3 is a pipe the program writes to; fd 5 is open too, but not passed on.
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "echo through-fd-3 >&3; ls /proc/self/fd | tr '\\n' ' ' >&3",
+        ],
+        |_| {},
+    );
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let writer_fd = writer.as_raw_fd();
+    let mut cmd = r.command(&[
+        "run",
+        "--preserve-fds",
+        "1",
+        "-b",
+        bundle.to_str().unwrap(),
+        "fds",
+    ]);
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(writer_fd, 3) < 0 || libc::dup2(writer_fd, 5) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
+    drop(writer);
+    assert!(status.success());
+    let mut got = String::new();
+    reader.read_to_string(&mut got).unwrap();
+    let mut lines = got.lines();
+    assert_eq!(lines.next(), Some("through-fd-3"));
+    // 0-3, and the directory ls itself opens (4); never the caller's 5.
+    let fds: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert!(fds.contains(&"3"), "{fds:?}");
+    assert!(!fds.contains(&"5"), "fd 5 was not to be passed on: {fds:?}");
+}
+
+#[test]
 fn process_rlimits_are_applied() {
     let r = Runc::new("runc-rlimits");
     let bundle = r.bundle("b", &["sh", "-c", "ulimit -n; ulimit -Hn"], |c| {

@@ -223,12 +223,13 @@ pub fn die_with_parent(parent: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Mark every descriptor above stderr close-on-exec, so nothing of ours (a host
-/// directory, the pod's records) leaks into the container (CVE-2024-21626).
-pub fn close_fds_on_exec() -> Result<()> {
+/// Mark every descriptor above stderr (and the `keep` the caller passes on, runc's
+/// `--preserve-fds`) close-on-exec, so nothing of ours (a host directory, the pod's
+/// records) leaks into the container (CVE-2024-21626).
+pub fn close_fds_on_exec(keep: u32) -> Result<()> {
     kernel()
         .close_range_cloexec(
-            3,
+            3 + keep,
             "no descriptor of minipod's leaks into the container (CVE-2024-21626)",
         )
         .map_err(refused("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)"))
