@@ -97,6 +97,7 @@ cleanup() {
         podman rmi -a -f >/dev/null 2>&1
     fi
     crun delete -f bench-crun >/dev/null 2>&1
+    [[ -x ${MR:-} ]] && "$MR" --root "$WORK/mr-root" delete -f bench-mr >/dev/null 2>&1
     runc delete -f bench-runc >/dev/null 2>&1
     [[ -n $STATIC_PAUSE_PID ]] && kill "$STATIC_PAUSE_PID" 2>/dev/null
     # Any process still referring to the work dir (shim env, conmon args): by PID.
@@ -297,6 +298,16 @@ row "2. /bin/true pod: apply..Completed..delete" ms "$(ms mp-true)" "podman run 
 row "2. /bin/true pod: apply..Completed..delete" ms "$(ms mp-true)" "crun run" "$(ms crun-run)"
 row "2. /bin/true pod: apply..Completed..delete" ms "$(ms mp-true)" "runc run" "$(ms runc-run)"
 row "2. /bin/true pod: apply only (started)" ms "$(ms mp-true-apply)" "crun run" "$(ms crun-run)"
+# The runtime layer alone, through runc's command line (minipod-runc, a link to the
+# same binary), on the very bundle crun and runc run; then podman driving it.
+mkdir -p "$WORK/bin" "$WORK/mr-root"; MR=$WORK/bin/minipod-runc; ln -sf "$M" "$MR"
+hf mr-run "$MR --root $WORK/mr-root run -b $IN/bundle bench-mr"
+hf pm-run-mr --prepare "$PRUNE" \
+    "podman --runtime $MR run --rm --network none docker.io/library/busybox:1.36 /bin/true"
+row "2. runc CLI: run -b BUNDLE (/bin/true)" ms "$(ms mr-run)" "crun run" "$(ms crun-run)"
+row "2. runc CLI: run -b BUNDLE (/bin/true)" ms "$(ms mr-run)" "runc run" "$(ms runc-run)"
+row "2. podman --runtime minipod-runc run --rm --network none /bin/true" ms "$(ms pm-run-mr)" \
+    "podman (crun) run --rm --network none" "$(ms pm-run-nonet)"
 
 # ------------------------------------------------------------------ 4. image load
 msg "4. image load: nginx"
@@ -490,6 +501,7 @@ if [[ $DOCS -eq 1 ]]; then
         echo "- **1. seccomp and devices at start**: the same sidecar apply with \`MINIPOD_SECCOMP_DEFAULT=Unconfined\` (the app containers get no filter; the infra keeps its RuntimeDefault filter). The device rules (cgroup v1 \`devices.deny\`/\`devices.allow\` writes, or the cgroup v2 BPF program) cannot be switched off, so they are in both figures."
         echo "- **1. exec round trip**: \`minipod exec sidecar-pod -c log-reader -- true\` (the CLI re-executes a sealed, read-only view of its own binary, which joins the container's cgroup and namespaces, forks the command under the container's seccomp filter and waits for it) against \`podman exec sidecar-pod-log-reader true\` (conmon + crun exec), each with its pod running."
         echo "- **2. one short container**: minipod = \`apply\` of a one-container pod running \`/bin/true\` with \`restartPolicy: Never\`, polling \`get pods true-pod\` (no sleep) until it shows \`Completed\`, then \`delete --grace-period=0 --force\` (\`scripts/bench/minipod-run-true.sh\`). Peers: \`podman run --rm busybox:1.36 /bin/true\`, and \`crun run\` / \`runc run\` of an OCI bundle made with \`runc spec\` (args \`/bin/true\`, no terminal) over the same busybox rootfs; each of these creates, starts, waits for and deletes the container. The \"apply only\" row stops when apply returns."
+        echo "- **2. runc CLI**: \`minipod-runc run -b BUNDLE\` (minipod started through a link named \`minipod-runc\`: runc's command line over the same runtime layer pods use) of the very bundle \`crun run\` and \`runc run\` get; each creates, starts, waits for and deletes the container. Then \`podman --runtime minipod-runc run --rm --network none busybox:1.36 /bin/true\` against the same podman with crun (conmon, storage and podman's own work are in both)."
         echo "- **3. resident memory**: VmRSS of each per-pod process while the $NPODS scale pods run (one busybox \`sleep\` container each): minipod-pause vs catatonit (podman's infra), minipod-shim vs conmon (podman runs one conmon per container, plus one for the infra), and a static \`pause.c\` (\`scripts/bench/pause.c\`, \`gcc -static -Os\`). RSS counts shared file pages (libc, the binary) in every process; see the smaps figures below for PSS."
         echo "- **4. image load**: the nginx OCI archive (one tag; podman 4.3's \`load\` refuses the two-tag archive that build-images.sh writes, so every tool gets the same one-tag archive with the same blobs) into an empty minipod root, against \`podman load\` after \`podman rmi\`, and GNU \`tar -xzf\` of its layer blobs into an empty directory (no whiteouts, no digests: a floor)."
         echo "- **6. Deployment**: \`scripts/bench/deployment.sh\`: a Deployment of 10 nginx:1.17.8 replicas, \`scale\` 0 -> 10 until \`rollout status\` returns, each pod watched from its first listing to Running (\`get pods\` every 100 ms), then \`set image\` to nginx:1.17.10 until \`rollout status\` returns; three runs. The peer column is no measurement: it is Kubernetes' pod start SLO (5 s at the 99th percentile) that a single-node cluster is held to. The controller manager's resident memory: $DEPLOY_RSS kB (median min max)."

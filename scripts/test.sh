@@ -39,6 +39,7 @@ fi
 
 echo "== format and lints"
 cargo fmt --check
+rustfmt --edition 2021 --check src/pause/main.rs   # built by build.rs, not a cargo target
 cargo clippy --all-targets -- -D warnings
 
 echo "== build"

@@ -261,6 +261,15 @@ fn a_failing_create_hook_stops_the_container_and_leaves_nothing() {
     assert!(err.contains("createRuntime hook /bin/false"), "{err}");
     assert!(!r.root().join("bad").exists());
     assert!(!Path::new("/sys/fs/cgroup/pids/bad").exists());
+    // A hook that outlives its timeout is killed, and create fails.
+    let bundle = r.bundle("b3", &["sleep", "1000"], |c| {
+        c["hooks"] = serde_json::json!({"prestart": [
+            {"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}
+        ]});
+    });
+    let err = r.fails(&["create", "-b", bundle.to_str().unwrap(), "slow"]);
+    assert!(err.contains("within its timeout of 1 s"), "{err}");
+    assert!(!r.root().join("slow").exists());
     // A program that does not exist fails create, not start.
     let bundle = r.bundle("b2", &["no-such-program"], |_| {});
     let err = r.fails(&["create", "-b", bundle.to_str().unwrap(), "missing"]);
@@ -308,9 +317,17 @@ fn read_until(master: &OwnedFd, needle: &str) -> String {
 #[test]
 fn a_terminal_goes_to_the_console_socket() {
     let r = Runc::new("runc-tty");
-    let bundle = r.bundle("b", &["sh", "-c", "tty; echo done; sleep 1000"], |c| {
-        c["process"]["terminal"] = true.into();
-    });
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "tty; stat -c console=%t:%T /dev/console; echo done; sleep 1000",
+        ],
+        |c| {
+            c["process"]["terminal"] = true.into();
+        },
+    );
     let socket = r.dir.path.join("console.sock");
     let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     let err = r.fails(&["create", "-b", bundle.to_str().unwrap(), "t0"]);
@@ -331,6 +348,8 @@ fn a_terminal_goes_to_the_console_socket() {
         out.contains("/dev/pts/0"),
         "the program's stdio is the pty: {out:?}"
     );
+    // /dev/console is that terminal (136:0, in hex).
+    assert!(out.contains("console=88:0"), "{out:?}");
 
     // exec -t: a second terminal, through the socket again.
     let listener = std::os::unix::net::UnixListener::bind(r.dir.path.join("exec.sock")).unwrap();
@@ -515,6 +534,78 @@ fn run_waits_and_exits_with_the_program_status() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
     assert!(!r.root().join("fg").exists(), "run deletes its container");
+}
+
+#[test]
+fn ambient_capabilities_without_inheritable_are_skipped_as_runc_does() {
+    let r = Runc::new("runc-ambient");
+    // What `runc spec` writes: ambient capabilities, no inheritable set.
+    let bundle = r.bundle(
+        "b",
+        &["sh", "-c", "grep -E 'CapEff|CapAmb' /proc/self/status"],
+        |c| {
+            let three = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+            c["process"]["capabilities"] = serde_json::json!({
+                "bounding": three, "effective": three, "permitted": three, "ambient": three,
+            });
+        },
+    );
+    let out = r.run(&["run", "-b", bundle.to_str().unwrap(), "amb"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // AUDIT_WRITE (29), KILL (5), NET_BIND_SERVICE (10).
+    assert!(text.contains("CapEff:\t0000000020000420"), "{text}");
+    assert!(text.contains("CapAmb:\t0000000000000000"), "{text}");
+}
+
+#[test]
+fn preserve_fds_passes_the_callers_descriptors_on() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let r = Runc::new("runc-fds");
+    // fd 3 is a pipe the program writes to; fd 5 is open too, but not passed on.
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "echo through-fd-3 >&3; ls /proc/self/fd | tr '\\n' ' ' >&3",
+        ],
+        |_| {},
+    );
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let writer_fd = writer.as_raw_fd();
+    let mut cmd = r.command(&[
+        "run",
+        "--preserve-fds",
+        "1",
+        "-b",
+        bundle.to_str().unwrap(),
+        "fds",
+    ]);
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(writer_fd, 3) < 0 || libc::dup2(writer_fd, 5) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
+    drop(writer);
+    assert!(status.success());
+    let mut got = String::new();
+    reader.read_to_string(&mut got).unwrap();
+    let mut lines = got.lines();
+    assert_eq!(lines.next(), Some("through-fd-3"));
+    // 0-3, and the directory ls itself opens (4); never the caller's 5.
+    let fds: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert!(fds.contains(&"3"), "{fds:?}");
+    assert!(!fds.contains(&"5"), "fd 5 was not to be passed on: {fds:?}");
 }
 
 #[test]

@@ -31,8 +31,7 @@ pub struct CreateArgs {
     /// Accepted for runc compatibility: minipod makes no session keyring.
     #[arg(long)]
     pub no_new_keyring: bool,
-    /// Pass this many descriptors after stderr (3, 4, …) to the container
-    /// (only 0 is supported).
+    /// Pass this many of our descriptors after stderr (3, 4, …) on to the program.
     #[arg(long, default_value_t = 0)]
     pub preserve_fds: u32,
     pub id: String,
@@ -45,12 +44,6 @@ pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
 /// Create the container; returns its locked directory (`run` starts it next).
 pub fn create(ctx: &Context, args: &CreateArgs) -> Result<Container> {
     container::check_id(&args.id)?;
-    if args.preserve_fds > 0 {
-        bail!(
-            "--preserve-fds {}: minipod-runc passes no descriptors beyond stdio yet",
-            args.preserve_fds
-        );
-    }
     let bundle = std::fs::canonicalize(&args.bundle)
         .with_context(|| format!("bundle {}", args.bundle.display()))?;
     let mut spec = Spec::load(bundle.join("config.json"))
@@ -138,6 +131,7 @@ fn build(
         seccomp,
         &own_stdio()?,
         gate.clone(),
+        args.preserve_fds,
         runtime_hooks,
     )?;
     let pid = created.pid.as_raw();

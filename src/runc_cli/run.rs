@@ -72,7 +72,10 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<i32> {
             let _ = nix::sys::signal::kill(pid, signal);
         }
     };
-    delete::delete_forced(container)?;
+    // A failed cleanup is reported; the program's status stays the answer.
+    if let Err(err) = delete::delete_forced(container) {
+        eprintln!("{}: warning: delete after run: {err:#}", super::NAME);
+    }
     Ok(code)
 }
 

@@ -16,6 +16,7 @@ pub fn become_program(
     spec: &Process,
     filter: Option<&seccomp::Program>,
     argv: &[String],
+    keep_fds: u32,
 ) -> Result<std::convert::Infallible, Error> {
     // While we may still lower (or, with CAP_SYS_RESOURCE, raise) them.
     process::set_rlimits(spec)?;
@@ -23,7 +24,7 @@ pub fn become_program(
         Ok(process::set_user_and_capabilities(spec)?)
     })?;
     process::enter_cwd(spec.cwd())?;
-    process::close_fds_on_exec()?;
+    process::close_fds_on_exec(keep_fds)?;
     // minipod runs with SIGPIPE ignored (Rust's default); an ignored signal stays
     // ignored across execve, and the container's program expects the default.
     // SAFETY: signal(2) with SIG_DFL installs no handler.

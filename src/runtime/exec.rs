@@ -110,7 +110,7 @@ fn spawn_job(target: &Target, argv: &[String], stdio: Stdio, detach: bool) -> Re
         Stdio::Fds(fds) => [0, 1, 2].map(|i| fds[i].as_ref().map(|f| f.as_fd())),
         Stdio::Inherit | Stdio::Pty => [None, None, None],
     };
-    let (pid, channel_end) = stage::start("minipod-exec", &job, fds)?;
+    let (pid, channel_end) = stage::start("minipod-exec", &job, fds, 0)?;
     // Our copies of the command's streams: closed, so a pipe sees its end.
     drop(stdio);
     let mut pty_master = None;
@@ -199,6 +199,7 @@ fn join_and_run(job: &ExecJob, channel_end: &OwnedFd) -> Result<i32> {
                     &job.process,
                     job.seccomp.as_ref(),
                     &job.argv,
+                    0,
                 )?)
             })();
             match &job.error_context {

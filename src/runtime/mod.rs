@@ -90,6 +90,7 @@ pub fn run(
         spec: Box::new(spec.clone()),
         seccomp,
         gate: None,
+        preserve_fds: 0,
     };
     launch(name, spec, &job, stdio, |_| Ok(())).map(|created| created.pid)
 }
@@ -106,6 +107,8 @@ pub struct Created {
 /// program and leave its init waiting at `gate` until [`start_gate::open`].
 /// `runtime_hooks` runs the prestart and createRuntime hooks once the namespaces and
 /// mounts exist (before pivot_root), given the init's PID; its error stops the init.
+/// `preserve_fds`: the caller's descriptors 3, 4, … that the program gets too.
+#[allow(clippy::too_many_arguments)]
 pub fn create(
     name: &str,
     bundle: &Path,
@@ -113,6 +116,7 @@ pub fn create(
     seccomp: Option<seccomp::Program>,
     stdio: &Stdio,
     gate: start_gate::Gate,
+    preserve_fds: u32,
     runtime_hooks: impl FnMut(Pid) -> Result<()>,
 ) -> Result<Created> {
     let job = stage::Job::Create {
@@ -121,6 +125,7 @@ pub fn create(
         spec: Box::new(spec.clone()),
         seccomp,
         gate: Some(gate),
+        preserve_fds,
     };
     launch(name, spec, &job, stdio, runtime_hooks)
 }
@@ -135,7 +140,11 @@ fn launch(
     mut runtime_hooks: impl FnMut(Pid) -> Result<()>,
 ) -> Result<Created> {
     let fds = [&stdio.stdin, &stdio.stdout, &stdio.stderr].map(|fd| Some(fd.as_fd()));
-    let (child, parent_end) = stage::start("minipod-inter", job, fds)?;
+    let preserve = match job {
+        stage::Job::Create { preserve_fds, .. } => *preserve_fds,
+        stage::Job::Exec(_) => 0,
+    };
+    let (child, parent_end) = stage::start("minipod-inter", job, fds, preserve)?;
     let mut pid = None;
     let mut error = None;
     let mut terminal = None;
@@ -220,6 +229,8 @@ pub(crate) struct Setup<'a> {
     pub seccomp: Option<&'a seccomp::Program>,
     /// runc's `create`: wait for `start` before the program.
     pub gate: Option<&'a start_gate::Gate>,
+    /// runc's `--preserve-fds`: descriptors 3.. the program gets from the caller.
+    pub preserve_fds: u32,
     pub channel_end: &'a OwnedFd,
 }
 
@@ -406,9 +417,14 @@ fn build(
         let env = process.env().clone().unwrap_or_default();
         process::find_executable(program, &env)?;
         start_gate::wait_for_start(gate, spec, fifo, pid, setup.channel_end)?;
+        // Nobody reads the channel after `create` returned: what fails from here on
+        // is said on the container's stderr, where its program's errors go too.
+        let Err(err) = closing::become_program(process, setup.seccomp, &args, setup.preserve_fds);
+        eprintln!("error: container {}: {err}", gate.id);
+        return Err(err);
     }
     // The filter arrived compiled with the job: here it is only loaded.
-    closing::become_program(process, setup.seccomp, &args)
+    closing::become_program(process, setup.seccomp, &args, setup.preserve_fds)
 }
 
 /// `process.terminal`: a pty made in the container's /dev/pts, its slave this
@@ -421,6 +437,7 @@ fn give_terminal(channel_end: &OwnedFd) -> Result<(), Error> {
         std::os::fd::AsRawFd::as_raw_fd(&master),
     )?;
     drop(master);
+    terminal::bind_console(&slave)?;
     terminal::make_controlling(&slave)?;
     Ok(())
 }

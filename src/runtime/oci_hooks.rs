@@ -75,9 +75,15 @@ fn run_one(hook: &Hook, input: &[u8]) -> Result<()> {
         // A hook that does not read its state is no error (EPIPE).
         let _ = stdin.write_all(input);
     }
-    let deadline = hook
-        .timeout()
-        .map(|t| Instant::now() + Duration::from_secs(u64::try_from(t.max(1)).unwrap_or(1)));
+    let Some(timeout) = hook.timeout() else {
+        let status = child.wait().context("wait for it")?;
+        if status.success() {
+            return Ok(());
+        }
+        bail!("it failed: {status}");
+    };
+    let deadline =
+        Some(Instant::now() + Duration::from_secs(u64::try_from(timeout.max(1)).unwrap_or(1)));
     loop {
         if let Some(status) = child.try_wait().context("wait for it")? {
             if status.success() {

@@ -63,7 +63,25 @@ pub fn set_user_and_capabilities(process: &Process) -> Result<()> {
     let permitted = to_caps(caps.permitted().as_ref())?;
     let effective = to_caps(caps.effective().as_ref())?;
     let inheritable = to_caps(caps.inheritable().as_ref())?;
-    let ambient = to_caps(caps.ambient().as_ref())?;
+    let wanted_ambient = to_caps(caps.ambient().as_ref())?;
+    // The kernel raises an ambient capability only if it is permitted and inheritable;
+    // `runc spec` asks for ambient ones without inheritable, and runc skips those.
+    let ambient: CapsHashSet = wanted_ambient
+        .iter()
+        .filter(|c| permitted.contains(c) && inheritable.contains(c))
+        .copied()
+        .collect();
+    if ambient.len() < wanted_ambient.len() {
+        let mut skipped: Vec<String> = wanted_ambient
+            .difference(&ambient)
+            .map(|c| c.to_string())
+            .collect();
+        skipped.sort();
+        crate::narration::step(
+            format!("skip ambient {}", skipped.join(",")),
+            "an ambient capability must be permitted and inheritable too (runc skips it as well)",
+        );
+    }
     // The kernel keeps effective ⊆ permitted: shrink effective first.
     kernel()
         .capset(CapSet::Effective, &effective, "what the process may do now")
@@ -205,12 +223,13 @@ pub fn die_with_parent(parent: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Mark every descriptor above stderr close-on-exec, so nothing of ours (a host
-/// directory, the pod's records) leaks into the container (CVE-2024-21626).
-pub fn close_fds_on_exec() -> Result<()> {
+/// Mark every descriptor above stderr (and the `keep` the caller passes on, runc's
+/// `--preserve-fds`) close-on-exec, so nothing of ours (a host directory, the pod's
+/// records) leaks into the container (CVE-2024-21626).
+pub fn close_fds_on_exec(keep: u32) -> Result<()> {
     kernel()
         .close_range_cloexec(
-            3,
+            3 + keep,
             "no descriptor of minipod's leaks into the container (CVE-2024-21626)",
         )
         .map_err(refused("close_range(3, ~0, CLOSE_RANGE_CLOEXEC)"))

@@ -41,6 +41,9 @@ pub enum Job {
         /// runc's `create`: wait before the program until `start` (see `start_gate`).
         #[serde(default)]
         gate: Option<super::start_gate::Gate>,
+        /// runc's `--preserve-fds`: the caller's descriptors 3.. go to the program.
+        #[serde(default)]
+        preserve_fds: u32,
     },
     /// Run a command in a running container.
     Exec(Box<exec::ExecJob>),
@@ -52,9 +55,15 @@ pub fn run_if_stage() -> Option<i32> {
     if std::env::args_os().nth(1).as_deref() != Some(std::ffi::OsStr::new(MARKER)) {
         return None;
     }
-    // SAFETY: the caller placed our end of the channel on fd 3 for us; no one else
+    // Above the descriptors passed on to the program, when there are any (argv[2]).
+    let channel_fd = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse::<RawFd>().ok())
+        .filter(|fd| *fd >= CHANNEL_FD)
+        .unwrap_or(CHANNEL_FD);
+    // SAFETY: the caller placed our end of the channel on this fd for us; no one else
     // in this fresh process owns it.
-    let channel_end = unsafe { OwnedFd::from_raw_fd(CHANNEL_FD) };
+    let channel_end = unsafe { OwnedFd::from_raw_fd(channel_fd) };
     // Before anything else: nothing of a container may open this process.
     if let Err(err) = sealed::make_non_dumpable() {
         channel::send(&channel_end, &ChildMessage::Error(super::Error::from(err)));
@@ -80,12 +89,14 @@ pub fn run_if_stage() -> Option<i32> {
             spec,
             seccomp,
             gate,
+            preserve_fds,
         } => {
             forward_steps_to(&channel_end, &name);
             let setup = super::Setup {
                 spec: &spec,
                 seccomp: seccomp.as_ref(),
                 gate: gate.as_ref(),
+                preserve_fds,
                 channel_end: &channel_end,
             };
             if let Err(err) = super::create_stage(&setup, &bundle) {
@@ -103,7 +114,14 @@ pub fn run_if_stage() -> Option<i32> {
 /// Fork, and in the child re-execute the sealed copy of minipod as a stage named
 /// `name` (what `ps` shows) with the given standard streams; send it `job`. Returns
 /// the stage's PID and the caller's end of the channel, to read what the stage says.
-pub fn start(name: &str, job: &Job, stdio: [Option<BorrowedFd>; 3]) -> Result<(Pid, OwnedFd)> {
+/// `preserve`: our descriptors 3, 4, … that stay where they are for the program (the
+/// channel then goes above them).
+pub fn start(
+    name: &str,
+    job: &Job,
+    stdio: [Option<BorrowedFd>; 3],
+    preserve: u32,
+) -> Result<(Pid, OwnedFd)> {
     let sealed = sealed::binary()?;
     let (parent_end, child_end) = channel::pair()?;
     // SAFETY: our callers (the supervisor, the CLI) are single-threaded, so the child
@@ -113,8 +131,14 @@ pub fn start(name: &str, job: &Job, stdio: [Option<BorrowedFd>; 3]) -> Result<(P
             drop(parent_end);
             // The re-exec is narrated as this process's own step, named as `ps` names it.
             crate::narration::set_actor(name);
-            let err = match place_fds(&child_end, stdio) {
-                Ok(()) => match sealed::reexec(sealed, &[name, MARKER]) {
+            let channel_fd = (CHANNEL_FD + preserve as RawFd).to_string();
+            let argv: &[&str] = if preserve == 0 {
+                &[name, MARKER]
+            } else {
+                &[name, MARKER, &channel_fd]
+            };
+            let err = match place_fds(&child_end, stdio, preserve) {
+                Ok(()) => match sealed::reexec(sealed, argv) {
                     Ok(never) => match never {},
                     Err(err) => err,
                 },
@@ -132,12 +156,17 @@ pub fn start(name: &str, job: &Job, stdio: [Option<BorrowedFd>; 3]) -> Result<(P
     }
 }
 
-/// In the forked child: stdio onto 0, 1, 2 and the channel onto 3, all inherited
-/// across the exec (dup2 clears close-on-exec on the copy).
-fn place_fds(channel_end: &OwnedFd, stdio: [Option<BorrowedFd>; 3]) -> Result<()> {
-    // The channel first goes above 3, so no stdio descriptor can be in its way.
-    let high = nix::fcntl::fcntl(channel_end, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))
-        .context("dup the channel")?;
+/// In the forked child: stdio onto 0, 1, 2, the preserved descriptors kept at 3..
+/// (close-on-exec cleared), and the channel right above them, all inherited across
+/// the exec (dup2 clears close-on-exec on the copy).
+fn place_fds(channel_end: &OwnedFd, stdio: [Option<BorrowedFd>; 3], preserve: u32) -> Result<()> {
+    let channel_fd = CHANNEL_FD + preserve as RawFd;
+    // The channel first goes above them all, so nothing can be in its way.
+    let high = nix::fcntl::fcntl(
+        channel_end,
+        nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(channel_fd.max(9) + 1),
+    )
+    .context("dup the channel")?;
     for (target, fd) in stdio.iter().enumerate() {
         if let Some(fd) = fd {
             // SAFETY: dup2 of a valid descriptor onto a standard stream.
@@ -146,9 +175,17 @@ fn place_fds(channel_end: &OwnedFd, stdio: [Option<BorrowedFd>; 3]) -> Result<()
             }
         }
     }
-    // SAFETY: dup2 of a valid descriptor onto fd 3, which we own from here.
-    if unsafe { libc::dup2(high.as_raw_fd(), CHANNEL_FD) } < 0 {
-        return Err(std::io::Error::last_os_error()).context("dup2 the channel onto fd 3");
+    for fd in CHANNEL_FD..channel_fd {
+        // SAFETY: F_SETFD on a descriptor number; a closed one fails with EBADF.
+        if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } < 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("--preserve-fds: descriptor {fd} is not open"));
+        }
+    }
+    // SAFETY: dup2 of a valid descriptor onto the channel's number, ours from here.
+    if unsafe { libc::dup2(high.as_raw_fd(), channel_fd) } < 0 {
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("dup2 the channel onto fd {channel_fd}"));
     }
     Ok(())
 }

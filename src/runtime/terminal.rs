@@ -45,3 +45,57 @@ pub fn make_controlling(slave: &OwnedFd) -> Result<()> {
     }
     Ok(())
 }
+
+/// `/dev/console` of a container with `process.terminal` (runtime-spec
+/// config.md#process): the pty's slave bound onto it. Run after pivot_root, masked
+/// and read-only paths. The target is made in the container's `/dev` without following
+/// a symlink at either step (a `/dev/console` that links elsewhere would move the
+/// mount there: CVE-2025-52565); an existing one must be a plain file or a device.
+pub fn bind_console(slave: &OwnedFd) -> Result<()> {
+    use nix::fcntl::{openat, OFlag};
+    use nix::sys::stat::{fstat, Mode, SFlag};
+    let dev = nix::fcntl::open(
+        "/dev",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .context("open the container's /dev")?;
+    let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let target = match openat(
+        &dev,
+        "console",
+        flags | OFlag::O_CREAT | OFlag::O_EXCL,
+        Mode::from_bits_truncate(0o600),
+    ) {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::EEXIST) => {
+            let fd = openat(
+                &dev,
+                "console",
+                OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .context("open the container's /dev/console")?;
+            let kind = SFlag::from_bits_truncate(fstat(&fd).context("stat /dev/console")?.st_mode)
+                & SFlag::S_IFMT;
+            if kind != SFlag::S_IFREG && kind != SFlag::S_IFCHR {
+                anyhow::bail!("the container's /dev/console is neither a file nor a device");
+            }
+            fd
+        }
+        Err(errno) => return Err(errno).context("create the container's /dev/console"),
+    };
+    let source = format!("/proc/self/fd/{}", slave.as_raw_fd());
+    let target = format!("/proc/self/fd/{}", target.as_raw_fd());
+    super::kernel::kernel()
+        .mount(
+            Some(std::path::Path::new(&source)),
+            std::path::Path::new(&target),
+            None,
+            nix::mount::MsFlags::MS_BIND,
+            None,
+            "/dev/console is the container's terminal",
+        )
+        .context("bind the terminal onto /dev/console")?;
+    Ok(())
+}

@@ -22,6 +22,7 @@ fn build(
         spec,
         seccomp,
         gate: None,
+        preserve_fds: 0,
         channel_end: &channel_end,
     };
     crate::runtime::build(&setup, process, rootfs)
