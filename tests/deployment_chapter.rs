@@ -231,6 +231,16 @@ fn a_deleted_pod_is_replaced_and_the_controller_manager_survives_kill_9() {
 
     // kubectl delete pod <name> --grace-period=0 --force: a new one Running soon.
     let first: Vec<String> = env.pods();
+    // `get pods -w` meanwhile: one line per change.
+    let mut watcher = std::process::Command::new(env!("CARGO_BIN_EXE_minipod"))
+        .arg("--root")
+        .arg(env.root())
+        .args(["get", "pods", "-w"])
+        .env_remove("MINIPOD_ROOT")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
     env.ok(&[
         "delete",
         "pod",
@@ -244,6 +254,31 @@ fn a_deleted_pod_is_replaced_and_the_controller_manager_survives_kill_9() {
         let now = env.pods();
         running_with_image(&env, "nginx:1.17.10") == 2 && !now.contains(&first[0])
     });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    watcher.kill().unwrap();
+    let out = watcher.wait_with_output().unwrap();
+    let watched = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = watched.lines().collect();
+    assert!(
+        lines[0].starts_with("NAME") && lines.len() >= 5,
+        "{watched}"
+    );
+    let of_first: Vec<&&str> = lines[1..]
+        .iter()
+        .filter(|l| l.starts_with(&first[0]))
+        .collect();
+    // Listed once, then (if the watch saw it go) Terminating, then never again.
+    assert!(
+        !of_first.is_empty() && of_first[1..].iter().all(|l| l.contains("Terminating")),
+        "{watched}"
+    );
+    let replacement = env.pods().into_iter().find(|p| !first.contains(p)).unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&replacement) && l.contains("Running")),
+        "{watched}"
+    );
 
     // kill -9 of the controller manager: nothing is lost, the next command starts it.
     let pid_file = env.root().join("run/apps/controller-manager.pid");

@@ -140,6 +140,36 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
         return Vec::new();
     }
     let me = ObjectRef::of(object);
+    // ReplicaSets without a controller that the selector matches (left by a
+    // `delete --cascade=orphan`) are adopted first, as upstream's ref manager does.
+    let orphans: Vec<Action> = world
+        .objects
+        .iter()
+        .filter_map(|o| match o {
+            AppsObject::ReplicaSet(rs) => Some(rs),
+            _ => None,
+        })
+        .filter(|rs| rs.metadata.namespace.as_deref().unwrap_or("default") == me.namespace)
+        .filter(|rs| controller_of(rs.metadata.owner_references.as_ref()).is_none())
+        .filter(|rs| {
+            crate::api::apps::selector::matches(
+                &spec.selector,
+                &rs.metadata.labels.clone().unwrap_or_default(),
+            )
+        })
+        .map(|rs| {
+            let mut adopted = rs.clone();
+            adopted
+                .metadata
+                .owner_references
+                .get_or_insert_with(Vec::new)
+                .push(owner_reference(object));
+            Action::Put(Box::new(AppsObject::ReplicaSet(adopted)))
+        })
+        .collect();
+    if !orphans.is_empty() {
+        return orphans;
+    }
     let replicas = spec.replicas.unwrap_or(1).max(0);
     let (surge, unavailable) = limits(d, replicas);
     let (new, old) = new_and_old(d, world);
