@@ -220,6 +220,14 @@ fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
             && wide.contains("nginx:1.17.8   app=web"),
         "{wide}"
     );
+    let both = env.ok(&["get", "deploy,rs"]);
+    assert!(
+        both.starts_with("NAME ")
+            && both.contains("\ndeployment.apps/web ")
+            && both.contains("\n\nNAME ")
+            && both.contains("\nreplicaset.apps/web-"),
+        "{both}"
+    );
     let all = env.ok(&["get", "all"]);
     assert!(
         all.contains("pod/loner")

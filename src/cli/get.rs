@@ -62,6 +62,9 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
     if resource == "all" {
         return super::get_apps::run_all(ctx, args);
     }
+    if resource.contains(',') && names.is_empty() {
+        return super::get_apps::run_list(ctx, args, &resource);
+    }
     super::apply::ensure_pods(&resource)?;
     if let Some(selector) = &args.selector {
         if let Err(error) = Selector::parse(selector) {
