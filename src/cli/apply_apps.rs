@@ -91,7 +91,7 @@ pub fn run(
                 let generation = old.metadata().generation.unwrap_or(1);
                 let spec_changed = spec_of(&old) != spec_of(&updated);
                 updated.metadata_mut().generation = Some(if spec_changed {
-                    generation + 1
+                    generation.saturating_add(1)
                 } else {
                     generation
                 });

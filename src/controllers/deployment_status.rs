@@ -57,13 +57,13 @@ pub fn update(
     let mut all: Vec<&ReplicaSet> = old.to_vec();
     all.extend(new);
     let mut total_actual = 0;
-    let mut total_spec = 0;
+    let mut total_spec: i32 = 0;
     let mut ready = 0;
     let mut available = 0;
     for rs in &all {
         let c = counts(rs, world);
         total_actual += c.replicas;
-        total_spec += desired_replicas(rs);
+        total_spec = total_spec.saturating_add(desired_replicas(rs));
         ready += c.ready;
         available += c.available;
     }
@@ -71,7 +71,7 @@ pub fn update(
     let old_status = d.status.as_ref();
     let now = world.now;
     let mut conditions = Vec::new();
-    if available >= want - unavailable {
+    if available >= want.saturating_sub(unavailable) {
         conditions.push(condition(
             old_status,
             "Available",
@@ -130,7 +130,7 @@ pub fn update(
         updated_replicas: Some(updated),
         ready_replicas: Some(ready),
         available_replicas: Some(available),
-        unavailable_replicas: Some((total_spec - available).max(0)).filter(|n| *n > 0),
+        unavailable_replicas: Some(total_spec.saturating_sub(available).max(0)).filter(|n| *n > 0),
         conditions: Some(conditions),
         collision_count: old_status.and_then(|s| s.collision_count),
         terminating_replicas: None,

@@ -215,7 +215,7 @@ impl Executor {
                         object.metadata_mut().generation = Some(if same_spec {
                             generation
                         } else {
-                            generation + 1
+                            generation.saturating_add(1)
                         });
                         set_status_from(&mut object, &old);
                     }
