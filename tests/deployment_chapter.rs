@@ -186,6 +186,22 @@ fn the_chapter_sequence() {
         page.contains("deployment.kubernetes.io/revision: 2"),
         "{page}"
     );
+    // The new pods run the other image: another image ID, its own welcome page.
+    let new_pod = pods_json(&env, "app=nginx")[0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = env.ok(&["exec", &new_pod, "--", "curl", "-s", "http://localhost/"]);
+    assert!(page.contains("(tag 1.17.10)"), "{page}");
+    let described = env.ok(&["describe", "pod", &new_pod]);
+    let id_of = |image: &str| {
+        let out = env.ok(&["image", "inspect", image]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v[0]["Id"].as_str().unwrap_or_default().to_string()
+    };
+    let (old_id, new_id) = (id_of("nginx:1.17.8"), id_of("nginx:1.17.10"));
+    assert_ne!(old_id, new_id);
+    assert!(described.contains(&new_id), "{described}");
 
     // The seed itself (an emptyDir added): kubectl apply, another rolling update.
     let out = env.ok(&["apply", "-f", &seed("nginx-deployment.yaml")]);
