@@ -75,6 +75,35 @@ fn documentation_examples_run_or_name_the_missing_image() {
     env.wait_for(20, "no ReplicaSet left", || {
         env.ok(&["get", "rs", "-o", "name"]).trim().is_empty()
     });
+
+    // A rollout that cannot progress: `rollout status` gives up at its deadline.
+    let stuck = env.manifest(
+        "stuck.yaml",
+        &WEB.split("---")
+            .next()
+            .unwrap()
+            .replace("name: web", "name: stuck")
+            .replace("nginx:1.17.8", "nginx:0.0-not-built")
+            .replace(
+                "  replicas: 1",
+                "  replicas: 1\n  progressDeadlineSeconds: 2",
+            ),
+    );
+    env.ok(&["apply", "-f", &stuck]);
+    let out = env.run(&["rollout", "status", "deploy/stuck"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("error: deployment \"stuck\" exceeded its progress deadline"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = env.ok(&["describe", "deploy", "stuck"]);
+    assert!(
+        page.contains("Progressing  False   ProgressDeadlineExceeded"),
+        "{page}"
+    );
+    env.ok(&["delete", "-f", &stuck]);
 }
 
 const DAEMON: &str = "apiVersion: apps/v1

@@ -417,3 +417,49 @@ fn an_orphaned_replica_set_is_adopted_again() {
         "{actions:?}"
     );
 }
+
+#[test]
+fn a_rollout_without_progress_past_its_deadline_is_reported() {
+    let mut d = deployment("d1");
+    let rs = first_replica_set(&d, "rs1");
+    // Two pods that never become ready; the last progress was at t=0.
+    let pods = vec![pod("a", &rs, false, 0), pod("b", &rs, false, 0)];
+    let world = World {
+        now: 0,
+        objects: vec![d.clone(), rs.clone()],
+        pods: pods.clone(),
+    };
+    let first = deployment::decide(&d, &world);
+    let Some(Action::PutStatus(with_status)) = first
+        .into_iter()
+        .find(|a| matches!(a, Action::PutStatus(_)))
+    else {
+        panic!("a status")
+    };
+    d = *with_status;
+    let reason_at = |now: i64| {
+        let world = World {
+            now,
+            objects: vec![d.clone(), rs.clone()],
+            pods: pods.clone(),
+        };
+        deployment::decide(&d, &world)
+            .into_iter()
+            .find_map(|a| match a {
+                Action::PutStatus(o) => match *o {
+                    AppsObject::Deployment(x) => {
+                        x.status?
+                            .conditions?
+                            .into_iter()
+                            .find(|c| c.type_ == "Progressing")?
+                            .reason
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+    };
+    // Within the 600 s deadline nothing changes; past it, the condition says so.
+    assert_eq!(reason_at(500), None);
+    assert_eq!(reason_at(601).as_deref(), Some("ProgressDeadlineExceeded"));
+}
