@@ -295,6 +295,19 @@ fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
             && wide.contains("nginx:1.17.8   app=web"),
         "{wide}"
     );
+    let events = env.ok(&["get", "events"]);
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("ScalingReplicaSet") && l.contains("deployment/web ")),
+        "{events}"
+    );
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("SuccessfulCreate") && l.contains("replicaset/web-")),
+        "{events}"
+    );
     let both = env.ok(&["get", "deploy,rs"]);
     assert!(
         both.starts_with("NAME ")
