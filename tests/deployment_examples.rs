@@ -138,6 +138,15 @@ fn documentation_examples_name_the_missing_image() {
         page.contains("Progressing  False   ProgressDeadlineExceeded"),
         "{page}"
     );
+    // replace --force: deleted, and made again (a new uid).
+    let uid =
+        |mp: &common::Minipod| mp.ok(&["get", "deploy", "stuck", "-o", "jsonpath={.metadata.uid}"]);
+    let before = uid(mp);
+    assert_eq!(
+        mp.ok(&["replace", "--force", "-f", &stuck]),
+        "deployment.apps \"stuck\" deleted\ndeployment.apps/stuck replaced\n"
+    );
+    assert_ne!(uid(mp), before);
     mp.ok(&["delete", "-f", &stuck]);
 }
 
