@@ -186,6 +186,22 @@ fn the_chapter_sequence() {
         page.contains("deployment.kubernetes.io/revision: 2"),
         "{page}"
     );
+    // The new pods run the other image: another image ID, its own welcome page.
+    let new_pod = pods_json(&env, "app=nginx")[0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = env.ok(&["exec", &new_pod, "--", "curl", "-s", "http://localhost/"]);
+    assert!(page.contains("(tag 1.17.10)"), "{page}");
+    let described = env.ok(&["describe", "pod", &new_pod]);
+    let id_of = |image: &str| {
+        let out = env.ok(&["image", "inspect", image]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v[0]["Id"].as_str().unwrap_or_default().to_string()
+    };
+    let (old_id, new_id) = (id_of("nginx:1.17.8"), id_of("nginx:1.17.10"));
+    assert_ne!(old_id, new_id);
+    assert!(described.contains(&new_id), "{described}");
 
     // The seed itself (an emptyDir added): kubectl apply, another rolling update.
     let out = env.ok(&["apply", "-f", &seed("nginx-deployment.yaml")]);
@@ -231,6 +247,16 @@ fn a_deleted_pod_is_replaced_and_the_controller_manager_survives_kill_9() {
 
     // kubectl delete pod <name> --grace-period=0 --force: a new one Running soon.
     let first: Vec<String> = env.pods();
+    // `get pods -w` meanwhile: one line per change.
+    let mut watcher = std::process::Command::new(env!("CARGO_BIN_EXE_minipod"))
+        .arg("--root")
+        .arg(env.root())
+        .args(["get", "pods", "-w"])
+        .env_remove("MINIPOD_ROOT")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
     env.ok(&[
         "delete",
         "pod",
@@ -244,6 +270,31 @@ fn a_deleted_pod_is_replaced_and_the_controller_manager_survives_kill_9() {
         let now = env.pods();
         running_with_image(&env, "nginx:1.17.10") == 2 && !now.contains(&first[0])
     });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    watcher.kill().unwrap();
+    let out = watcher.wait_with_output().unwrap();
+    let watched = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = watched.lines().collect();
+    assert!(
+        lines[0].starts_with("NAME") && lines.len() >= 5,
+        "{watched}"
+    );
+    let of_first: Vec<&&str> = lines[1..]
+        .iter()
+        .filter(|l| l.starts_with(&first[0]))
+        .collect();
+    // Listed once, then (if the watch saw it go) Terminating, then never again.
+    assert!(
+        !of_first.is_empty() && of_first[1..].iter().all(|l| l.contains("Terminating")),
+        "{watched}"
+    );
+    let replacement = env.pods().into_iter().find(|p| !first.contains(p)).unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&replacement) && l.contains("Running")),
+        "{watched}"
+    );
 
     // kill -9 of the controller manager: nothing is lost, the next command starts it.
     let pid_file = env.root().join("run/apps/controller-manager.pid");

@@ -14,29 +14,64 @@ fn example(path: &str) -> String {
     )
 }
 
+/// A state root with an empty image store: the examples' images (nginx:1.14.2,
+/// alpine, busybox:1.37, registry.k8s.io/pause) are surely missing there, whatever
+/// the shared store holds. Its controller manager is killed when it goes.
+struct NoImages {
+    mp: common::Minipod,
+}
+
+impl Drop for NoImages {
+    fn drop(&mut self) {
+        let pid = self.mp.root().join("run/apps/controller-manager.pid");
+        if let Some(pid) = std::fs::read_to_string(pid)
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+        {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
 #[test]
-fn documentation_examples_run_or_name_the_missing_image() {
-    let env = PodEnv::new("deploy-examples");
+fn documentation_examples_name_the_missing_image() {
+    let env = NoImages {
+        mp: common::Minipod::new("deploy-examples"),
+    };
+    let mp = &env.mp;
+    let wait_for = |what: &str, cond: &dyn Fn() -> bool| {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < until {
+            if cond() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        panic!("timed out waiting for {what}");
+    };
     for (file, line, kind, name, image) in [
         (
             "controllers/nginx-deployment.yaml",
             "deployment.apps/nginx-deployment created",
-            "deploy",
-            "nginx-deployment",
+            "rs",
+            "",
             "nginx:1.14.2",
         ),
         (
             "application/deployment.yaml",
             "deployment.apps/nginx-deployment created",
-            "deploy",
-            "nginx-deployment",
+            "rs",
+            "",
             "nginx:1.14.2",
         ),
         (
             "application/deployment-sidecar.yaml",
             "deployment.apps/myapp created",
-            "deploy",
-            "myapp",
+            "rs",
+            "",
             "alpine:latest",
         ),
         (
@@ -47,7 +82,7 @@ fn documentation_examples_run_or_name_the_missing_image() {
             "busybox:1.37",
         ),
     ] {
-        let out = env.run(&["apply", "-f", &example(file)]);
+        let out = mp.run(&["apply", "-f", &example(file)]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{file}: {stderr}");
@@ -56,25 +91,63 @@ fn documentation_examples_run_or_name_the_missing_image() {
             stderr.contains("Warning") && stderr.contains(image),
             "{file}: no warning naming {image}: {stderr}"
         );
-        if kind != "ds" {
-            let rs_kind = "rs";
-            env.wait_for(20, "a FailedCreate event naming the image", || {
-                let page = env.ok(&["describe", rs_kind]);
-                page.contains("FailedCreate") && page.contains(image)
-            });
-        } else {
-            env.wait_for(20, "the DaemonSet's FailedCreate event", || {
-                let page = env.ok(&["describe", "ds", name]);
-                page.contains("FailedCreate") && page.contains(image)
-            });
-        }
-        assert!(env.pods().is_empty(), "{file}: no pod without its image");
-        let out = env.ok(&["delete", "-f", &example(file)]);
+        wait_for("a FailedCreate event naming the image", &|| {
+            let args: Vec<&str> = if name.is_empty() {
+                vec!["describe", kind]
+            } else {
+                vec!["describe", kind, name]
+            };
+            let page = mp.ok(&args);
+            page.contains("FailedCreate") && page.contains(image)
+        });
+        assert!(
+            mp.ok(&["get", "pods", "-o", "name"]).trim().is_empty(),
+            "{file}: no pod without its image"
+        );
+        let out = mp.ok(&["delete", "-f", &example(file)]);
         assert!(out.contains("deleted"), "{out}");
     }
-    env.wait_for(20, "no ReplicaSet left", || {
-        env.ok(&["get", "rs", "-o", "name"]).trim().is_empty()
+    wait_for("no ReplicaSet left", &|| {
+        mp.ok(&["get", "rs", "-o", "name"]).trim().is_empty()
     });
+
+    // A rollout that cannot progress: `rollout status` gives up at its deadline.
+    let stuck = mp.write_file(
+        "stuck.yaml",
+        WEB.split("---")
+            .next()
+            .unwrap()
+            .replace("name: web", "name: stuck")
+            .replace(
+                "  replicas: 1",
+                "  replicas: 1\n  progressDeadlineSeconds: 2",
+            )
+            .as_bytes(),
+    );
+    mp.ok(&["apply", "-f", &stuck]);
+    let out = mp.run(&["rollout", "status", "deploy/stuck"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("error: deployment \"stuck\" exceeded its progress deadline"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = mp.ok(&["describe", "deploy", "stuck"]);
+    assert!(
+        page.contains("Progressing  False   ProgressDeadlineExceeded"),
+        "{page}"
+    );
+    // replace --force: deleted, and made again (a new uid).
+    let uid =
+        |mp: &common::Minipod| mp.ok(&["get", "deploy", "stuck", "-o", "jsonpath={.metadata.uid}"]);
+    let before = uid(mp);
+    assert_eq!(
+        mp.ok(&["replace", "--force", "-f", &stuck]),
+        "deployment.apps \"stuck\" deleted\ndeployment.apps/stuck replaced\n"
+    );
+    assert_ne!(uid(mp), before);
+    mp.ok(&["delete", "-f", &stuck]);
 }
 
 const DAEMON: &str = "apiVersion: apps/v1
@@ -156,6 +229,17 @@ fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
     env.ok(&["delete", "ds", "node-agent"]);
     env.wait_for(30, "the DaemonSet's pod gone", || env.pods().is_empty());
 
+    // A file mixing a Deployment and a Pod: a Pod refused (its image is missing)
+    // refuses the whole file, the Deployment included.
+    let bad = env.manifest(
+        "bad.yaml",
+        &WEB.replace("image: busybox:1.36", "image: busybox:0.0-not-built"),
+    );
+    let out = env.run(&["apply", "-f", &bad]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("busybox:0.0-not-built"));
+    assert!(env.ok(&["get", "deploy", "-o", "name"]).trim().is_empty());
+
     // A file mixing a Deployment and a Pod.
     let web = env.manifest("web.yaml", WEB);
     let out = env.ok(&["apply", "-f", &web]);
@@ -219,6 +303,27 @@ fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
         wide.contains("CONTAINERS   IMAGES         SELECTOR")
             && wide.contains("nginx:1.17.8   app=web"),
         "{wide}"
+    );
+    let events = env.ok(&["get", "events"]);
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("ScalingReplicaSet") && l.contains("deployment/web ")),
+        "{events}"
+    );
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains("SuccessfulCreate") && l.contains("replicaset/web-")),
+        "{events}"
+    );
+    let both = env.ok(&["get", "deploy,rs"]);
+    assert!(
+        both.starts_with("NAME ")
+            && both.contains("\ndeployment.apps/web ")
+            && both.contains("\n\nNAME ")
+            && both.contains("\nreplicaset.apps/web-"),
+        "{both}"
     );
     let all = env.ok(&["get", "all"]);
     assert!(

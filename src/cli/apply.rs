@@ -87,6 +87,10 @@ enum Action {
 }
 
 pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
+    // Controller objects of a file that also holds Pods are recorded once the Pods
+    // passed every check (nothing is created when one of them is refused).
+    let mut pending_apps: Vec<api::AppsDoc>;
+    let apps_explain = args.explain.is_some() || ctx.verbose > 0;
     let docs: Vec<ManifestDoc> = match api::load_objects(&args.files) {
         Ok(objects) => {
             let (pods, apps): (Vec<_>, Vec<_>) = objects
@@ -99,13 +103,10 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
                     api::ApiObject::Pod(_) => None,
                 })
                 .collect();
-            if !apps.is_empty() {
-                let explain = args.explain.is_some() || ctx.verbose > 0;
-                let code = super::apply_apps::run(ctx, apps, verb, args.dry_run, explain)?;
-                if code != 0 || pods.is_empty() {
-                    return Ok(code);
-                }
+            if !apps.is_empty() && pods.is_empty() {
+                return super::apply_apps::run(ctx, apps, verb, args.dry_run, apps_explain);
             }
+            pending_apps = apps;
             pods.into_iter()
                 .filter_map(|o| match o {
                     api::ApiObject::Pod(doc) => Some(doc),
@@ -154,6 +155,13 @@ pub fn apply_docs(
         }
     }
     if let Some(mode) = args.dry_run.filter(|m| *m != DryRun::None) {
+        if !pending_apps.is_empty() {
+            let apps = std::mem::take(&mut pending_apps);
+            let code = super::apply_apps::run(ctx, apps, verb, args.dry_run, false)?;
+            if code != 0 {
+                return Ok(code);
+            }
+        }
         return dry_run(ctx, docs, mode, args.output.as_deref(), verb);
     }
     // The locks of the pods named here (in one order, so two applies never deadlock),
@@ -222,6 +230,12 @@ pub fn apply_docs(
             print_error(e);
         }
         return Ok(1);
+    }
+    if !pending_apps.is_empty() {
+        let code = super::apply_apps::run(ctx, pending_apps, verb, None, apps_explain)?;
+        if code != 0 {
+            return Ok(code);
+        }
     }
 
     // -v narrates like --explain.

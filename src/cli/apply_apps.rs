@@ -14,6 +14,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 /// What will be done with one object.
 enum Plan {
     Create(AppsObject),
+    /// `replace --force`: the old object goes (its dependents with it, through the
+    /// collector), a new one (a new uid) takes its name.
+    Recreate(AppsObject),
     Update(AppsObject, &'static str),
     Unchanged(AppsObject),
 }
@@ -72,6 +75,7 @@ pub fn run(
             (Some(_), Verb::Create) => errors.push(format!(
                 "Error from server (AlreadyExists): {resource} \"{name}\" already exists"
             )),
+            (Some(_), Verb::Replace { force: true }) => plans.push(Plan::Recreate(new)),
             (Some(old), _) => {
                 if old.selector() != new.selector() {
                     errors.push(format!(
@@ -91,7 +95,7 @@ pub fn run(
                 let generation = old.metadata().generation.unwrap_or(1);
                 let spec_changed = spec_of(&old) != spec_of(&updated);
                 updated.metadata_mut().generation = Some(if spec_changed {
-                    generation + 1
+                    generation.saturating_add(1)
                 } else {
                     generation
                 });
@@ -140,6 +144,22 @@ pub fn run(
                     "created"
                 };
                 (object, word)
+            }
+            Plan::Recreate(mut object) => {
+                if suffix.is_empty() {
+                    let (kind, ns) = (object.kind(), object.namespace().to_string());
+                    store::remove(&ctx.state, kind, &ns, object.name())?;
+                    let meta = object.metadata_mut();
+                    meta.uid = Some(crate::pod::create::new_uid()?);
+                    meta.creation_timestamp = now_time();
+                    meta.generation = Some(1);
+                }
+                lines.push(format!(
+                    "{} \"{}\" deleted",
+                    object.kind().kubectl(),
+                    object.name()
+                ));
+                (object, "replaced")
             }
             Plan::Update(object, word) => (object, word),
             Plan::Unchanged(object) => (object, "unchanged"),

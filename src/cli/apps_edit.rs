@@ -40,7 +40,7 @@ pub fn edit(
     change(&mut object)?;
     if object.to_value().get("spec").cloned() != before {
         let generation = object.metadata().generation.unwrap_or(1);
-        object.metadata_mut().generation = Some(generation + 1);
+        object.metadata_mut().generation = Some(generation.saturating_add(1));
     }
     store::save(&ctx.state, &object)?;
     drop(lock);

@@ -85,14 +85,23 @@ pub fn delete_one(
             manager::ensure_running_for_cleanup(&ctx.state)?;
         }
         Cascade::Foreground => {
-            for rs in &sets {
-                store::remove(&ctx.state, AppsKind::ReplicaSet, rs.namespace(), rs.name())?;
+            // As the API server marks an object in foreground deletion: the
+            // controllers leave a marked object's pods alone (no new pod).
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_secs()).ok())
+                .and_then(|s| k8s_openapi::jiff::Timestamp::from_second(s).ok())
+                .map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time);
+            for mut o in sets.iter().cloned().chain(std::iter::once(object.clone())) {
+                o.metadata_mut().deletion_timestamp = now.clone();
+                store::save(&ctx.state, &o)?;
             }
-            store::remove(&ctx.state, kind, namespace, name)?;
             drop(lock);
-            // Until none is left: a pod the manager was making as the records went
-            // is deleted too.
+            // Until none is left twice in a row: a pod the manager was making as the
+            // objects were marked is deleted too.
             let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            let mut empty_once = false;
             loop {
                 let mut deleting = Vec::new();
                 let mut found = 0;
@@ -110,16 +119,22 @@ pub fn delete_one(
                         }
                     }
                 }
-                if found == 0 || std::time::Instant::now() > until {
+                if found == 0 && empty_once || std::time::Instant::now() > until {
                     break;
                 }
+                empty_once = found == 0;
                 for d in deleting {
                     if let Err(e) = d.finish(&ctx.state, &mut |_| {}) {
                         errln!("error: {e:#}");
                     }
                 }
-                std::thread::sleep(std::time::Duration::from_millis(200));
+                std::thread::sleep(std::time::Duration::from_millis(300));
             }
+            let _lock = store::lock(&ctx.state)?;
+            for rs in &sets {
+                store::remove(&ctx.state, AppsKind::ReplicaSet, rs.namespace(), rs.name())?;
+            }
+            store::remove(&ctx.state, kind, namespace, name)?;
         }
     }
     outln!("{} \"{name}\" deleted", kind.kubectl());

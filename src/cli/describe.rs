@@ -30,8 +30,25 @@ pub struct DescribeArgs {
 pub fn run(ctx: &Context, args: &DescribeArgs) -> Result<i32> {
     // (namespace, name) of each pod asked for; None: every pod of the namespace.
     let wanted: Option<Vec<(String, String)>> = if !args.files.is_empty() {
-        let docs = match api::load_manifests(&args.files) {
-            Ok(docs) => docs,
+        let docs = match api::load_objects(&args.files) {
+            Ok(objects) => {
+                let mut pods = Vec::new();
+                for o in objects {
+                    match o {
+                        api::ApiObject::Pod(doc) => pods.push(doc),
+                        api::ApiObject::Apps(doc) => {
+                            let o = &doc.object;
+                            let name = [o.name().to_string()];
+                            super::describe_apps::run(ctx, o.kind(), o.namespace(), &name)?;
+                            println!();
+                        }
+                    }
+                }
+                if pods.is_empty() {
+                    return Ok(0);
+                }
+                pods
+            }
             Err(errors) => {
                 for e in &errors.0 {
                     eprintln!("error: {e}");

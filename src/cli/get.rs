@@ -72,6 +72,9 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
     if resource == "all" {
         return super::get_apps::run_all(ctx, args);
     }
+    if resource.contains(',') && names.is_empty() {
+        return super::get_apps::run_list(ctx, args, &resource);
+    }
     super::apply::ensure_pods(&resource)?;
     if args.watch || args.watch_only {
         return super::watch::run(ctx, args, &[super::watch::Watched::Pods], &names);
@@ -332,9 +335,19 @@ fn print_events(ctx: &Context, args: &GetArgs) -> Result<i32> {
         for e in crate::pod::events::load(&p.paths) {
             all.push((
                 p.record.namespace().to_string(),
-                p.record.name().to_string(),
+                format!("pod/{}", p.record.name()),
                 e,
             ));
+        }
+    }
+    // The controllers' events: `deployment/NAME`, `replicaset/NAME`, `daemonset/NAME`.
+    for o in crate::controllers::store::list_all(&ctx.state)? {
+        if !args.all_namespaces && o.namespace() != args.namespace {
+            continue;
+        }
+        for e in crate::controllers::store::events(&ctx.state, o.kind(), o.namespace(), o.name()) {
+            let object = format!("{}/{}", o.kind().name().to_lowercase(), o.name());
+            all.push((o.namespace().to_string(), object, e));
         }
     }
     all.sort_by(|a, b| a.2.time.cmp(&b.2.time));
@@ -351,7 +364,7 @@ fn print_events(ctx: &Context, args: &GetArgs) -> Result<i32> {
         h.extend(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]);
         rows.push(h.into_iter().map(String::from).collect());
     }
-    for (ns, name, e) in all {
+    for (ns, object, e) in all {
         let mut r = vec![];
         if args.all_namespaces {
             r.push(ns);
@@ -362,7 +375,7 @@ fn print_events(ctx: &Context, args: &GetArgs) -> Result<i32> {
                 .unwrap_or_else(|| "<unknown>".into()),
             e.kind.to_string(),
             e.reason,
-            format!("pod/{name}"),
+            object,
             e.message,
         ]);
         rows.push(r);

@@ -214,12 +214,45 @@ pub fn run(ctx: &Context, args: &GetArgs, kind: AppsKind, names: &[String]) -> R
 /// `get all`: pods, then each controller kind that has objects, names prefixed by
 /// their resource as kubectl prints them.
 pub fn run_all(ctx: &Context, args: &GetArgs) -> Result<i32> {
-    let pods = super::get::pod_rows_for_all(ctx, args)?;
-    let mut blocks: Vec<Vec<Vec<String>>> = Vec::new();
-    if !pods.is_empty() {
-        blocks.push(pods);
+    let mut all = vec![None];
+    all.extend(AppsKind::all().map(Some));
+    run_several(ctx, args, &all)
+}
+
+/// `get pods,deploy,rs`: each kind asked for, as `get all` prints them.
+pub fn run_list(ctx: &Context, args: &GetArgs, list: &str) -> Result<i32> {
+    // In the order asked; None stands for pods.
+    let mut kinds: Vec<Option<AppsKind>> = Vec::new();
+    for word in list.split(',').filter(|w| !w.is_empty()) {
+        let more: Vec<Option<AppsKind>> = match AppsKind::from_resource(word) {
+            Some(kind) => vec![Some(kind)],
+            None if matches!(word, "pod" | "pods" | "po") => vec![None],
+            None if word == "all" => {
+                let mut all = vec![None];
+                all.extend(AppsKind::all().map(Some));
+                all
+            }
+            None => bail!("the server doesn't have a resource type \"{word}\""),
+        };
+        for k in more {
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
     }
-    for kind in AppsKind::all() {
+    run_several(ctx, args, &kinds)
+}
+
+fn run_several(ctx: &Context, args: &GetArgs, kinds: &[Option<AppsKind>]) -> Result<i32> {
+    let mut blocks: Vec<Vec<Vec<String>>> = Vec::new();
+    for kind in kinds {
+        let Some(kind) = *kind else {
+            let pods = super::get::pod_rows_for_all(ctx, args)?;
+            if !pods.is_empty() {
+                blocks.push(pods);
+            }
+            continue;
+        };
         let (objects, _) = select(ctx, args, kind, &[])?;
         if objects.is_empty() {
             continue;

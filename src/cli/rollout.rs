@@ -72,6 +72,15 @@ fn progress(object: &AppsObject) -> (String, bool) {
                     false,
                 );
             }
+            let stalled = st.conditions.iter().flatten().any(|c| {
+                c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+            });
+            if stalled {
+                return (
+                    format!("error: deployment {name:?} exceeded its progress deadline"),
+                    true,
+                );
+            }
             if updated < want {
                 return (format!("Waiting for deployment {name:?} rollout to finish: {updated} out of {want} new replicas have been updated..."), false);
             }
@@ -125,6 +134,10 @@ fn status(ctx: &Context, args: &RolloutArgs) -> Result<i32> {
     loop {
         let object = find(ctx, kind, &args.namespace, &name)?;
         let (line, done) = progress(&object);
+        if let Some(error) = line.strip_prefix("error: ") {
+            super::errln!("error: {error}");
+            return Ok(1);
+        }
         if line != last {
             outln!("{line}");
             last = line;

@@ -40,8 +40,9 @@ pub enum Action {
     },
     /// Write a controller object whole (a ReplicaSet the Deployment made or scaled).
     Put(Box<AppsObject>),
-    /// Write only the status (and revision annotations) of an object; `generation`:
-    /// the spec it was computed from (skipped if the spec changed since).
+    /// Write only the status (and a Deployment's revision annotation) of an object;
+    /// skipped when the stored object's uid or `metadata.generation` is no longer the
+    /// one the status was computed from (the spec changed meanwhile).
     PutStatus(Box<AppsObject>),
     /// Remove a controller object (a ReplicaSet past the history limit, one whose
     /// Deployment is gone).

@@ -18,6 +18,9 @@ pub fn decide(object: &AppsObject, world: &World, node: &str) -> Vec<Action> {
     let Some(spec) = ds.spec.as_ref() else {
         return Vec::new();
     };
+    if ds.metadata.deletion_timestamp.is_some() {
+        return Vec::new();
+    }
     let me = ObjectRef::of(object);
     let uid = ds.metadata.uid.clone().unwrap_or_default();
     let owner = owner_reference(object);

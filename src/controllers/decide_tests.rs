@@ -340,3 +340,126 @@ fn a_daemon_set_keeps_one_pod_on_the_node() {
         .unwrap()
         .contains_key("controller-revision-hash"));
 }
+
+#[test]
+fn recreate_stops_the_old_pods_before_the_new_replica_set_grows() {
+    let d = deployment("d1");
+    let old = first_replica_set(&d, "rs-old");
+    let mut d2 = d.clone();
+    if let AppsObject::Deployment(dep) = &mut d2 {
+        let spec = dep.spec.as_mut().unwrap();
+        spec.strategy = Some(k8s_openapi::api::apps::v1::DeploymentStrategy {
+            type_: Some("Recreate".into()),
+            rolling_update: None,
+        });
+        spec.template.spec.as_mut().unwrap().containers[0].image = Some("nginx:1.17.8".into());
+    }
+    let pods = vec![pod("a", &old, true, 1), pod("b", &old, true, 2)];
+    let world = World {
+        now: 5,
+        objects: vec![d2.clone(), old.clone()],
+        pods: pods.clone(),
+    };
+    let actions = deployment::decide(&d2, &world);
+    // First the old ReplicaSet goes to 0, and no new one yet.
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::Event { message, .. }
+        if message == &format!("Scaled down replica set {} from 2 to 0", old.name()))),
+        "{actions:?}"
+    );
+    assert!(!actions
+        .iter()
+        .any(|a| matches!(a, Action::Put(o) if o.name() != old.name())));
+    // Old pods still there (terminating): still no new ReplicaSet.
+    let mut zero = old.clone();
+    if let AppsObject::ReplicaSet(r) = &mut zero {
+        r.spec.as_mut().unwrap().replicas = Some(0);
+    }
+    let mut dying = pods;
+    for p in &mut dying {
+        p.terminating = true;
+    }
+    let world = World {
+        now: 6,
+        objects: vec![d2.clone(), zero.clone()],
+        pods: dying,
+    };
+    assert!(!deployment::decide(&d2, &world)
+        .iter()
+        .any(|a| matches!(a, Action::Put(o) if o.name() != old.name())));
+    // All gone: the new ReplicaSet at full size.
+    let world = World {
+        now: 7,
+        objects: vec![d2.clone(), zero],
+        pods: vec![],
+    };
+    let actions = deployment::decide(&d2, &world);
+    assert!(actions.iter().any(|a| matches!(a, Action::Put(o)
+        if o.name() != old.name() && matches!(&**o, AppsObject::ReplicaSet(r) if r.spec.as_ref().unwrap().replicas == Some(2)))), "{actions:?}");
+}
+
+#[test]
+fn an_orphaned_replica_set_is_adopted_again() {
+    let d = deployment("d1");
+    let mut rs = first_replica_set(&d, "rs1");
+    rs.metadata_mut().owner_references = None;
+    let world = World {
+        now: 1,
+        objects: vec![d.clone(), rs.clone()],
+        pods: vec![],
+    };
+    let actions = deployment::decide(&d, &world);
+    assert!(
+        matches!(&actions[..], [Action::Put(o)]
+        if o.name() == rs.name() && o.metadata().owner_references.as_ref().unwrap()[0].uid == "d1"),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn a_rollout_without_progress_past_its_deadline_is_reported() {
+    let mut d = deployment("d1");
+    let rs = first_replica_set(&d, "rs1");
+    // Two pods that never become ready; the last progress was at t=0.
+    let pods = vec![pod("a", &rs, false, 0), pod("b", &rs, false, 0)];
+    let world = World {
+        now: 0,
+        objects: vec![d.clone(), rs.clone()],
+        pods: pods.clone(),
+    };
+    let first = deployment::decide(&d, &world);
+    let Some(Action::PutStatus(with_status)) = first
+        .into_iter()
+        .find(|a| matches!(a, Action::PutStatus(_)))
+    else {
+        panic!("a status")
+    };
+    d = *with_status;
+    let reason_at = |now: i64| {
+        let world = World {
+            now,
+            objects: vec![d.clone(), rs.clone()],
+            pods: pods.clone(),
+        };
+        deployment::decide(&d, &world)
+            .into_iter()
+            .find_map(|a| match a {
+                Action::PutStatus(o) => match *o {
+                    AppsObject::Deployment(x) => {
+                        x.status?
+                            .conditions?
+                            .into_iter()
+                            .find(|c| c.type_ == "Progressing")?
+                            .reason
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+    };
+    // Within the 600 s deadline nothing changes; past it, the condition says so.
+    assert_eq!(reason_at(500), None);
+    assert_eq!(reason_at(601).as_deref(), Some("ProgressDeadlineExceeded"));
+}

@@ -140,6 +140,36 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
         return Vec::new();
     }
     let me = ObjectRef::of(object);
+    // ReplicaSets without a controller that the selector matches (left by a
+    // `delete --cascade=orphan`) are adopted first, as upstream's ref manager does.
+    let orphans: Vec<Action> = world
+        .objects
+        .iter()
+        .filter_map(|o| match o {
+            AppsObject::ReplicaSet(rs) => Some(rs),
+            _ => None,
+        })
+        .filter(|rs| rs.metadata.namespace.as_deref().unwrap_or("default") == me.namespace)
+        .filter(|rs| controller_of(rs.metadata.owner_references.as_ref()).is_none())
+        .filter(|rs| {
+            crate::api::apps::selector::matches(
+                &spec.selector,
+                &rs.metadata.labels.clone().unwrap_or_default(),
+            )
+        })
+        .map(|rs| {
+            let mut adopted = rs.clone();
+            adopted
+                .metadata
+                .owner_references
+                .get_or_insert_with(Vec::new)
+                .push(owner_reference(object));
+            Action::Put(Box::new(AppsObject::ReplicaSet(adopted)))
+        })
+        .collect();
+    if !orphans.is_empty() {
+        return orphans;
+    }
     let replicas = spec.replicas.unwrap_or(1).max(0);
     let (surge, unavailable) = limits(d, replicas);
     let (new, old) = new_and_old(d, world);
@@ -168,7 +198,9 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
             ));
             return actions;
         }
-        let old_total: i32 = old.iter().map(|rs| desired_replicas(rs)).sum();
+        let old_total: i32 = old
+            .iter()
+            .fold(0i32, |a, rs| a.saturating_add(desired_replicas(rs)));
         let start = if recreate {
             if old_total > 0 || old_pods_left(&old, world) {
                 actions.extend(scale_old_to_zero(&me, &old));
@@ -211,7 +243,7 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
             &name,
             &hash,
             start,
-            max_old_revision + 1,
+            max_old_revision.saturating_add(1),
             &desired_annotations,
         );
         if start > 0 {
@@ -232,7 +264,7 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
         new_rs = scaled(
             &new_rs,
             desired_replicas(&new_rs),
-            &[(REVISION, (max_old_revision + 1).to_string())],
+            &[(REVISION, max_old_revision.saturating_add(1).to_string())],
         );
         actions.push(Action::Put(Box::new(AppsObject::ReplicaSet(
             new_rs.clone(),
@@ -250,7 +282,9 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
         return actions;
     }
     let new_now = desired_replicas(&new_rs);
-    let old_total: i32 = old.iter().map(|rs| desired_replicas(rs)).sum();
+    let old_total: i32 = old
+        .iter()
+        .fold(0i32, |a, rs| a.saturating_add(desired_replicas(rs)));
     if recreate {
         if old_total > 0 {
             actions.extend(scale_old_to_zero(&me, &old));
@@ -266,7 +300,12 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
         let grown = if new_now > replicas {
             replicas
         } else {
-            rolling_update::new_replicas(replicas, surge, new_now, new_now + old_total)
+            rolling_update::new_replicas(
+                replicas,
+                surge,
+                new_now,
+                new_now.saturating_add(old_total),
+            )
         };
         if grown != new_now {
             actions.push(scaling_event(&me, &new_rs, new_now, grown));

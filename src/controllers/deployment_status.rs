@@ -57,13 +57,13 @@ pub fn update(
     let mut all: Vec<&ReplicaSet> = old.to_vec();
     all.extend(new);
     let mut total_actual = 0;
-    let mut total_spec = 0;
+    let mut total_spec: i32 = 0;
     let mut ready = 0;
     let mut available = 0;
     for rs in &all {
         let c = counts(rs, world);
         total_actual += c.replicas;
-        total_spec += desired_replicas(rs);
+        total_spec = total_spec.saturating_add(desired_replicas(rs));
         ready += c.ready;
         available += c.available;
     }
@@ -71,7 +71,7 @@ pub fn update(
     let old_status = d.status.as_ref();
     let now = world.now;
     let mut conditions = Vec::new();
-    if available >= want - unavailable {
+    if available >= want.saturating_sub(unavailable) {
         conditions.push(condition(
             old_status,
             "Available",
@@ -104,25 +104,57 @@ pub fn update(
         ));
     } else if new.is_some() {
         let complete = updated == want && available == want && total_actual == want;
-        let (reason, message) = if complete {
-            (
+        // Progress: any count moved since the last status (upstream refreshes the
+        // condition's lastUpdateTime then).
+        let progressed = old_status.is_none_or(|s| {
+            s.updated_replicas != Some(updated)
+                || s.ready_replicas != Some(ready)
+                || s.available_replicas != Some(available)
+                || s.replicas != Some(total_actual)
+        });
+        let before = old_status
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|c| c.iter().find(|c| c.type_ == "Progressing"));
+        let last_progress = before
+            .and_then(|c| c.last_update_time.as_ref())
+            .map(|t| t.0.as_second())
+            .unwrap_or(now);
+        let deadline = i64::from(spec.progress_deadline_seconds.unwrap_or(600));
+        let stalled = !complete && !progressed && now.saturating_sub(last_progress) > deadline;
+        let already_stalled =
+            before.is_some_and(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded"));
+        let mut c = if complete {
+            condition(
+                old_status,
+                "Progressing",
+                "True",
                 "NewReplicaSetAvailable",
                 format!("ReplicaSet \"{new_name}\" has successfully progressed."),
+                now,
+            )
+        } else if stalled || (already_stalled && !progressed) {
+            condition(
+                old_status,
+                "Progressing",
+                "False",
+                "ProgressDeadlineExceeded",
+                format!("ReplicaSet \"{new_name}\" has timed out progressing."),
+                now,
             )
         } else {
-            (
+            condition(
+                old_status,
+                "Progressing",
+                "True",
                 "ReplicaSetUpdated",
                 format!("ReplicaSet \"{new_name}\" is progressing."),
+                now,
             )
         };
-        conditions.push(condition(
-            old_status,
-            "Progressing",
-            "True",
-            reason,
-            message,
-            now,
-        ));
+        if progressed && !complete {
+            c.last_update_time = at(now);
+        }
+        conditions.push(c);
     }
     let status = DeploymentStatus {
         observed_generation: d.metadata.generation,
@@ -130,7 +162,7 @@ pub fn update(
         updated_replicas: Some(updated),
         ready_replicas: Some(ready),
         available_replicas: Some(available),
-        unavailable_replicas: Some((total_spec - available).max(0)).filter(|n| *n > 0),
+        unavailable_replicas: Some(total_spec.saturating_sub(available).max(0)).filter(|n| *n > 0),
         conditions: Some(conditions),
         collision_count: old_status.and_then(|s| s.collision_count),
         terminating_replicas: None,

@@ -86,11 +86,20 @@ impl Executor {
                 }
                 let mut pod = *pod;
                 let base = pod.metadata.generate_name.clone().unwrap_or_default();
-                let name = generate_name::generate(&base)?;
+                let ns = for_object.namespace.clone();
+                // A name already taken (5 random letters of 27: rare) is drawn again,
+                // as the API server retries generateName.
+                let mut name = generate_name::generate(&base)?;
+                let mut lock = crate::state::lock::lock_pod(&self.state, &ns, &name)?;
+                for _ in 0..5 {
+                    if record::find(&self.state, &ns, &name)?.is_none() {
+                        break;
+                    }
+                    name = generate_name::generate(&base)?;
+                    lock = crate::state::lock::lock_pod(&self.state, &ns, &name)?;
+                }
                 pod.metadata.name = Some(name.clone());
                 let origin = format!("{} {}", for_object.kind.name(), for_object.name);
-                let ns = for_object.namespace.clone();
-                let lock = crate::state::lock::lock_pod(&self.state, &ns, &name)?;
                 let started = match create::plan(&self.state, &pod, &origin) {
                     Ok(plan) => create::begin(&self.state, plan).map_err(|e| format!("{e:#}")),
                     Err(errors) => Err(errors.join("; ")),
@@ -215,7 +224,7 @@ impl Executor {
                         object.metadata_mut().generation = Some(if same_spec {
                             generation
                         } else {
-                            generation + 1
+                            generation.saturating_add(1)
                         });
                         set_status_from(&mut object, &old);
                     }

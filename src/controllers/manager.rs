@@ -22,6 +22,9 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+/// The manager's log is set aside when it grows past this, at its next start.
+const LOG_LIMIT: u64 = 1024 * 1024;
+
 fn lock_path(state: &StateRoot) -> PathBuf {
     state.run.join("locks").join("controller-manager.lock")
 }
@@ -115,6 +118,10 @@ fn spawn(state: &StateRoot) -> Result<i32> {
     let log_file = log_path(state);
     if let Some(dir) = log_file.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    }
+    // One older log is kept beside it once it passes 1 MiB.
+    if std::fs::metadata(&log_file).is_ok_and(|m| m.len() > LOG_LIMIT) {
+        let _ = std::fs::rename(&log_file, log_file.with_extension("log.1"));
     }
     let log = std::fs::OpenOptions::new()
         .create(true)

@@ -80,6 +80,10 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
     let me = ObjectRef::of(object);
     let uid = rs.metadata.uid.clone().unwrap_or_default();
     let owner = owner_reference(object);
+    // Being deleted in the foreground: its pods are being deleted, none is made.
+    if rs.metadata.deletion_timestamp.is_some() {
+        return Vec::new();
+    }
     let mut actions = Vec::new();
     let mut mine: Vec<&PodView> = Vec::new();
     for p in world.pods_in(&me.namespace) {

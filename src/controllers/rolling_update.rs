@@ -49,8 +49,8 @@ pub fn new_replicas(replicas: i32, surge: i32, new_now: i32, all_total: i32) -> 
     if all_total >= max_total {
         return new_now;
     }
-    let room = max_total - all_total;
-    new_now.saturating_add(room.min(replicas - new_now))
+    let room = max_total.saturating_sub(all_total);
+    new_now.saturating_add(room.min(replicas.saturating_sub(new_now)))
 }
 
 /// One old ReplicaSet as the scale-down sees it.
@@ -70,14 +70,16 @@ pub fn scale_down_old(
     old: &[OldSet],
 ) -> Vec<i32> {
     let mut counts: Vec<i32> = old.iter().map(|o| o.replicas).collect();
-    let old_total: i32 = counts.iter().sum();
+    let old_total: i32 = counts.iter().fold(0i32, |a, c| a.saturating_add(*c));
     if old_total == 0 {
         return counts;
     }
-    let all_total = old_total + new_set.replicas;
-    let min_available = replicas - max_unavailable;
-    let new_unavailable = (new_set.replicas - new_set.available).max(0);
-    let max_scaled_down = all_total - min_available - new_unavailable;
+    let all_total = old_total.saturating_add(new_set.replicas);
+    let min_available = replicas.saturating_sub(max_unavailable);
+    let new_unavailable = new_set.replicas.saturating_sub(new_set.available).max(0);
+    let max_scaled_down = all_total
+        .saturating_sub(min_available)
+        .saturating_sub(new_unavailable);
     if max_scaled_down <= 0 {
         return counts;
     }
@@ -87,24 +89,26 @@ pub fn scale_down_old(
         if budget <= 0 {
             break;
         }
-        let unhealthy = (*count - set.available).max(0);
+        let unhealthy = count.saturating_sub(set.available).max(0);
         let down = unhealthy.min(budget);
-        *count -= down;
-        budget -= down;
+        *count = count.saturating_sub(down);
+        budget = budget.saturating_sub(down);
     }
     // Then available ones, keeping min_available.
-    let available: i32 = new_set.available + old.iter().map(|o| o.available).sum::<i32>();
+    let available: i32 = old
+        .iter()
+        .fold(new_set.available, |a, o| a.saturating_add(o.available));
     if available <= min_available {
         return counts;
     }
-    let mut total_down = (available - min_available).min(budget);
+    let mut total_down = available.saturating_sub(min_available).min(budget);
     for count in counts.iter_mut() {
         if total_down <= 0 {
             break;
         }
         let down = (*count).min(total_down);
-        *count -= down;
-        total_down -= down;
+        *count = count.saturating_sub(down);
+        total_down = total_down.saturating_sub(down);
     }
     counts
 }
