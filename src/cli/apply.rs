@@ -89,7 +89,7 @@ enum Action {
 pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
     // Controller objects of a file that also holds Pods are recorded once the Pods
     // passed every check (nothing is created when one of them is refused).
-    let mut pending_apps: Vec<api::AppsDoc>;
+    let pending_apps: Vec<api::AppsDoc>;
     let apps_explain = args.explain.is_some() || ctx.verbose > 0;
     let docs: Vec<ManifestDoc> = match api::load_objects(&args.files) {
         Ok(objects) => {
@@ -126,16 +126,19 @@ pub fn run(ctx: &Context, args: &ApplyArgs, verb: Verb) -> Result<i32> {
         errln!("error: no objects passed to {}", verb.word());
         return Ok(1);
     }
-    apply_docs(ctx, docs, args, verb)
+    apply_docs(ctx, docs, pending_apps, args, verb)
 }
 
-/// `run` for pods already read (from files, or made by `minipod run`).
+/// `run` for pods already read (from files, or made by `minipod run`), with the
+/// controller objects of the same files, recorded once the pods passed every check.
 pub fn apply_docs(
     ctx: &Context,
     docs: Vec<ManifestDoc>,
+    mut pending_apps: Vec<api::AppsDoc>,
     args: &ApplyArgs,
     verb: Verb,
 ) -> Result<i32> {
+    let apps_explain = args.explain.is_some() || ctx.verbose > 0;
     let Deduplicated { docs, copies } = match apply_duplicates::deduplicate(docs, verb) {
         Ok(deduplicated) => deduplicated,
         Err(errors) => {

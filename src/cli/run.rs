@@ -85,7 +85,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<i32> {
         dry_run: args.dry_run,
         output: args.output.clone(),
     };
-    apply::apply_docs(ctx, docs, &apply_args, apply::Verb::Create)
+    apply::apply_docs(ctx, docs, Vec::new(), &apply_args, apply::Verb::Create)
 }
 
 /// The Pod kubectl run sends (before the API server's defaults).
