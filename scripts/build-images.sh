@@ -30,6 +30,14 @@ OCI=$SCRIPTS/oci_image.py
 IMAGES=(busybox debian nginx nginx-1.17.8 nginx-1.17.10
         pause agnhost goproxy http-echo hello-app node-hello vish-stress   # minipod's own programs
         stress socat redis etcd)                                         # Debian packages
+# More names for images built above, given with `minipod image tag` after loading: the
+# tags the Kubernetes documentation's examples ask for (rootfs/README.md says what each
+# really is). SOURCE TARGET...
+ALIASES=(
+    "busybox:1.36 busybox:1.28 busybox:1.37 registry.k8s.io/busybox:1.27.2 registry.k8s.io/busybox:latest alpine:latest"
+    "nginx:1.27 nginx:1.14.2 nginx:1.29"
+    "debian:12 fedora:latest"
+)
 PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 CACHE=${MINIPOD_BUILD_CACHE:-/var/lib/minipod/build}
@@ -306,6 +314,16 @@ if [[ $LOAD -eq 1 ]]; then
     for img in "${LOAD_IMAGES[@]}"; do
         msg "loading $img: $MINIPOD ${ROOT_ARGS[*]} image load -i $CACHE/$img.oci.tar"
         "$MINIPOD" "${ROOT_ARGS[@]}" image load -i "$CACHE/$img.oci.tar"
+    done
+fi
+
+if [[ $LOAD -eq 1 && ${#ONLY[@]} -eq 0 ]]; then
+    for line in "${ALIASES[@]}"; do
+        read -r source targets <<<"$line"
+        for target in $targets; do
+            "$MINIPOD" "${ROOT_ARGS[@]}" image tag "$source" "$target"
+        done
+        msg "tagged $source as: $targets"
     done
 fi
 
