@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build minipod's local images (busybox, debian, nginx) from Debian packages as
+# Build minipod's local images (busybox, debian, nginx and the stand-ins the
+# Kubernetes documentation's examples name) from Debian packages and our own code as
 # OCI image layout tarballs, then load them with `minipod image load`.
 #
 #   scripts/build-images.sh [--root DIR] [--out DIR] [--no-load]
