@@ -116,10 +116,13 @@ fetch_deb() {
 # (dpkg-deb -x: no maintainer scripts, no dpkg database). For images FROM busybox
 # that need one program and the libraries it links; the recipe names them all.
 deb_extract() {
-    local dest=$1 p deb; shift
+    local dest=$1 dir=$WORK/debs p; shift
+    apt_update_once
+    mkdir -p "$dir"
+    step "apt-get download $*"
+    (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$@" >/dev/null)
     for p in "$@"; do
-        deb=$(fetch_deb "$p")
-        dpkg-deb -x "$deb" "$dest"
+        dpkg-deb -x "$(ls "$dir"/"$p"_*.deb)" "$dest"
     done
 }
 
@@ -144,10 +147,10 @@ standin_program() {
     if [[ ! -x $out ]]; then
         command -v rustc >/dev/null || die "rustc not found (needed to compile src/bin/minipod-standin.rs)"
         step "rustc -C target-feature=+crt-static src/bin/minipod-standin.rs"
+        rm -f "$CACHE"/.minipod-standin.*      # builds of older sources
         rustc --edition 2021 -O -C target-feature=+crt-static -C strip=symbols \
             -o "$out.new" "$REPO/src/bin/minipod-standin.rs" >&2
         ldd "$out.new" 2>&1 | grep -q 'statically linked' || die "minipod-standin is not static: $(ldd "$out.new" 2>&1)"
-        rm -f "$CACHE"/.minipod-standin.*
         mv "$out.new" "$out"
     fi
     install -D -m 0755 -o 0 -g 0 "$out" "$2"

@@ -18,7 +18,7 @@ build_rootfs() {
     copy_libs "$WORK/debs-x" "$dest"
     install -d -m 0700 "$dest/var/lib/etcd"
     chroot "$dest" /usr/local/bin/etcd --version >/dev/null || die "etcd does not run in its image"
-    version=$(dpkg-deb --field "$(fetch_deb etcd-server)" Version)
+    version=$(dpkg-deb --field "$(ls "$WORK"/debs/etcd-server_*.deb)" Version)
     label org.opencontainers.image.version "$version"
     label org.opencontainers.image.description "Debian bookworm etcd-server $version as /usr/local/bin/etcd on busybox"
     label minipod.image.note "stand-in for registry.k8s.io/etcd:3.5.1-0: Debian's etcd $version (serves grpc.health.v1.Health), busybox for the shell"

@@ -16,7 +16,7 @@ build_rootfs() {
     install -D -m 0755 "$WORK/debs-x/usr/bin/socat" "$dest/usr/bin/socat"
     copy_libs "$WORK/debs-x" "$dest"
     chroot "$dest" /usr/bin/socat -V >/dev/null || die "socat does not run in its image"
-    version=$(dpkg-deb --field "$(fetch_deb socat)" Version)
+    version=$(dpkg-deb --field "$(ls "$WORK"/debs/socat_*.deb)" Version)
     label org.opencontainers.image.version "$version"
     label org.opencontainers.image.description "Debian bookworm socat $version on busybox"
     label minipod.image.note "stand-in for alpine/socat:1.8.0.3: Debian's socat $version with its libraries, busybox for the shell"

@@ -15,7 +15,7 @@ build_rootfs() {
     install -D -m 0755 "$WORK/debs-x/usr/bin/stress" "$dest/usr/bin/stress"
     copy_libs "$WORK/debs-x" "$dest"
     chroot "$dest" /usr/bin/stress --version >/dev/null || die "stress does not run in its image"
-    version=$(dpkg-deb --field "$(fetch_deb stress)" Version)
+    version=$(dpkg-deb --field "$(ls "$WORK"/debs/stress_*.deb)" Version)
     label org.opencontainers.image.version "$version"
     label org.opencontainers.image.description "Debian bookworm stress $version on busybox"
     label minipod.image.note "stand-in for polinux/stress: Debian's stress $version (same program, other build) with glibc from libc6, busybox for the shell"
