@@ -154,6 +154,12 @@ log_has() {
     read -r name ns <<<"$(pod_query first)"
     [[ -n $name ]] && mp logs -n "$ns" "$name" -c "$1" 2>/dev/null | grep -qF -- "$2"
 }
+# top_line: CPU and memory of the first pod, as `top pod` prints them.
+top_line() {
+    local name ns
+    read -r name ns <<<"$(pod_query first)"
+    mp top pod -n "$ns" "$name" --no-headers 2>/dev/null | awk '{print $2 " CPU, " $3}'
+}
 describe_has() {
     local name ns
     read -r name ns <<<"$(pod_query first)"
@@ -179,7 +185,9 @@ check() {
         pods/inject/envars.yaml)
             wait_until "$WAIT" in_pod "" "Hello from the environment" printenv DEMO_GREETING \
                 || { echo "printenv DEMO_GREETING did not print 'Hello from the environment'"; return 1; }
-            echo "Running; printenv DEMO_GREETING: Hello from the environment" ;;
+            wait_until "$WAIT" in_pod "" "Hostname: envar-demo" wget -qO- http://localhost:8080/ \
+                || { echo "hello-app did not answer 'Hostname: envar-demo' on :8080"; return 1; }
+            echo "Running; printenv DEMO_GREETING: Hello from the environment; :8080 answers Hello, world! / Version: 2.0.0 / Hostname: envar-demo" ;;
         pods/security/seccomp/ga/default-pod.yaml)
             wait_until "$WAIT" in_pod "" "just made some more syscalls!" wget -qO- http://localhost:5678/ \
                 || { echo "no 'just made some more syscalls!' on :5678"; return 1; }
@@ -198,7 +206,7 @@ check() {
             wait_until "$WAIT" all_started || { echo "not Running: $(pod_query phases)"; return 1; }
             sleep 3
             restarted && { echo "restarted under its limit (reasons: $(pod_query reasons))"; return 1; }
-            echo "Running under its limit, no restart" ;;
+            echo "Running under its limit, no restart; top: $(top_line)" ;;
         pods/multi-container/adapter.yaml)
             wait_until "$WAIT" log_has adapter "adapted:" || { echo "adapter logged no 'adapted:'"; return 1; }
             echo "Running; adapter logs 'adapted: ...'" ;;

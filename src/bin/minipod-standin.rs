@@ -363,3 +363,47 @@ fn main() {
         std::process::exit(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn flags_as_go_and_cobra_programs_take_them() {
+        let args = words(&[
+            "-logtostderr",
+            "-cpus",
+            "2",
+            "--mem-total=150Mi",
+            "-text=a=b c",
+        ]);
+        assert_eq!(flag(&args, "cpus").as_deref(), Some("2"));
+        assert_eq!(flag(&args, "mem-total").as_deref(), Some("150Mi"));
+        assert_eq!(flag(&args, "text").as_deref(), Some("a=b c"));
+        assert_eq!(flag(&args, "listen"), None);
+        assert_eq!(port_flag(&words(&["-listen=:5678"]), "listen", 1), Ok(5678));
+        assert!(port_flag(&words(&["--port=x"]), "port", 1).is_err());
+    }
+
+    #[test]
+    fn sizes_in_bytes() {
+        assert_eq!(bytes("150Mi"), Some(150 << 20));
+        assert_eq!(bytes("250M"), Some(250_000_000));
+        assert_eq!(bytes("4096"), Some(4096));
+        assert_eq!(bytes("1Ti"), None);
+        assert_eq!(bytes("99999999999999999999Gi"), None);
+    }
+
+    #[test]
+    fn query_values() {
+        assert_eq!(
+            query_value("msg=hi+there&x=1", "msg").as_deref(),
+            Some("hi there")
+        );
+        assert_eq!(query_value("code=3", "msg"), None);
+    }
+}
