@@ -160,6 +160,7 @@ top_line() {
     read -r name ns <<<"$(pod_query first)"
     mp top pod -n "$ns" "$name" --no-headers 2>/dev/null | awk '{print $2 " CPU, " $3}'
 }
+pod_json_has() { pods_json | grep -qF -- "$1"; }
 describe_has() {
     local name ns
     read -r name ns <<<"$(pod_query first)"
@@ -207,6 +208,27 @@ check() {
             sleep 3
             restarted && { echo "restarted under its limit (reasons: $(pod_query reasons))"; return 1; }
             echo "Running under its limit, no restart; top: $(top_line)" ;;
+        pods/probe/exec-liveness.yaml|pods/probe/pod-with-http-healthcheck.yaml)
+            # cat /tmp/healthy fails after 30 s / stock nginx answers 404 for the
+            # probe's path (first probe at 30 s): kubelet restarts the container.
+            local slow=$((WAIT > 75 ? WAIT : 75))
+            wait_until "$slow" restarted || { echo "no restart after ${slow}s"; return 1; }
+            describe_has "Liveness probe failed" || { echo "no 'Liveness probe failed' event"; return 1; }
+            echo "restarted after failed liveness probes (event 'Liveness probe failed')" ;;
+        debug/termination.yaml)
+            wait_until "$WAIT" pod_json_has "Sleep expired" || { echo "no termination message 'Sleep expired'"; return 1; }
+            echo "terminated with message 'Sleep expired' (from /dev/termination-log)" ;;
+        pods/two-container-pod.yaml)
+            wait_until "$WAIT" in_pod nginx-container "Hello from the debian container" curl -s http://localhost/ \
+                || { echo "nginx does not serve 'Hello from the debian container'"; return 1; }
+            echo "debian-container Completed; nginx serves 'Hello from the debian container'" ;;
+        pods/lifecycle-events.yaml)
+            wait_until "$WAIT" in_pod "" "Hello from the postStart handler" cat /usr/share/message \
+                || { echo "/usr/share/message lacks 'Hello from the postStart handler'"; return 1; }
+            echo "Running; postStart wrote 'Hello from the postStart handler'" ;;
+        pods/inject/dapi-envars-container.yaml)
+            wait_until "$WAIT" log_has test-container "33554432" || { echo "test-container logged no 33554432"; return 1; }
+            echo "Running; logs show the requests and limits (33554432, 67108864)" ;;
         pods/multi-container/adapter.yaml)
             wait_until "$WAIT" log_has adapter "adapted:" || { echo "adapter logged no 'adapted:'"; return 1; }
             echo "Running; adapter logs 'adapted: ...'" ;;
