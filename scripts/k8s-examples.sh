@@ -9,8 +9,8 @@
 #   --subset       only the rows that use the stand-in images (what tests/k8s_examples.rs
 #                  runs in CI): the probe, resource-limit, environment, security-context,
 #                  seccomp, storage and ambassador pages
-#   --wait SECS    how long to wait for a file's outcome (default 30; the liveness and
-#                  readiness pages get at least 45)
+#   --wait SECS    how long to wait for a file's outcome (default 30; the http-liveness and
+#                  readiness pages get at least 45, the exec and nginx liveness pages 75)
 #   --host-writes  also run application/basic-daemonset.yaml, whose init container
 #                  writes the HOST's /var/log/machine-id.log through a hostPath
 #
