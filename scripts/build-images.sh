@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build minipod's local images (busybox, debian, nginx) from Debian packages as
+# Build minipod's local images (busybox, debian, nginx and the stand-ins the
+# Kubernetes documentation's examples name) from Debian packages and our own code as
 # OCI image layout tarballs, then load them with `minipod image load`.
 #
 #   scripts/build-images.sh [--root DIR] [--out DIR] [--no-load]
@@ -9,6 +10,8 @@
 #   --out DIR    build cache: rootfs trees, layers, <image>.oci.tar
 #                (default: ${MINIPOD_BUILD_CACHE:-/var/lib/minipod/build})
 #   --no-load    only build and verify the tarballs
+#   --only IMG   build IMG (and the images it is built FROM) and load only IMG;
+#                repeatable (default: every image)
 #
 # Environment: MINIPOD (binary; default target/release/minipod, else minipod on
 # PATH), DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR.
@@ -24,12 +27,24 @@ SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$SCRIPTS")
 RECIPES=$REPO/rootfs
 OCI=$SCRIPTS/oci_image.py
-IMAGES=(busybox debian nginx nginx-1.17.8 nginx-1.17.10)   # bases before the images built FROM them
+# bases before the images built FROM them
+IMAGES=(busybox debian nginx nginx-1.17.8 nginx-1.17.10
+        pause agnhost goproxy http-echo hello-app node-hello vish-stress   # minipod's own programs
+        stress socat redis etcd)                                         # Debian packages
+# More names for images built above, given with `minipod image tag` after loading: the
+# tags the Kubernetes documentation's examples ask for (rootfs/README.md says what each
+# really is). SOURCE TARGET...
+ALIASES=(
+    "busybox:1.36 busybox:1.28 busybox:1.37 registry.k8s.io/busybox:1.27.2 registry.k8s.io/busybox:latest alpine:latest"
+    "nginx:1.27 nginx:1.14.2 nginx:1.29"
+    "debian:12 fedora:latest"
+)
 PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 CACHE=${MINIPOD_BUILD_CACHE:-/var/lib/minipod/build}
 STATE_ROOT=${MINIPOD_ROOT:-}
 LOAD=1
+ONLY=()
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
@@ -39,6 +54,8 @@ while [[ $# -gt 0 ]]; do
         --out) CACHE=${2:?--out needs a directory}; shift 2 ;;
         --out=*) CACHE=${1#*=}; shift ;;
         --no-load) LOAD=0; shift ;;
+        --only) ONLY+=("${2:?--only needs an image}"); shift 2 ;;
+        --only=*) ONLY+=("${1#*=}"); shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "build-images.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
     esac
@@ -62,12 +79,14 @@ fi
 
 # ---------------------------------------------------------------- helpers for recipes
 
-APT_UPDATED=0
+# Once per run, also from the subshells recipes run in: a marker file for this run.
+APT_UPDATED=$CACHE/.apt-updated.$$
+trap 'rm -f "$APT_UPDATED"' EXIT
 apt_update_once() {
-    if [[ $APT_UPDATED -eq 0 ]]; then
+    if [[ ! -e $APT_UPDATED ]]; then
         step "apt-get update"
         DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-        APT_UPDATED=1
+        : >"$APT_UPDATED"
     fi
 }
 
@@ -93,6 +112,61 @@ fetch_deb() {
     ls "$dir"/"$1"_*.deb
 }
 
+# deb_extract DEST PKG...: download each PKG's .deb and unpack its files into DEST
+# (dpkg-deb -x: no maintainer scripts, no dpkg database). For images FROM busybox
+# that need one program and the libraries it links; the recipe names them all.
+deb_extract() {
+    local dest=$1 dir=$WORK/debs p; shift
+    apt_update_once
+    mkdir -p "$dir"
+    step "apt-get download $*"
+    (cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$@" >/dev/null)
+    for p in "$@"; do
+        dpkg-deb -x "$(ls "$dir"/"$p"_*.deb)" "$dest"
+    done
+}
+
+# copy_libs SRC DEST: the shared libraries deb_extract unpacked into SRC (lib/,
+# lib64/, usr/lib/<triplet>/, without gconv modules) copied into DEST at the same paths
+# (symlinks kept as they are: their absolute targets are right inside the image).
+copy_libs() {
+    local src=$1 dest=$2 dir
+    for dir in lib lib64 usr/lib; do
+        [[ -d $src/$dir ]] || continue
+        mkdir -p "$dest/$dir"
+        (cd "$src/$dir" && find . \( -name gconv -prune \) -o \( -type f -o -type l \) -name '*.so*' -print0 |
+            xargs -0 -r cp -a --parents -t "$dest/$dir")
+    done
+}
+
+# standin_program DEST NAME: compile src/bin/minipod-standin.rs (std only) as a static
+# executable and install it as DEST/NAME (the name picks the part it plays).
+standin_program() {
+    local out
+    out=$CACHE/.minipod-standin.$(sha256 <"$REPO/src/bin/minipod-standin.rs")
+    if [[ ! -x $out ]]; then
+        command -v rustc >/dev/null || die "rustc not found (needed to compile src/bin/minipod-standin.rs)"
+        step "rustc -C target-feature=+crt-static src/bin/minipod-standin.rs"
+        rm -f "$CACHE"/.minipod-standin.*      # builds of older sources
+        rustc --edition 2021 -O -C target-feature=+crt-static -C strip=symbols \
+            -o "$out.new" "$REPO/src/bin/minipod-standin.rs" >&2
+        ldd "$out.new" 2>&1 | grep -q 'statically linked' || die "minipod-standin is not static: $(ldd "$out.new" 2>&1)"
+        mv "$out.new" "$out"
+    fi
+    install -D -m 0755 -o 0 -g 0 "$out" "$2"
+}
+
+# minipod_program NAME: the path of one of minipod's built programs (minipod-pause),
+# beside $MINIPOD or in target/release or target/debug.
+minipod_program() {
+    local dir
+    for dir in ${MINIPOD:+"$(dirname "$MINIPOD")"} "${CARGO_TARGET_DIR:-$REPO/target}/release" \
+        "${CARGO_TARGET_DIR:-$REPO/target}/debug"; do
+        [[ -x $dir/$1 ]] && { echo "$dir/$1"; return 0; }
+    done
+    die "no $1 binary built (cargo build)"
+}
+
 # label KEY VALUE: record an image config label (from inside build_rootfs).
 label() { printf '%s=%s\n' "$1" "$2" >>"$LABELS_FILE"; }
 
@@ -101,12 +175,16 @@ read_list() { sed 's/#.*//' "$1" | tr -s ' \t' '\n\n' | sed '/^$/d'; }
 
 sha256() { sha256sum | cut -d' ' -f1; }
 
-# recipe_key IMAGE: hash of the recipe directory (+ its base image's key).
+# recipe_key IMAGE: hash of the recipe directory, of the files its RECIPE_INPUTS name
+# (paths in the repository, e.g. the source of a program it compiles) and of its base
+# image's key.
 recipe_key() {
-    local img=$1 base
+    local img=$1 base inputs
     base=$( (IMAGE_BASE=""; source_recipe_vars "$img"; echo "$IMAGE_BASE") )
+    inputs=$( (RECIPE_INPUTS=(); source_recipe_vars "$img"; printf '%s\n' "${RECIPE_INPUTS[@]}") )
     {
         (cd "$RECIPES/$img" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+        [[ -z $inputs ]] || (cd "$REPO" && sha256sum $inputs)
         [[ -z $base ]] || recipe_key "$base"
     } | sha256
 }
@@ -209,6 +287,25 @@ build_image() (
     step "$img: ok ($((SECONDS - t0))s)"
 )
 
+# --only: the named images and, first, the images they are built FROM
+if [[ ${#ONLY[@]} -gt 0 ]]; then
+    wanted=()
+    add_with_bases() {
+        local base
+        base=$( (IMAGE_BASE=""; source_recipe_vars "$1"; echo "$IMAGE_BASE") )
+        [[ -z $base ]] || add_with_bases "$base"
+        [[ " ${wanted[*]} " == *" $1 "* ]] || wanted+=("$1")
+    }
+    for img in "${ONLY[@]}"; do
+        [[ -f $RECIPES/$img/recipe.sh ]] || die "--only $img: no recipe rootfs/$img/recipe.sh"
+        add_with_bases "$img"
+    done
+    IMAGES=("${wanted[@]}")
+    LOAD_IMAGES=("${ONLY[@]}")
+else
+    LOAD_IMAGES=("${IMAGES[@]}")
+fi
+
 START=$SECONDS
 for img in "${IMAGES[@]}"; do
     msg "image $img (rootfs/$img)"
@@ -218,9 +315,19 @@ done
 if [[ $LOAD -eq 1 ]]; then
     ROOT_ARGS=()
     [[ -z $STATE_ROOT ]] || ROOT_ARGS=(--root "$STATE_ROOT")
-    for img in "${IMAGES[@]}"; do
+    for img in "${LOAD_IMAGES[@]}"; do
         msg "loading $img: $MINIPOD ${ROOT_ARGS[*]} image load -i $CACHE/$img.oci.tar"
         "$MINIPOD" "${ROOT_ARGS[@]}" image load -i "$CACHE/$img.oci.tar"
+    done
+fi
+
+if [[ $LOAD -eq 1 && ${#ONLY[@]} -eq 0 ]]; then
+    for line in "${ALIASES[@]}"; do
+        read -r source targets <<<"$line"
+        for target in $targets; do
+            "$MINIPOD" "${ROOT_ARGS[@]}" image tag "$source" "$target"
+        done
+        msg "tagged $source as: $targets"
     done
 fi
 

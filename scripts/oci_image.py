@@ -355,10 +355,14 @@ def write_image(a):
     }
     manifest_b = jbytes(manifest)
     index = {"schemaVersion": 2, "mediaType": MT_INDEX, "manifests": []}
-    repo = a.name if "/" in a.name else "library/" + a.name
+    first = a.name.split("/")[0]
+    if "/" in a.name and ("." in first or ":" in first or first == "localhost"):
+        full = a.name                      # registry.k8s.io/pause: its own registry
+    else:
+        full = "docker.io/" + (a.name if "/" in a.name else "library/" + a.name)
     for tag in a.tag:
         index["manifests"].append(descriptor(MT_MANIFEST, manifest_b, {
-            "io.containerd.image.name": f"docker.io/{repo}:{tag}",
+            "io.containerd.image.name": f"{full}:{tag}",
             "org.opencontainers.image.ref.name": tag,
         }))
     index_b = jbytes(index)

@@ -45,7 +45,7 @@ cargo clippy --all-targets -- -D warnings
 echo "== build"
 cargo build
 
-echo "== images (busybox, debian, nginx) into the shared test store"
+echo "== images (busybox, debian, nginx, the documentation examples' stand-ins) into the shared test store"
 export MINIPOD_TEST_IMAGES="${MINIPOD_TEST_IMAGES:-/var/lib/minipod}"
 MINIPOD="${CARGO_TARGET_DIR:-$PWD/target}/debug/minipod" scripts/build-images.sh --root "$MINIPOD_TEST_IMAGES"
 

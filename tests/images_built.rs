@@ -102,3 +102,56 @@ fn nginx_config_test_passes_in_its_overlaid_layers() {
         "{stderr}"
     );
 }
+
+/// The images named as the Kubernetes documentation's examples name them are
+/// stand-ins and say so in their labels; the stand-ins of our own program share the
+/// busybox layer; the extra tags name the same image as the tag they copy.
+#[test]
+fn documentation_stand_ins_say_what_they_are() {
+    for (image, entry) in [
+        ("registry.k8s.io/e2e-test-images/agnhost:2.40", "/agnhost"),
+        ("registry.k8s.io/e2e-test-images/agnhost:2.45", "/agnhost"),
+        ("registry.k8s.io/goproxy:0.1", "/goproxy"),
+        ("hashicorp/http-echo:1.0", "/http-echo"),
+        ("gcr.io/google-samples/hello-app:2.0", "/hello-app"),
+        ("gcr.io/google-samples/node-hello:1.0", "/node-hello"),
+        ("vish/stress", "/stress"),
+        ("registry.k8s.io/pause", "/pause"),
+        ("docker.io/alpine/socat:1.8.0.3", "socat"),
+        ("polinux/stress", ""),
+        ("registry.k8s.io/etcd:3.5.1-0", ""),
+    ] {
+        let v: serde_json::Value =
+            serde_json::from_str(&minipod(&["image", "inspect", image])).expect("inspect JSON");
+        let config = &v[0]["Config"];
+        let note = config["Labels"]["minipod.image.note"]
+            .as_str()
+            .unwrap_or("");
+        assert!(note.contains("stand-in"), "{image}: note {note:?}");
+        assert_eq!(config["Labels"]["minipod.image.standin"], "true", "{image}");
+        if !entry.is_empty() {
+            assert_eq!(config["Entrypoint"][0], entry, "{image}");
+        }
+    }
+    let busybox = lower_dirs("busybox:1.36");
+    let agnhost = lower_dirs("registry.k8s.io/e2e-test-images/agnhost:2.40");
+    assert!(agnhost.contains(&busybox[0]), "{agnhost:?} {busybox:?}");
+    let id = |image: &str| -> String {
+        let v: serde_json::Value =
+            serde_json::from_str(&minipod(&["image", "inspect", image])).expect("inspect JSON");
+        v[0]["Id"].as_str().unwrap_or_default().to_string()
+    };
+    for (alias, of) in [
+        ("busybox:1.28", "busybox:1.36"),
+        ("registry.k8s.io/busybox:1.27.2", "busybox:1.36"),
+        ("alpine:latest", "busybox:1.36"),
+        ("nginx:1.14.2", "nginx:1.27"),
+        ("fedora", "debian:12"),
+    ] {
+        assert_eq!(id(alias), id(of), "{alias} is another name of {of}");
+    }
+    let redis: serde_json::Value =
+        serde_json::from_str(&minipod(&["image", "inspect", "redis"])).expect("inspect JSON");
+    assert_eq!(redis[0]["Config"]["WorkingDir"], "/data");
+    assert_eq!(redis[0]["Config"]["Cmd"][0], "redis-server");
+}
