@@ -124,7 +124,7 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
         if names.is_empty() {
             // --all or -l: the pods of the namespace (of every one with -A).
             let namespace = (!args.all_namespaces).then_some(args.namespace.as_str());
-            match delete_pods::selected(ctx, namespace, args.selector.as_deref())? {
+            match super::pod_targets::selected(ctx, namespace, args.selector.as_deref())? {
                 Ok(found) if found.is_empty() => {
                     outln!("No resources found");
                     return Ok(0);

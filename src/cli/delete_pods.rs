@@ -3,37 +3,10 @@
 //! (each under its pod's lock, briefly), then all are waited for with no lock held,
 //! so N pods take one grace period, not N.
 
-use super::label_selector::Selector;
 use super::Context;
 use super::{errln, outln};
 use crate::pod::{delete, record};
 use anyhow::Result;
-
-/// The pods of `namespace` (every namespace when None) whose labels match
-/// `selector` (all of them when None), as (namespace, name).
-pub fn selected(
-    ctx: &Context,
-    namespace: Option<&str>,
-    selector: Option<&str>,
-) -> Result<std::result::Result<Vec<(String, String)>, String>> {
-    let selector = match selector.map(Selector::parse).transpose() {
-        Ok(selector) => selector,
-        Err(error) => return Ok(Err(error)),
-    };
-    let mut targets = Vec::new();
-    for pod in record::list(&ctx.state)? {
-        let in_namespace = namespace.is_none_or(|ns| pod.record.namespace() == ns);
-        let labels = pod.record.pod.metadata.labels.clone().unwrap_or_default();
-        if in_namespace && selector.as_ref().is_none_or(|s| s.matches(&labels)) {
-            targets.push((
-                pod.record.namespace().to_string(),
-                pod.record.name().to_string(),
-            ));
-        }
-    }
-    targets.sort();
-    Ok(Ok(targets))
-}
 
 /// How the pods are deleted.
 pub struct Deletion {

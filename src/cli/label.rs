@@ -2,7 +2,7 @@
 //! kubectl does (`KEY=VALUE` sets, `KEY-` removes, an existing key changes only with
 //! `--overwrite`). The containers are not touched: only the record changes.
 
-use super::delete_pods;
+use super::pod_targets;
 use super::Context;
 use super::{errln, outln};
 use crate::api::names;
@@ -69,23 +69,14 @@ pub fn run(ctx: &Context, args: &LabelArgs, field: Field) -> Result<i32> {
         errln!("error: {error}");
         return Ok(1);
     }
-    let targets: Vec<(String, String)> = if names.is_empty() {
-        if !args.all && args.selector.is_none() {
-            errln!("error: resource(s) were provided, but no name was specified");
-            return Ok(1);
-        }
-        match delete_pods::selected(ctx, Some(&args.namespace), args.selector.as_deref())? {
-            Ok(found) => found,
-            Err(error) => {
-                errln!("error: {error}");
-                return Ok(1);
-            }
-        }
-    } else {
-        names
-            .into_iter()
-            .map(|n| (args.namespace.clone(), n))
-            .collect()
+    let asked = pod_targets::Asked {
+        namespace: &args.namespace,
+        all: args.all,
+        selector: args.selector.as_deref(),
+        none_is_error: false,
+    };
+    let Some(targets) = pod_targets::named_or_selected(ctx, names, &asked)? else {
+        return Ok(1);
     };
     let mut code = 0;
     for (ns, name) in targets {

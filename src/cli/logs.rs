@@ -57,7 +57,7 @@ pub fn run(ctx: &Context, args: &LogsArgs) -> Result<i32> {
         }
         (None, selector) => {
             let selected =
-                super::delete_pods::selected(ctx, Some(&args.namespace), selector.as_deref())?
+                super::pod_targets::selected(ctx, Some(&args.namespace), selector.as_deref())?
                     .map_err(|e| anyhow::anyhow!(e))?;
             let mut pods = Vec::new();
             for (ns, name) in selected {

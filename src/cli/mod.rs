@@ -31,6 +31,7 @@ mod lesson_page;
 mod logs;
 mod namespaces;
 mod output;
+mod pod_targets;
 mod port_forward;
 mod rollout;
 mod run;

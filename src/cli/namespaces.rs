@@ -104,7 +104,7 @@ pub fn delete(ctx: &Context, names: &[String], grace: Option<i64>) -> Result<i32
             continue;
         };
         namespaces::mark_terminating(&ctx.state, &ns)?;
-        let pods = match delete_pods::selected(ctx, Some(name), None)? {
+        let pods = match super::pod_targets::selected(ctx, Some(name), None)? {
             Ok(pods) => pods,
             Err(error) => bail!(error),
         };

@@ -2,7 +2,6 @@
 //! running pod (with `--containers`, of each container), read from the pods'
 //! cgroups: CPU is the rate over a short sample, memory the working set.
 
-use super::delete_pods;
 use super::errln;
 use super::Context;
 use crate::pod::{metrics, record};
@@ -41,7 +40,7 @@ impl Row {
 
 pub fn run(ctx: &Context, opts: &TopOptions) -> Result<i32> {
     let namespace = (!opts.all_namespaces).then_some(opts.namespace);
-    let mut targets = match delete_pods::selected(ctx, namespace, opts.selector)? {
+    let mut targets = match super::pod_targets::selected(ctx, namespace, opts.selector)? {
         Ok(found) => found,
         Err(error) => {
             errln!("error: {error}");

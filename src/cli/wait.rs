@@ -1,7 +1,7 @@
 //! `wait --for=condition=Ready|delete|jsonpath=... pod/NAME [--timeout=30s]`: poll the
 //! pods until the condition holds, as kubectl wait does.
 
-use super::delete_pods;
+use super::pod_targets;
 use super::Context;
 use super::{errln, outln};
 use crate::pod::record::{self, StoredPod};
@@ -65,27 +65,14 @@ pub fn run(ctx: &Context, args: &WaitArgs) -> Result<i32> {
     })?;
     let (resource, names) = super::get::split_resource(&args.what)?;
     super::apply::ensure_pods(&resource)?;
-    let targets: Vec<(String, String)> = if names.is_empty() {
-        if !args.all && args.selector.is_none() {
-            errln!("error: resource(s) were provided, but no name was specified");
-            return Ok(1);
-        }
-        match delete_pods::selected(ctx, Some(&args.namespace), args.selector.as_deref())? {
-            Ok(found) if found.is_empty() => {
-                errln!("error: no matching resources found");
-                return Ok(1);
-            }
-            Ok(found) => found,
-            Err(error) => {
-                errln!("error: {error}");
-                return Ok(1);
-            }
-        }
-    } else {
-        names
-            .into_iter()
-            .map(|n| (args.namespace.clone(), n))
-            .collect()
+    let asked = pod_targets::Asked {
+        namespace: &args.namespace,
+        all: args.all,
+        selector: args.selector.as_deref(),
+        none_is_error: true,
+    };
+    let Some(targets) = pod_targets::named_or_selected(ctx, names, &asked)? else {
+        return Ok(1);
     };
     let until = crate::state::deadline::from_now(timeout);
     let mut code = 0;
