@@ -110,22 +110,47 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
         }
         Some(other) => bail!("unable to match a printer suitable for the output format \"{other}\", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml"),
     }
-    if pods.is_empty() && names.is_empty() {
+    Ok(report_not_found(
+        args,
+        pods.is_empty() && names.is_empty(),
+        "pods",
+        &missing,
+    ))
+}
+
+/// kubectl's lines after a listing: "No resources found" when nothing was asked by
+/// name and nothing matched, a NotFound line per missing name of `resource` (`pods`,
+/// `deployments.apps`); the exit code (1 when a name was missing).
+pub fn report_not_found(
+    args: &GetArgs,
+    none_found: bool,
+    resource: &str,
+    missing: &[String],
+) -> i32 {
+    if none_found {
         if args.all_namespaces {
             eprintln!("No resources found");
         } else {
             eprintln!("No resources found in {} namespace.", args.namespace);
         }
     }
-    for n in &missing {
-        eprintln!("Error from server (NotFound): pods \"{n}\" not found");
+    for n in missing {
+        eprintln!("Error from server (NotFound): {resource} \"{n}\" not found");
     }
-    Ok(if missing.is_empty() { 0 } else { 1 })
+    if missing.is_empty() {
+        0
+    } else {
+        1
+    }
 }
 
 /// One object for a single named pod, else a List, as the API server answers.
 fn as_object(pods: &[StoredPod], names: &[String]) -> serde_json::Value {
-    let objects: Vec<serde_json::Value> = pods.iter().map(pod_object).collect();
+    one_or_list(pods.iter().map(pod_object).collect(), names)
+}
+
+/// The object itself when one name was asked and found, else a List of them.
+pub fn one_or_list(objects: Vec<serde_json::Value>, names: &[String]) -> serde_json::Value {
     if names.len() == 1 && objects.len() == 1 {
         objects.into_iter().next().unwrap_or_default()
     } else {

@@ -165,14 +165,8 @@ pub fn run(ctx: &Context, args: &GetArgs, kind: AppsKind, names: &[String]) -> R
         return super::watch::run(ctx, args, &[super::watch::Watched::Apps(kind)], names);
     }
     let (objects, missing) = select(ctx, args, kind, names)?;
-    let values: Vec<serde_json::Value> = objects.iter().map(AppsObject::to_value).collect();
-    let as_object = || {
-        if names.len() == 1 && values.len() == 1 {
-            values[0].clone()
-        } else {
-            serde_json::json!({"apiVersion": "v1", "kind": "List", "items": values, "metadata": {"resourceVersion": ""}})
-        }
-    };
+    let as_object =
+        || super::get::one_or_list(objects.iter().map(AppsObject::to_value).collect(), names);
     match args.output.as_deref() {
         None | Some("wide") if objects.is_empty() => {}
         None | Some("wide") => {
@@ -195,20 +189,13 @@ pub fn run(ctx: &Context, args: &GetArgs, kind: AppsKind, names: &[String]) -> R
         }
         Some(other) => bail!("unable to match a printer suitable for the output format \"{other}\", allowed formats are: json,jsonpath,name,wide,yaml"),
     }
-    if objects.is_empty() && names.is_empty() {
-        if args.all_namespaces {
-            eprintln!("No resources found");
-        } else {
-            eprintln!("No resources found in {} namespace.", args.namespace);
-        }
-    }
-    for n in &missing {
-        eprintln!(
-            "Error from server (NotFound): {}.apps \"{n}\" not found",
-            kind.plural()
-        );
-    }
-    Ok(if missing.is_empty() { 0 } else { 1 })
+    let resource = format!("{}.apps", kind.plural());
+    Ok(super::get::report_not_found(
+        args,
+        objects.is_empty() && names.is_empty(),
+        &resource,
+        &missing,
+    ))
 }
 
 /// `get all`: pods, then each controller kind that has objects, names prefixed by
