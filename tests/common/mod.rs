@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a different part of this module
 
 pub mod netns;
+pub mod outcome;
 pub mod runc;
 pub mod security;
 
@@ -85,25 +86,12 @@ impl Minipod {
 
     /// Run and require success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "minipod {args:?} failed:\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        outcome::succeeded("minipod", args, &self.run(args))
     }
 
     /// Run and require failure; returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            !out.status.success(),
-            "minipod {args:?} should have failed:\nstdout: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        outcome::failed("minipod", args, &self.run(args))
     }
 
     /// Write `data` to a file in the test dir and `image load` it.

@@ -75,24 +75,11 @@ impl Runc {
     }
 
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "minipod-runc {args:?} failed:\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        super::outcome::succeeded("minipod-runc", args, &self.run(args))
     }
 
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            !out.status.success(),
-            "minipod-runc {args:?} should have failed:\nstdout: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        super::outcome::failed("minipod-runc", args, &self.run(args))
     }
 
     /// A bundle named `name` from `minipod-runc spec`, over busybox, running `args`
