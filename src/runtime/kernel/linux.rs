@@ -158,29 +158,20 @@ fn open_tree(path: &std::path::Path) -> nix::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(raw) })
 }
 
-/// mount_setattr(2) on a detached mount's descriptor: nix has no wrapper.
+/// mount_setattr(2) on a detached mount's descriptor.
 fn mount_setattr(fd: BorrowedFd<'_>, attr_set: u64) -> nix::Result<()> {
-    let attr = libc::mount_attr {
-        attr_set,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    // SAFETY: mount_setattr(2) reads `attr` (its size given) and an empty path.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            fd.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH,
-            &attr as *const libc::mount_attr,
-            std::mem::size_of::<libc::mount_attr>(),
-        )
-    };
-    Errno::result(rc).map(drop)
+    set_mount_attr(
+        fd,
+        &libc::mount_attr {
+            attr_set,
+            attr_clr: 0,
+            propagation: 0,
+            userns_fd: 0,
+        },
+    )
 }
 
-/// mount_setattr(2) with MOUNT_ATTR_IDMAP: nix has no wrapper.
+/// mount_setattr(2) with MOUNT_ATTR_IDMAP: the mount shows ids through `userns`.
 fn idmap_mount(fd: BorrowedFd<'_>, userns: BorrowedFd<'_>) -> nix::Result<()> {
     let attr = libc::mount_attr {
         attr_set: libc::MOUNT_ATTR_IDMAP,
@@ -188,15 +179,21 @@ fn idmap_mount(fd: BorrowedFd<'_>, userns: BorrowedFd<'_>) -> nix::Result<()> {
         propagation: 0,
         userns_fd: u64::try_from(userns.as_raw_fd()).map_err(|_| Errno::EBADF)?,
     };
-    // SAFETY: mount_setattr(2) reads `attr` (its size given) and an empty path; both
-    // descriptors are borrowed for the call.
+    // `userns` stays borrowed until the call returns.
+    set_mount_attr(fd, &attr)
+}
+
+/// mount_setattr(2) on `fd` itself (empty path): nix has no wrapper.
+fn set_mount_attr(fd: BorrowedFd<'_>, attr: &libc::mount_attr) -> nix::Result<()> {
+    // SAFETY: mount_setattr(2) reads `attr` (its size given) and an empty path; the
+    // descriptor (and any userns_fd in `attr`) is borrowed by the caller for the call.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
             fd.as_raw_fd(),
             c"".as_ptr(),
             libc::AT_EMPTY_PATH,
-            &attr as *const libc::mount_attr,
+            attr as *const libc::mount_attr,
             std::mem::size_of::<libc::mount_attr>(),
         )
     };
