@@ -8,9 +8,9 @@ use super::record::ImageUse;
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::{Container, Pod};
 use oci_spec::runtime::{
-    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxDevice, LinuxDeviceBuilder,
-    LinuxDeviceType, LinuxNamespace, LinuxNamespaceBuilder, LinuxNamespaceType, Mount,
-    MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
+    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxDevice, LinuxNamespace,
+    LinuxNamespaceBuilder, LinuxNamespaceType, Mount, MountBuilder, ProcessBuilder, RootBuilder,
+    Spec, SpecBuilder, UserBuilder,
 };
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -376,7 +376,7 @@ fn namespaces(inputs: &SpecInputs) -> Result<Vec<LinuxNamespace>> {
 
 /// The harmless devices every container gets; a privileged one also gets the host's.
 fn devices(privileged: bool) -> Result<Vec<LinuxDevice>> {
-    let mut out = harmless_devices()?;
+    let mut out = crate::runtime::devices::default_nodes()?;
     if privileged {
         for d in super::security::host_devices::list() {
             if !out.iter().any(|o| o.path() == d.path()) {
@@ -385,31 +385,6 @@ fn devices(privileged: bool) -> Result<Vec<LinuxDevice>> {
         }
     }
     Ok(out)
-}
-
-fn harmless_devices() -> Result<Vec<LinuxDevice>> {
-    [
-        ("/dev/null", 1, 3),
-        ("/dev/zero", 1, 5),
-        ("/dev/full", 1, 7),
-        ("/dev/random", 1, 8),
-        ("/dev/urandom", 1, 9),
-        ("/dev/tty", 5, 0),
-    ]
-    .iter()
-    .map(|(path, major, minor)| {
-        LinuxDeviceBuilder::default()
-            .path(*path)
-            .typ(LinuxDeviceType::C)
-            .major(*major)
-            .minor(*minor)
-            .file_mode(0o666u32)
-            .uid(0u32)
-            .gid(0u32)
-            .build()
-            .map_err(Into::into)
-    })
-    .collect()
 }
 
 /// In a pod with its own user namespace the pod's own binds (emptyDirs, /dev/shm,

@@ -223,33 +223,15 @@ fn cgroup_path(spec: &mut Spec, id: &str) -> Result<PathBuf> {
 /// with the device-cgroup rules that let it open them and its terminal, as runc adds
 /// them: a spec may list none and deny every device (`runc spec` does).
 fn add_default_devices(spec: &mut Spec) -> Result<()> {
-    use oci_spec::runtime::{LinuxDeviceBuilder, LinuxDeviceCgroupBuilder, LinuxDeviceType};
-    const NODES: [(&str, i64, i64); 6] = [
-        ("/dev/null", 1, 3),
-        ("/dev/zero", 1, 5),
-        ("/dev/full", 1, 7),
-        ("/dev/random", 1, 8),
-        ("/dev/urandom", 1, 9),
-        ("/dev/tty", 5, 0),
-    ];
+    use oci_spec::runtime::{LinuxDeviceCgroupBuilder, LinuxDeviceType};
     let mut linux = spec.linux().clone().unwrap_or_default();
     let mut devices = linux.devices().clone().unwrap_or_default();
     let mut rules = Vec::new();
-    for (path, major, minor) in NODES {
-        if !devices.iter().any(|d| d.path() == Path::new(path)) {
-            devices.push(
-                LinuxDeviceBuilder::default()
-                    .path(path)
-                    .typ(LinuxDeviceType::C)
-                    .major(major)
-                    .minor(minor)
-                    .file_mode(0o666u32)
-                    .uid(0u32)
-                    .gid(0u32)
-                    .build()?,
-            );
+    for node in crate::runtime::devices::default_nodes()? {
+        rules.push((node.major(), Some(node.minor())));
+        if !devices.iter().any(|d| d.path() == node.path()) {
+            devices.push(node);
         }
-        rules.push((major, Some(minor)));
     }
     // /dev/console, /dev/ptmx and the terminals of /dev/pts.
     rules.extend([(5, Some(1)), (5, Some(2)), (136, None)]);

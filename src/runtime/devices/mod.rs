@@ -8,7 +8,10 @@
 //!   from the rules ([`program`]) is loaded and attached to the cgroup ([`bpf`]).
 
 pub(in crate::runtime) mod bpf;
+mod default_nodes;
 pub mod program;
+
+pub use default_nodes::default_nodes;
 
 use crate::runtime::kernel::kernel;
 use anyhow::{bail, Context, Result};
