@@ -16,6 +16,7 @@ mod delete_pods;
 mod demo;
 mod describe;
 mod describe_apps;
+mod describe_container;
 pub mod display;
 mod exec;
 mod explain;
