@@ -7,6 +7,7 @@
 //! - `start_failure`: why a container could not start, in kubelet's reasons.
 //! - `container_spec`: a pod's container → its OCI runtime spec (a pure function).
 
+pub mod container_process;
 pub mod container_spec;
 pub mod create;
 pub mod cri_log;
