@@ -4,6 +4,7 @@
 
 pub mod netns;
 pub mod outcome;
+pub mod pod_network;
 pub mod runc;
 pub mod security;
 
