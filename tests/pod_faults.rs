@@ -4,6 +4,7 @@
 
 mod common;
 use common::pods::{ignores_sigterm, processes_mentioning, PodEnv};
+use common::process::alive;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::path::{Path, PathBuf};
@@ -14,17 +15,6 @@ fn uid(env: &PodEnv, name: &str) -> String {
         .as_str()
         .expect("uid")
         .to_string()
-}
-
-fn alive(pid: i32) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    !stat.is_empty()
-        && !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
 }
 
 /// Every process whose cgroup is the pod's, or that is a child of one of `parents`.

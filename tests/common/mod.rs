@@ -5,6 +5,7 @@
 pub mod netns;
 pub mod outcome;
 pub mod pod_network;
+pub mod process;
 pub mod runc;
 pub mod security;
 

@@ -1,0 +1,255 @@
+//! `minipod-runc` and the container's process: a terminal handed over the console
+//! socket, exec into a running container only, ambient capabilities, descriptors
+//! passed on with --preserve-fds, and rlimits. Each test has its own `--root` and
+//! bundles over the busybox image.
+
+mod common;
+
+use common::process::alive;
+use common::runc::Runc;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// Receive the descriptor the runtime sends over the console socket.
+fn receive_fd(listener: &std::os::unix::net::UnixListener) -> OwnedFd {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let (stream, _) = listener.accept().unwrap();
+    let mut buf = [0u8; 256];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        stream.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    for cmsg in msg.cmsgs().unwrap() {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            return unsafe { OwnedFd::from_raw_fd(fds[0]) };
+        }
+    }
+    panic!("no descriptor on the console socket");
+}
+
+fn read_until(master: &OwnedFd, needle: &str) -> String {
+    let mut all = String::new();
+    let mut buf = [0u8; 1024];
+    for _ in 0..200 {
+        match nix::unistd::read(master, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => all.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+        if all.contains(needle) {
+            break;
+        }
+    }
+    all
+}
+
+#[test]
+fn a_terminal_goes_to_the_console_socket() {
+    let r = Runc::new("runc-tty");
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "tty; stat -c console=%t:%T /dev/console; echo done; sleep 1000",
+        ],
+        |c| {
+            c["process"]["terminal"] = true.into();
+        },
+    );
+    let socket = r.dir.path.join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let err = r.fails(&["create", "-b", bundle.to_str().unwrap(), "t0"]);
+    assert!(err.contains("--console-socket"), "{err}");
+    let receiver = std::thread::spawn(move || receive_fd(&listener));
+    r.ok(&[
+        "create",
+        "-b",
+        bundle.to_str().unwrap(),
+        "--console-socket",
+        socket.to_str().unwrap(),
+        "t",
+    ]);
+    let master = receiver.join().unwrap();
+    r.ok(&["start", "t"]);
+    let out = read_until(&master, "done");
+    assert!(
+        out.contains("/dev/pts/0"),
+        "the program's stdio is the pty: {out:?}"
+    );
+    // /dev/console is that terminal (136:0, in hex).
+    assert!(out.contains("console=88:0"), "{out:?}");
+
+    // exec -t: a second terminal, through the socket again.
+    let listener = std::os::unix::net::UnixListener::bind(r.dir.path.join("exec.sock")).unwrap();
+    let receiver = std::thread::spawn(move || receive_fd(&listener));
+    let exec_socket = r.dir.path.join("exec.sock");
+    r.ok(&[
+        "exec",
+        "--tty",
+        "--detach",
+        "--console-socket",
+        exec_socket.to_str().unwrap(),
+        "t",
+        "sh",
+        "-c",
+        "tty; echo exec-done",
+    ]);
+    let master = receiver.join().unwrap();
+    let out = read_until(&master, "exec-done");
+    assert!(out.contains("/dev/pts/1"), "{out:?}");
+    r.ok(&["delete", "--force", "t"]);
+}
+
+#[test]
+fn exec_runs_in_a_running_container_only() {
+    let r = Runc::new("runc-exec");
+    let bundle = r.bundle("b", &["sleep", "1000"], |c| {
+        c["process"]["env"] = serde_json::json!(["PATH=/bin:/usr/bin", "FROM_SPEC=yes"]);
+    });
+    r.ok(&["create", "-b", bundle.to_str().unwrap(), "e"]);
+    let err = r.fails(&["exec", "e", "true"]);
+    assert!(err.contains("it is created"), "{err}");
+    r.ok(&["start", "e"]);
+
+    // Foreground: output, environment, exit status.
+    let out = r.run(&[
+        "exec",
+        "--env",
+        "EXTRA=1",
+        "e",
+        "sh",
+        "-c",
+        "echo $FROM_SPEC$EXTRA; hostname; exit 7",
+    ]);
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "yes1\nminipod\n");
+
+    // --process FILE with --detach and --pid-file: the PID is the command's, in the
+    // container's cgroup.
+    let process = r.dir.path.join("process.json");
+    std::fs::write(
+        &process,
+        serde_json::to_vec(&serde_json::json!({
+            "args": ["sh", "-c", "echo $$ > /tmp/exec.pid; exec sleep 1000"],
+            "cwd": "/tmp",
+            "env": ["PATH=/bin"],
+            "user": {"uid": 0, "gid": 0},
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let pid_file = r.dir.path.join("exec-pid");
+    r.ok(&[
+        "exec",
+        "--process",
+        process.to_str().unwrap(),
+        "--detach",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "e",
+    ]);
+    let pid: i64 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(alive(pid));
+    let pids: Vec<i64> = serde_json::from_str(&r.ok(&["ps", "-f", "json", "e"])).unwrap();
+    assert!(pids.contains(&pid), "{pid} not in {pids:?}");
+    let table = r.ok(&["ps", "e"]);
+    assert!(
+        table.contains("sleep 1000") && table.starts_with("UID"),
+        "{table}"
+    );
+
+    r.ok(&["kill", "e", "KILL"]);
+    r.wait_status("e", "stopped");
+    let err = r.fails(&["exec", "e", "true"]);
+    assert!(err.contains("it is stopped"), "{err}");
+    r.ok(&["delete", "e"]);
+}
+
+#[test]
+fn ambient_capabilities_without_inheritable_are_skipped_as_runc_does() {
+    let r = Runc::new("runc-ambient");
+    // What `runc spec` writes: ambient capabilities, no inheritable set.
+    let bundle = r.bundle(
+        "b",
+        &["sh", "-c", "grep -E 'CapEff|CapAmb' /proc/self/status"],
+        |c| {
+            let three = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+            c["process"]["capabilities"] = serde_json::json!({
+                "bounding": three, "effective": three, "permitted": three, "ambient": three,
+            });
+        },
+    );
+    let out = r.run(&["run", "-b", bundle.to_str().unwrap(), "amb"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // AUDIT_WRITE (29), KILL (5), NET_BIND_SERVICE (10).
+    assert!(text.contains("CapEff:\t0000000020000420"), "{text}");
+    assert!(text.contains("CapAmb:\t0000000000000000"), "{text}");
+}
+
+#[test]
+fn preserve_fds_passes_the_callers_descriptors_on() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let r = Runc::new("runc-fds");
+    // fd 3 is a pipe the program writes to; fd 5 is open too, but not passed on.
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "echo through-fd-3 >&3; ls /proc/self/fd | tr '\\n' ' ' >&3",
+        ],
+        |_| {},
+    );
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let writer_fd = writer.as_raw_fd();
+    let mut cmd = r.command(&[
+        "run",
+        "--preserve-fds",
+        "1",
+        "-b",
+        bundle.to_str().unwrap(),
+        "fds",
+    ]);
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(writer_fd, 3) < 0 || libc::dup2(writer_fd, 5) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
+    drop(writer);
+    assert!(status.success());
+    let mut got = String::new();
+    reader.read_to_string(&mut got).unwrap();
+    let mut lines = got.lines();
+    assert_eq!(lines.next(), Some("through-fd-3"));
+    // 0-3, and the directory ls itself opens (4); never the caller's 5.
+    let fds: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert!(fds.contains(&"3"), "{fds:?}");
+    assert!(!fds.contains(&"5"), "fd 5 was not to be passed on: {fds:?}");
+}
+
+#[test]
+fn process_rlimits_are_applied() {
+    let r = Runc::new("runc-rlimits");
+    let bundle = r.bundle("b", &["sh", "-c", "ulimit -n; ulimit -Hn"], |c| {
+        c["process"]["rlimits"] = serde_json::json!([
+            {"type": "RLIMIT_NOFILE", "soft": 512, "hard": 600}
+        ]);
+    });
+    let out = r.run(&["run", "-b", bundle.to_str().unwrap(), "rl"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "512\n600\n");
+    assert!(out.status.success());
+}
