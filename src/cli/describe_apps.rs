@@ -409,17 +409,7 @@ fn template(out: &mut String, t: &PodTemplateSpec) {
             }
         }
     }
-    let node = spec
-        .node_selector
-        .as_ref()
-        .filter(|m| !m.is_empty())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_else(|| "<none>".into());
+    let node = super::label_cells::joined_or_none(spec.node_selector.as_ref());
     let _ = writeln!(out, "  Node-Selectors:  {node}");
     out.push_str("  Tolerations:     <none>\n");
 }

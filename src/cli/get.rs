@@ -329,17 +329,7 @@ fn table_rows(pods: &[StoredPod], args: &GetArgs, headers: bool) -> Vec<Vec<Stri
             ]);
         }
         let labels = p.record.pod.metadata.labels.clone().unwrap_or_default();
-        for l in &args.label_columns {
-            r.push(labels.get(l).cloned().unwrap_or_default());
-        }
-        if args.show_labels {
-            let all: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            r.push(if all.is_empty() {
-                "<none>".into()
-            } else {
-                all.join(",")
-            });
-        }
+        r.extend(super::label_cells::label_cells(&labels, args));
         rows.push(r);
     }
     rows

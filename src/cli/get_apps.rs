@@ -2,6 +2,7 @@
 //! as JSON/YAML/names/jsonpath; `get -w` of them prints a row per change.
 
 use super::get::{print_columns, GetArgs};
+use super::label_cells::{joined, label_cells};
 use super::label_selector::Selector;
 use super::output::jsonpath;
 use super::Context;
@@ -113,12 +114,7 @@ pub fn row(object: &AppsObject, args: &GetArgs, prefix: &str) -> Vec<String> {
                 .as_ref()
                 .and_then(|s| s.template.spec.as_ref())
                 .and_then(|s| s.node_selector.as_ref())
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
+                .map(joined)
                 .unwrap_or_else(|| "<none>".into());
             r.push(node_selector);
         }
@@ -145,17 +141,7 @@ pub fn row(object: &AppsObject, args: &GetArgs, prefix: &str) -> Vec<String> {
         );
     }
     let labels = object.metadata().labels.clone().unwrap_or_default();
-    for l in &args.label_columns {
-        r.push(labels.get(l).cloned().unwrap_or_default());
-    }
-    if args.show_labels {
-        let all: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        r.push(if all.is_empty() {
-            "<none>".into()
-        } else {
-            all.join(",")
-        });
-    }
+    r.extend(label_cells(&labels, args));
     r
 }
 

@@ -26,6 +26,7 @@ mod get;
 mod get_apps;
 mod image;
 mod label;
+mod label_cells;
 mod label_selector;
 mod lesson_bundle;
 mod lesson_page;
