@@ -9,7 +9,6 @@ use crate::api::apps::AppsObject;
 use crate::api::AppsDoc;
 use crate::controllers::{deployment, manager, store};
 use anyhow::Result;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 /// What will be done with one object.
 enum Plan {
@@ -19,16 +18,6 @@ enum Plan {
     Recreate(AppsObject),
     Update(AppsObject, &'static str),
     Unchanged(AppsObject),
-}
-
-fn now_time() -> Option<Time> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    k8s_openapi::jiff::Timestamp::from_second(now)
-        .ok()
-        .map(Time)
 }
 
 fn spec_of(object: &AppsObject) -> serde_json::Value {
@@ -135,7 +124,7 @@ pub fn run(
                 if suffix.is_empty() {
                     let meta = object.metadata_mut();
                     meta.uid = Some(crate::pod::create::new_uid()?);
-                    meta.creation_timestamp = now_time();
+                    meta.creation_timestamp = crate::state::time::meta_now();
                     meta.generation = Some(1);
                 }
                 let word = if verb == (Verb::Replace { force: false }) {
@@ -151,7 +140,7 @@ pub fn run(
                     store::remove(&ctx.state, kind, &ns, object.name())?;
                     let meta = object.metadata_mut();
                     meta.uid = Some(crate::pod::create::new_uid()?);
-                    meta.creation_timestamp = now_time();
+                    meta.creation_timestamp = crate::state::time::meta_now();
                     meta.generation = Some(1);
                 }
                 lines.push(format!(

@@ -6,14 +6,8 @@ use super::deployment::{revision, REVISION};
 use super::observed::World;
 use super::replicaset::{counts, desired_replicas};
 use crate::api::apps::AppsObject;
+use crate::state::time::meta_at;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-
-fn at(now: i64) -> Option<Time> {
-    k8s_openapi::jiff::Timestamp::from_second(now)
-        .ok()
-        .map(Time)
-}
 
 /// A condition, keeping its times when neither status nor reason changed.
 fn condition(
@@ -31,8 +25,8 @@ fn condition(
         Some(b) if b.status == status && b.reason.as_deref() == Some(reason) => {
             (b.last_transition_time.clone(), b.last_update_time.clone())
         }
-        Some(b) if b.status == status => (b.last_transition_time.clone(), at(now)),
-        _ => (at(now), at(now)),
+        Some(b) if b.status == status => (b.last_transition_time.clone(), meta_at(now)),
+        _ => (meta_at(now), meta_at(now)),
     };
     DeploymentCondition {
         type_: kind.to_string(),
@@ -152,7 +146,7 @@ pub fn update(
             )
         };
         if progressed && !complete {
-            c.last_update_time = at(now);
+            c.last_update_time = meta_at(now);
         }
         conditions.push(c);
     }

@@ -10,7 +10,6 @@ use crate::pod::events::EventType;
 use crate::pod::{create, delete, record};
 use crate::state::paths::StateRoot;
 use anyhow::{Context, Result};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -32,16 +31,6 @@ pub struct Executor {
 
 fn key(o: &ObjectRef) -> String {
     format!("{}/{}/{}", o.kind.name(), o.namespace, o.name)
-}
-
-fn now_time() -> Option<Time> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    k8s_openapi::jiff::Timestamp::from_second(now)
-        .ok()
-        .map(Time)
 }
 
 impl Executor {
@@ -231,7 +220,7 @@ impl Executor {
                     None => {
                         let meta = object.metadata_mut();
                         meta.uid = Some(create::new_uid()?);
-                        meta.creation_timestamp = now_time();
+                        meta.creation_timestamp = crate::state::time::meta_now();
                         meta.generation = Some(1);
                     }
                 }

@@ -11,7 +11,6 @@ use crate::narration::Step;
 use crate::state::{atomic, paths::StateRoot, time};
 use anyhow::{Context, Result};
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Seek};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -156,13 +155,7 @@ pub fn begin(state: &StateRoot, plan: Plan) -> Result<Starting> {
         spec.node_name.get_or_insert_with(node_name);
     }
     // metav1.Time has a precision of one second.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    pod.metadata.creation_timestamp = k8s_openapi::jiff::Timestamp::from_second(now)
-        .ok()
-        .map(Time);
+    pod.metadata.creation_timestamp = crate::state::time::meta_now();
     let record = PodRecord {
         pod,
         images: plan.images,

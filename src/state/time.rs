@@ -1,5 +1,6 @@
 //! Timestamps as Kubernetes prints them (RFC 3339, UTC), without a date crate.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Seconds and nanoseconds since the epoch → `2026-11-23T19:17:54.123456789Z`.
@@ -16,6 +17,22 @@ pub fn rfc3339(t: SystemTime) -> String {
 
 pub fn now() -> String {
     rfc3339(SystemTime::now())
+}
+
+/// Seconds since the epoch as a metav1.Time (whose precision is one second).
+pub fn meta_at(secs: i64) -> Option<Time> {
+    k8s_openapi::jiff::Timestamp::from_second(secs)
+        .ok()
+        .map(Time)
+}
+
+/// Now as a metav1.Time, as the API server stamps an object.
+pub fn meta_now() -> Option<Time> {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    meta_at(secs)
 }
 
 /// Parse what [`rfc3339`] and [`rfc3339_nanos`] write.
