@@ -1,5 +1,6 @@
 //! What the controllers decide: the actions the executor carries out.
 
+use super::observed::PodView;
 use crate::api::apps::{AppsKind, AppsObject};
 use crate::pod::events::EventType;
 use k8s_openapi::api::core::v1::Pod;
@@ -53,6 +54,19 @@ pub enum Action {
         reason: String,
         message: String,
     },
+}
+
+impl Action {
+    /// Adopt `pod` for `owner`, or release it (None), keeping its labels.
+    pub fn set_pod_owner(pod: &PodView, owner: Option<OwnerReference>) -> Action {
+        Action::SetPodOwner {
+            namespace: pod.namespace.clone(),
+            name: pod.name.clone(),
+            uid: pod.uid.clone(),
+            owner,
+            labels: pod.labels.clone(),
+        }
+    }
 }
 
 impl Action {

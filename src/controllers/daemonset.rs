@@ -40,13 +40,7 @@ pub fn decide(object: &AppsObject, world: &World, node: &str) -> Vec<Action> {
         let matches = selector::matches(&spec.selector, &p.labels);
         match &p.controller {
             None if matches && p.is_active() => {
-                actions.push(Action::SetPodOwner {
-                    namespace: p.namespace.clone(),
-                    name: p.name.clone(),
-                    uid: p.uid.clone(),
-                    owner: Some(owner.clone()),
-                    labels: p.labels.clone(),
-                });
+                actions.push(Action::set_pod_owner(p, Some(owner.clone())));
                 mine.push(p);
             }
             Some(o) if o.uid == uid => mine.push(p),

@@ -90,22 +90,10 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
         let matches = selector::matches(&spec.selector, &p.labels);
         match &p.controller {
             None if matches && p.is_active() && rs.metadata.deletion_timestamp.is_none() => {
-                actions.push(Action::SetPodOwner {
-                    namespace: p.namespace.clone(),
-                    name: p.name.clone(),
-                    uid: p.uid.clone(),
-                    owner: Some(owner.clone()),
-                    labels: p.labels.clone(),
-                });
+                actions.push(Action::set_pod_owner(p, Some(owner.clone())));
                 mine.push(p);
             }
-            Some(o) if o.uid == uid && !matches => actions.push(Action::SetPodOwner {
-                namespace: p.namespace.clone(),
-                name: p.name.clone(),
-                uid: p.uid.clone(),
-                owner: None,
-                labels: p.labels.clone(),
-            }),
+            Some(o) if o.uid == uid && !matches => actions.push(Action::set_pod_owner(p, None)),
             Some(o) if o.uid == uid => mine.push(p),
             _ => {}
         }
