@@ -16,6 +16,7 @@
 //! Every error of every document is collected and returned together.
 
 pub mod apps;
+pub mod container_groups;
 mod defaults;
 mod document;
 mod errors;

@@ -18,13 +18,7 @@ pub fn validate_containers(
     }
     // Container names are unique across init and app containers.
     let mut container_names = HashSet::new();
-    let groups = [
-        (
-            "spec.initContainers",
-            spec.init_containers.as_deref().unwrap_or(&[]),
-        ),
-        ("spec.containers", spec.containers.as_slice()),
-    ];
+    let groups = crate::api::container_groups::container_groups(spec);
     for (group_path, containers) in groups {
         // Host ports are unique among the app containers, and among the init ones.
         let mut host_ports = HashSet::new();

@@ -14,12 +14,8 @@ pub fn validate_seccomp(spec: &PodSpec, errors: &mut Vec<FieldError>) {
     {
         validate_profile(p, "spec.securityContext.seccompProfile", errors);
     }
-    let groups = [
-        ("spec.initContainers", spec.init_containers.as_deref()),
-        ("spec.containers", Some(spec.containers.as_slice())),
-    ];
-    for (group, containers) in groups {
-        for (i, c) in containers.unwrap_or(&[]).iter().enumerate() {
+    for (group, containers) in crate::api::container_groups::container_groups(spec) {
+        for (i, c) in containers.iter().enumerate() {
             if let Some(p) = c
                 .security_context
                 .as_ref()
