@@ -50,6 +50,17 @@ pub struct PodLink {
     pub bridge: Option<String>,
 }
 
+impl PodLink {
+    /// The pod end's addresses as `10.244.0.5/16`, without IPv6 link-local ones.
+    pub fn global_addresses(&self) -> Vec<String> {
+        self.addresses
+            .iter()
+            .filter(|a| !a.is_link_local())
+            .map(|a| format!("{}/{}", a.ip, a.prefix))
+            .collect()
+    }
+}
+
 fn route_socket() -> Result<OwnedFd> {
     socket(
         AddressFamily::Netlink,

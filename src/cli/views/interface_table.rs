@@ -61,12 +61,7 @@ pub fn parse_fib_locals(text: &str) -> Vec<Ipv4Addr> {
 /// `Veth pair: eth0 (10.244.0.5/16, index 2) ⇄ vethab12cd34 (index 9) on bridge
 /// minipod0`, as the kernel links them.
 pub fn pair_line(link: &crate::net::links::PodLink) -> String {
-    let addrs: Vec<String> = link
-        .addresses
-        .iter()
-        .filter(|a| !a.is_link_local())
-        .map(|a| format!("{}/{}", a.ip, a.prefix))
-        .collect();
+    let addrs = link.global_addresses();
     let host = match (&link.host_veth, link.host_index) {
         (Some(name), Some(i)) => format!("{name} (index {i})"),
         _ => "? (its peer is not in this network namespace)".into(),

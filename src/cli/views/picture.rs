@@ -184,12 +184,7 @@ fn local_addresses(pid: i32) -> Vec<String> {
 /// `eth0 10.244.0.5/16 ⇄ veth1a2b3c4d ─ bridge minipod0`: the pod's end of the
 /// pair with its addresses, the host's end, the bridge it is a port of.
 pub fn pair_words(link: &crate::net::links::PodLink) -> String {
-    let addrs: Vec<String> = link
-        .addresses
-        .iter()
-        .filter(|a| !a.is_link_local())
-        .map(|a| format!("{}/{}", a.ip, a.prefix))
-        .collect();
+    let addrs = link.global_addresses();
     format!(
         "{} {} ⇄ {} ─ bridge {}",
         link.name,
