@@ -9,6 +9,17 @@ pub fn field(parent: &str, name: &str) -> String {
     }
 }
 
+/// The path of a map's `key` under `parent`: `parent.key`, or for a free-form key
+/// with dots or slashes `parent[key]`, as kubectl prints
+/// `resources.requests[example.com/dongle]`.
+pub fn map_key(parent: &str, key: &str) -> String {
+    if key.contains(['.', '/']) {
+        format!("{parent}[{key}]")
+    } else {
+        field(parent, key)
+    }
+}
+
 /// `parent[index]`.
 pub fn index(parent: &str, index: usize) -> String {
     format!("{parent}[{index}]")

@@ -237,13 +237,7 @@ impl Walker<'_> {
         match value {
             Value::Object(fields) => {
                 for (key, child) in fields {
-                    // A free-form key with dots or slashes is printed as kubectl does:
-                    // `resources.requests[example.com/dongle]`.
-                    let child_path = if key.contains(['.', '/']) {
-                        format!("{path}[{key}]")
-                    } else {
-                        field_path::field(path, key)
-                    };
+                    let child_path = field_path::map_key(path, key);
                     let named_pattern = field_path::field(pattern, key);
                     let any_key_pattern = field_path::field(pattern, "*");
                     if path.is_empty() && IGNORED_TOP_LEVEL_FIELDS.contains(&key.as_str())

@@ -68,12 +68,7 @@ fn walk(
     match value {
         Value::Object(fields) => {
             for (key, child) in fields {
-                // A free-form key with dots or slashes, as kubectl prints it.
-                let child_path = if key.contains(['.', '/']) {
-                    format!("{path}[{key}]")
-                } else {
-                    field_path::field(path, key)
-                };
+                let child_path = field_path::map_key(path, key);
                 if child_path == "spec.template" || child_path == "status" {
                     continue;
                 }
