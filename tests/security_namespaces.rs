@@ -7,6 +7,16 @@ use common::pods::PodEnv;
 use common::security::*;
 use std::os::unix::fs::MetadataExt;
 
+/// The words of the first line of a printed table that starts with `start`.
+fn row_words<'a>(table: &'a str, start: &str) -> Vec<&'a str> {
+    table
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap()
+        .split_whitespace()
+        .collect()
+}
+
 #[test]
 fn host_pid_and_host_ipc_join_the_hosts_namespaces() {
     let env = PodEnv::new("sc-hostns");
@@ -52,18 +62,8 @@ spec:
     }
     // explain pod reads the same from the kernel: `host` in the PID and IPC columns.
     let explained = env.ok(&["explain", "pod", "hostns"]);
-    let header: Vec<&str> = explained
-        .lines()
-        .find(|l| l.starts_with("PROCESS"))
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    let row: Vec<&str> = explained
-        .lines()
-        .find(|l| l.starts_with("c "))
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let header = row_words(&explained, "PROCESS");
+    let row = row_words(&explained, "c ");
     for kind in ["PID", "IPC"] {
         // (the first PID column is the process's PID; the namespace is the last)
         let col = header.iter().rposition(|h| *h == kind).unwrap();
@@ -269,18 +269,8 @@ try mknod mknod /tmp/sda b 8 0"#
         explained.contains(&format!("uid_map \"0 {start} 65536\"")),
         "{explained}"
     );
-    let row: Vec<&str> = explained
-        .lines()
-        .find(|l| l.starts_with("shell "))
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    let header: Vec<&str> = explained
-        .lines()
-        .find(|l| l.starts_with("PROCESS"))
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let row = row_words(&explained, "shell ");
+    let header = row_words(&explained, "PROCESS");
     let user_col = header.iter().position(|h| *h == "USER").unwrap();
     assert_eq!(row[user_col], "shared", "{explained}");
     // top: the uid inside, named by the container's passwd, and the host's uid.
