@@ -173,6 +173,10 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
     let replicas = spec.replicas.unwrap_or(1).max(0);
     let (surge, unavailable) = limits(d, replicas);
     let (new, old) = new_and_old(d, world);
+    // The Deployment's status, with the new ReplicaSet when there is one.
+    let status = |new: Option<&ReplicaSet>| {
+        deployment_status::update(d, new, &old, world, surge, unavailable)
+    };
     let max_old_revision = old
         .iter()
         .map(|rs| revision(&rs.metadata))
@@ -188,14 +192,7 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
 
     let Some(new) = new else {
         if paused {
-            actions.extend(deployment_status::update(
-                d,
-                None,
-                &old,
-                world,
-                surge,
-                unavailable,
-            ));
+            actions.extend(status(None));
             return actions;
         }
         let old_total: i32 = old
@@ -204,14 +201,7 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
         let start = if recreate {
             if old_total > 0 || old_pods_left(&old, world) {
                 actions.extend(scale_old_to_zero(&me, &old));
-                actions.extend(deployment_status::update(
-                    d,
-                    None,
-                    &old,
-                    world,
-                    surge,
-                    unavailable,
-                ));
+                actions.extend(status(None));
                 return actions;
             }
             replicas
@@ -271,14 +261,7 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
         ))));
     }
     if paused {
-        actions.extend(deployment_status::update(
-            d,
-            Some(&new_rs),
-            &old,
-            world,
-            surge,
-            unavailable,
-        ));
+        actions.extend(status(Some(&new_rs)));
         return actions;
     }
     let new_now = desired_replicas(&new_rs);
@@ -351,14 +334,7 @@ pub fn decide(object: &AppsObject, world: &World) -> Vec<Action> {
         }
     }
     actions.extend(cleanup(d, &old, world));
-    actions.extend(deployment_status::update(
-        d,
-        Some(&new_rs),
-        &old,
-        world,
-        surge,
-        unavailable,
-    ));
+    actions.extend(status(Some(&new_rs)));
     actions
 }
 
