@@ -217,8 +217,9 @@ pub fn start_manager(ctx: &Context, explain: bool) -> Result<()> {
     Ok(())
 }
 
-/// A cluster accepts a Deployment whose image no node has (its pods fail to pull);
-/// minipod has no registry, so it says at once which image its pods will lack.
+/// A cluster accepts a Deployment whose image no node has: its pods are created and
+/// fail to pull (ErrImagePull, then ImagePullBackOff). minipod has no registry, so it
+/// also says at once which image its pods wait for.
 fn warn_missing_images(ctx: &Context, object: &AppsObject, origin: &str) {
     let Some(template) = object.template() else {
         return;
@@ -227,7 +228,7 @@ fn warn_missing_images(ctx: &Context, object: &AppsObject, origin: &str) {
     let origin = format!("{origin}: {}/{}", object.kind().kubectl(), object.name());
     if let Err(errors) = crate::pod::create::resolve_images(&ctx.state, &pod, &origin) {
         for e in errors {
-            errln!("Warning: {e}: its pods cannot be created until the image is loaded (minipod image load)");
+            errln!("Warning: {e}: its pods wait in ErrImagePull/ImagePullBackOff until the image is loaded (minipod image load)");
         }
     }
 }
