@@ -71,7 +71,24 @@ pub fn run(
             (None, Verb::Replace { .. }) => errors.push(format!(
                 "Error from server (NotFound): {resource} \"{name}\" not found"
             )),
-            (None, _) => plans.push(Plan::Create(new)),
+            (None, _) => {
+                // The API server refuses an object in a namespace that does not exist
+                // (a client dry run does not ask it).
+                let source = crate::api::namespaces::source_name(&doc.origin);
+                if dry_run != Some(DryRun::Client) {
+                    if let Some(refused) = crate::api::namespaces::admit(
+                        &ctx.state,
+                        new.namespace(),
+                        &resource,
+                        &name,
+                        source,
+                    )? {
+                        errors.push(refused);
+                        continue;
+                    }
+                }
+                plans.push(Plan::Create(new))
+            }
             (Some(_), Verb::Create) => errors.push(format!(
                 "Error from server (AlreadyExists): {resource} \"{name}\" already exists"
             )),
@@ -117,9 +134,7 @@ pub fn run(
         }
     }
     if !errors.is_empty() {
-        for e in &errors {
-            errln!("error: {e}");
-        }
+        errors.iter().for_each(|e| super::apply::print_error(e));
         return Ok(1);
     }
     let suffix = match dry_run {

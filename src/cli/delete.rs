@@ -164,9 +164,9 @@ fn delete_apps_targets(
 ) -> Result<i32> {
     let mut code = 0;
     for (kind, ns, name) in targets {
-        if !super::delete_apps::delete_one(ctx, kind, &ns, &name, args.cascade)?
-            && !args.ignore_not_found
-        {
+        if super::delete_apps::delete_one(ctx, kind, &ns, &name, args.cascade)? {
+            outln!("{} \"{name}\" deleted", kind.kubectl());
+        } else if !args.ignore_not_found {
             errln!(
                 "Error from server (NotFound): {}.apps \"{name}\" not found",
                 kind.plural()
