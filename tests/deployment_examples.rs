@@ -301,11 +301,21 @@ fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
         .collect();
     assert_eq!(live.len(), 1, "{rs}");
     assert!(live[0]["metadata"]["ownerReferences"].is_null(), "{rs}");
-    env.ok(&[
-        "delete",
-        "rs",
-        live[0]["metadata"]["name"].as_str().unwrap(),
-        "--cascade=foreground",
-    ]);
+    // kubectl delete rs --all: every ReplicaSet of the namespace (the orphaned one
+    // and the old, scaled-down ones), each with its line.
+    let names: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    let out = env.ok(&["delete", "rs", "--all", "--cascade=foreground"]);
+    for name in &names {
+        assert!(
+            out.contains(&format!("replicaset.apps \"{name}\" deleted")),
+            "{out}"
+        );
+    }
     env.wait_for(30, "only the loner left", || env.pods() == ["loner"]);
+    assert!(env.ok(&["get", "rs", "-o", "name"]).trim().is_empty());
 }
