@@ -75,7 +75,7 @@ spec:
 ";
 
 #[test]
-fn a_controller_names_the_missing_image() {
+fn a_controllers_pods_wait_in_image_pull_back_off_for_a_missing_image() {
     let env = PodEnv::new("deploy-absent");
     let file = env.manifest("absent.yaml", ABSENT);
     let out = env.run(&["apply", "-f", &file]);
@@ -85,11 +85,21 @@ fn a_controller_names_the_missing_image() {
         stderr.contains("Warning") && stderr.contains("example.com/not-built-here:1.0"),
         "no warning naming the image: {stderr}"
     );
-    env.wait_for(20, "a FailedCreate event naming the image", || {
-        let page = env.ok(&["describe", "rs"]);
-        page.contains("FailedCreate") && page.contains("example.com/not-built-here:1.0")
+    // As on a cluster: the ReplicaSet creates its pods, and they fail to pull.
+    env.wait_for(30, "two pods in ErrImagePull or ImagePullBackOff", || {
+        let rows = env.ok(&["get", "pods", "--no-headers"]);
+        rows.lines()
+            .filter(|r| r.contains("ErrImagePull") || r.contains("ImagePullBackOff"))
+            .count()
+            == 2
     });
-    assert!(env.pods().is_empty(), "no pod without its image");
+    let pod = env.pods().remove(0);
+    let page = env.ok(&["describe", "pod", &pod]);
+    assert!(
+        page.contains("Failed to pull image \"example.com/not-built-here:1.0\""),
+        "{page}"
+    );
+    assert!(env.ok(&["describe", "rs"]).contains("SuccessfulCreate"));
     let out = env.ok(&["delete", "-f", &file]);
     assert!(out.contains("deleted"), "{out}");
     env.wait_for(20, "no ReplicaSet left", || {
@@ -176,15 +186,15 @@ fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
     env.ok(&["delete", "ds", "node-agent"]);
     env.wait_for(30, "the DaemonSet's pod gone", || env.pods().is_empty());
 
-    // A file mixing a Deployment and a Pod: a Pod refused (its image is missing)
-    // refuses the whole file, the Deployment included.
+    // A file mixing a Deployment and a Pod: a Pod refused (a container name the API
+    // server rejects) refuses the whole file, the Deployment included.
     let bad = env.manifest(
         "bad.yaml",
-        &WEB.replace("image: busybox:1.36", "image: busybox:0.0-not-built"),
+        &WEB.replace("  - name: c\n", "  - name: C_bad\n"),
     );
     let out = env.run(&["apply", "-f", &bad]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("busybox:0.0-not-built"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("C_bad"));
     assert!(env.ok(&["get", "deploy", "-o", "name"]).trim().is_empty());
 
     // A file mixing a Deployment and a Pod.
@@ -291,11 +301,21 @@ fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
         .collect();
     assert_eq!(live.len(), 1, "{rs}");
     assert!(live[0]["metadata"]["ownerReferences"].is_null(), "{rs}");
-    env.ok(&[
-        "delete",
-        "rs",
-        live[0]["metadata"]["name"].as_str().unwrap(),
-        "--cascade=foreground",
-    ]);
+    // kubectl delete rs --all: every ReplicaSet of the namespace (the orphaned one
+    // and the old, scaled-down ones), each with its line.
+    let names: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    let out = env.ok(&["delete", "rs", "--all", "--cascade=foreground"]);
+    for name in &names {
+        assert!(
+            out.contains(&format!("replicaset.apps \"{name}\" deleted")),
+            "{out}"
+        );
+    }
     env.wait_for(30, "only the loner left", || env.pods() == ["loner"]);
+    assert!(env.ok(&["get", "rs", "-o", "name"]).trim().is_empty());
 }

@@ -11,6 +11,8 @@ fn pod(name: &str, ns: &str) -> String {
     POD.replace("NAME", name).replace("NS", ns)
 }
 
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      terminationGracePeriodSeconds: 1\n      containers:\n      - name: main\n        image: busybox:1.36\n        command: [sleep, \"3600\"]\n";
+
 /// `get ns` as rows of words, without the AGE column.
 fn namespaces(env: &PodEnv) -> Vec<String> {
     env.ok(&["get", "ns"])
@@ -89,15 +91,41 @@ fn a_pod_in_a_namespace_that_does_not_exist_is_refused_and_nothing_is_created() 
 #[test]
 fn deleting_a_namespace_deletes_its_pods() {
     let env = PodEnv::new("ns-delete");
+    // A Deployment into a namespace that does not exist: kubectl's NotFound.
+    let web = env.manifest("web.yaml", &DEPLOYMENT.replace("NS", "team-a"));
+    let refused = env.run(&["apply", "-f", &web]);
+    assert!(!refused.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr),
+        format!("Error from server (NotFound): error when creating \"{web}\": namespaces \"team-a\" not found\n")
+    );
     env.ok(&["create", "namespace", "team-a"]);
     env.ok(&["apply", "-f", &env.manifest("a.yaml", &pod("a", "team-a"))]);
     env.ok(&["apply", "-f", &env.manifest("b.yaml", &pod("b", "default"))]);
+    // The Deployment's pod, and the namespace's deletion takes the Deployment too.
+    env.ok(&["apply", "-f", &web]);
+    env.wait_for(30, "the Deployment's pod Running", || {
+        env.ok(&[
+            "get",
+            "pods",
+            "-n",
+            "team-a",
+            "-l",
+            "app=web",
+            "--no-headers",
+        ])
+        .contains("Running")
+    });
     assert_eq!(
         env.ok(&["delete", "ns", "team-a"]),
         "namespace \"team-a\" deleted\n"
     );
     assert_eq!(env.pods(), ["b"]);
     assert_eq!(namespaces(&env), ["NAME STATUS", "default Active"]);
+    assert!(env
+        .ok(&["get", "deploy,rs", "-A", "-o", "name"])
+        .trim()
+        .is_empty());
     let gone = env.run(&["apply", "-f", &env.manifest("a.yaml", &pod("a", "team-a"))]);
     assert!(String::from_utf8_lossy(&gone.stderr).contains("namespaces \"team-a\" not found"));
 }

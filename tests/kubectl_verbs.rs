@@ -247,6 +247,18 @@ fn version_and_api_resources() {
     );
     assert!(rows.contains(&vec!["pods", "po", "v1", "true", "Pod"]));
     assert!(rows.contains(&vec!["namespaces", "ns", "v1", "false", "Namespace"]));
+    assert!(rows.contains(&vec![
+        "deployments",
+        "deploy",
+        "apps/v1",
+        "true",
+        "Deployment"
+    ]));
+    // Every resource listed is one `get` knows.
+    for row in &rows[1..] {
+        let out = env.run(&["get", row[0]]);
+        assert!(out.status.success(), "get {}: {:?}", row[0], out);
+    }
 }
 
 #[test]

@@ -161,10 +161,22 @@ pub fn remove(state: &StateRoot, name: &str) -> Result<()> {
 /// Can a new pod go into `name`? Err: the API server's reason, for a pod `pod`
 /// created from `source` (kubectl names the file: `error when creating "pod.yaml"`).
 pub fn admit_pod(state: &StateRoot, name: &str, pod: &str, source: &str) -> Result<Option<String>> {
+    admit(state, name, "pods", pod, source)
+}
+
+/// Can a new object of `resource` (`pods`, `deployments.apps`, ...) named `object` go
+/// into namespace `name`? Err: the API server's reason.
+pub fn admit(
+    state: &StateRoot,
+    name: &str,
+    resource: &str,
+    object: &str,
+    source: &str,
+) -> Result<Option<String>> {
     Ok(match get(state, name)? {
         Some(ns) if ns.phase == Phase::Active => None,
         Some(_) => Some(format!(
-            "Error from server (Forbidden): error when creating \"{source}\": pods \"{pod}\" is forbidden: unable to create new content in namespace {name} because it is being terminated"
+            "Error from server (Forbidden): error when creating \"{source}\": {resource} \"{object}\" is forbidden: unable to create new content in namespace {name} because it is being terminated"
         )),
         None => Some(format!(
             "Error from server (NotFound): error when creating \"{source}\": namespaces \"{name}\" not found"

@@ -351,7 +351,7 @@ pub fn apply_docs(
 
 /// One error as kubectl prints it: the API server's (`Error from server (...)`) as
 /// they are, the client's after `error: `.
-fn print_error(e: &str) {
+pub(super) fn print_error(e: &str) {
     if e.starts_with("Error from server") {
         errln!("{e}");
     } else {

@@ -60,7 +60,24 @@ pub fn run(
             (None, Verb::Replace { .. }) => errors.push(format!(
                 "Error from server (NotFound): {resource} \"{name}\" not found"
             )),
-            (None, _) => plans.push(Plan::Create(new)),
+            (None, _) => {
+                // The API server refuses an object in a namespace that does not exist
+                // (a client dry run does not ask it).
+                let source = crate::api::namespaces::source_name(&doc.origin);
+                if dry_run != Some(DryRun::Client) {
+                    if let Some(refused) = crate::api::namespaces::admit(
+                        &ctx.state,
+                        new.namespace(),
+                        &resource,
+                        &name,
+                        source,
+                    )? {
+                        errors.push(refused);
+                        continue;
+                    }
+                }
+                plans.push(Plan::Create(new))
+            }
             (Some(_), Verb::Create) => errors.push(format!(
                 "Error from server (AlreadyExists): {resource} \"{name}\" already exists"
             )),
@@ -106,9 +123,7 @@ pub fn run(
         }
     }
     if !errors.is_empty() {
-        for e in &errors {
-            errln!("error: {e}");
-        }
+        errors.iter().for_each(|e| super::apply::print_error(e));
         return Ok(1);
     }
     let suffix = match dry_run {
@@ -206,8 +221,9 @@ pub fn start_manager(ctx: &Context, explain: bool) -> Result<()> {
     Ok(())
 }
 
-/// A cluster accepts a Deployment whose image no node has (its pods fail to pull);
-/// minipod has no registry, so it says at once which image its pods will lack.
+/// A cluster accepts a Deployment whose image no node has: its pods are created and
+/// fail to pull (ErrImagePull, then ImagePullBackOff). minipod has no registry, so it
+/// also says at once which image its pods wait for.
 fn warn_missing_images(ctx: &Context, object: &AppsObject, origin: &str) {
     let Some(template) = object.template() else {
         return;
@@ -216,7 +232,7 @@ fn warn_missing_images(ctx: &Context, object: &AppsObject, origin: &str) {
     let origin = format!("{origin}: {}/{}", object.kind().kubectl(), object.name());
     if let Err(errors) = crate::pod::create::resolve_images(&ctx.state, &pod, &origin) {
         for e in errors {
-            errln!("Warning: {e}: its pods cannot be created until the image is loaded (minipod image load)");
+            errln!("Warning: {e}: its pods wait in ErrImagePull/ImagePullBackOff until the image is loaded (minipod image load)");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `delete pod NAME...` / `delete -f FILE`.
 
 use super::delete_pods;
+use super::label_selector::Selector;
 use super::Context;
 use super::{errln, outln};
 use crate::api as manifest;
@@ -105,9 +106,39 @@ pub fn run(ctx: &Context, args: &DeleteArgs) -> Result<i32> {
             return super::namespaces::delete(ctx, &names, grace_period(args));
         }
         if let Some(kind) = crate::api::apps::AppsKind::from_resource(&resource) {
-            if names.is_empty() {
+            let selecting = args.all || args.selector.is_some();
+            if names.is_empty() && !selecting {
                 errln!("error: resource(s) were provided, but no name was specified");
                 return Ok(1);
+            }
+            if !names.is_empty() && selecting {
+                errln!("error: name cannot be provided when a selector is specified");
+                return Ok(1);
+            }
+            if names.is_empty() {
+                // --all or -l: the namespace's objects of that kind (every one with -A).
+                let selector = match args.selector.as_deref().map(Selector::parse).transpose() {
+                    Ok(selector) => selector,
+                    Err(error) => {
+                        errln!("error: {error}");
+                        return Ok(1);
+                    }
+                };
+                let mut found: Vec<_> = crate::controllers::store::list(&ctx.state, kind)?
+                    .into_iter()
+                    .filter(|o| args.all_namespaces || o.namespace() == args.namespace)
+                    .filter(|o| {
+                        let labels = o.metadata().labels.clone().unwrap_or_default();
+                        selector.as_ref().is_none_or(|s| s.matches(&labels))
+                    })
+                    .map(|o| (kind, o.namespace().to_string(), o.name().to_string()))
+                    .collect();
+                if found.is_empty() {
+                    outln!("No resources found");
+                    return Ok(0);
+                }
+                found.sort();
+                return delete_apps_targets(ctx, found, args);
             }
             apps_targets.extend(names.into_iter().map(|n| (kind, args.namespace.clone(), n)));
             return delete_apps_targets(ctx, apps_targets, args);
@@ -164,9 +195,9 @@ fn delete_apps_targets(
 ) -> Result<i32> {
     let mut code = 0;
     for (kind, ns, name) in targets {
-        if !super::delete_apps::delete_one(ctx, kind, &ns, &name, args.cascade)?
-            && !args.ignore_not_found
-        {
+        if super::delete_apps::delete_one(ctx, kind, &ns, &name, args.cascade)? {
+            outln!("{} \"{name}\" deleted", kind.kubectl());
+        } else if !args.ignore_not_found {
             errln!(
                 "Error from server (NotFound): {}.apps \"{name}\" not found",
                 kind.plural()

@@ -4,8 +4,8 @@
 //! `foreground` (its pods and ReplicaSets are deleted first, and waited for),
 //! `orphan` (they stay, without their owner).
 
+use super::errln;
 use super::Context;
-use super::{errln, outln};
 use crate::api::apps::{AppsKind, AppsObject};
 use crate::controllers::{manager, observed, store};
 use crate::pod::{delete, record};
@@ -137,6 +137,5 @@ pub fn delete_one(
             store::remove(&ctx.state, kind, namespace, name)?;
         }
     }
-    outln!("{} \"{name}\" deleted", kind.kubectl());
     Ok(true)
 }

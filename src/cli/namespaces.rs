@@ -104,6 +104,21 @@ pub fn delete(ctx: &Context, names: &[String], grace: Option<i64>) -> Result<i32
             continue;
         };
         namespaces::mark_terminating(&ctx.state, &ns)?;
+        // Its controllers first (Deployments before the ReplicaSets they own), so no
+        // ReplicaSet makes a new pod while the pods go; kubectl prints only the
+        // namespace's line.
+        let mut controllers = crate::controllers::store::list_all(&ctx.state)?;
+        controllers.retain(|o| o.namespace() == name.as_str());
+        controllers.sort_by_key(|o| o.kind() != crate::api::apps::AppsKind::Deployment);
+        for object in controllers {
+            super::delete_apps::delete_one(
+                ctx,
+                object.kind(),
+                name,
+                object.name(),
+                super::delete_apps::Cascade::Background,
+            )?;
+        }
         let pods = match super::pod_targets::selected(ctx, Some(name), None)? {
             Ok(pods) => pods,
             Err(error) => bail!(error),

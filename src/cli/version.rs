@@ -59,6 +59,9 @@ const RESOURCES: &[[&str; 5]] = &[
     ["events", "ev", "v1", "true", "Event"],
     ["namespaces", "ns", "v1", "false", "Namespace"],
     ["pods", "po", "v1", "true", "Pod"],
+    ["daemonsets", "ds", "apps/v1", "true", "DaemonSet"],
+    ["deployments", "deploy", "apps/v1", "true", "Deployment"],
+    ["replicasets", "rs", "apps/v1", "true", "ReplicaSet"],
 ];
 
 pub fn api_resources(args: &ApiResourcesArgs) -> Result<i32> {
