@@ -275,11 +275,18 @@ fn pause_freezes_and_resume_thaws() {
         &[
             "sh",
             "-c",
-            "i=0; while true; do i=$((i+1)); echo $i > /tmp/tick; sleep 0.02; done",
+            // Each tick written whole (a rename), so a reader never sees half of one.
+            "i=0; while true; do i=$((i+1)); echo $i > /tmp/t.new; mv /tmp/t.new /tmp/tick; sleep 0.02; done",
         ],
         |_| {},
     );
     r.ok(&["run", "-d", "-b", bundle.to_str().unwrap(), "p"]);
+    // The program has begun ticking (bounded wait) before it is paused.
+    let tick = bundle.join("out/tick");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !tick.exists() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let err = r.fails(&["resume", "p"]);
     assert!(err.contains("it is running"), "{err}");
     r.ok(&["pause", "p"]);
