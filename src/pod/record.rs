@@ -193,6 +193,14 @@ impl Loaded {
             st.message = why;
             status = Some(st);
         }
+        // The API server sets deletionTimestamp when the deletion is asked for; the
+        // supervisor writes it a moment later. Until then the request says it.
+        if let Some(st) = status.as_mut().filter(|s| s.deletion_timestamp.is_none()) {
+            if let Ok(asked) = std::fs::metadata(paths.delete_request()).and_then(|m| m.modified())
+            {
+                st.deletion_timestamp = Some(crate::state::time::rfc3339(asked));
+            }
+        }
         Ok(StoredPod {
             record: self.record,
             status,
