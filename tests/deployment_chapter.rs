@@ -270,7 +270,9 @@ fn a_deleted_pod_is_replaced_and_the_controller_manager_survives_kill_9() {
         let now = env.pods();
         running_with_image(&env, "nginx:1.17.10") == 2 && !now.contains(&first[0])
     });
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The watch polls every 200 ms; on a loaded machine one poll can take longer:
+    // give it time to print the replacement's Running line before it is stopped.
+    std::thread::sleep(std::time::Duration::from_millis(2000));
     watcher.kill().unwrap();
     let out = watcher.wait_with_output().unwrap();
     let watched = String::from_utf8_lossy(&out.stdout).to_string();
