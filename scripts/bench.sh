@@ -437,6 +437,8 @@ row "5. scale: host memory in use, +$NPODS pods" MB "$v" "podman, +$NPODS pods" 
 # ------------------------------------------------------------------ 6. a Deployment of 10
 msg "6. Deployment: 10 nginx replicas scaled 0 -> 10, then rolled (scripts/bench/deployment.sh)"
 : >"$OUT/deploy.txt"
+# Its two nginx tags (the scale-up's and the rollout's), built with the images above.
+for img in nginx-1.17.8 nginx-1.17.10; do mp image load -i "$IMG_OUT/$img.oci.tar" >/dev/null; done
 for i in 1 2 3; do "$B/deployment.sh" "$M" "$MROOT" >>"$OUT/deploy.txt"; done
 dstat() { awk -v k="$1" '$1 == k {print $2}' "$OUT/deploy.txt" >"$OUT/deploy-$1"; stats "$OUT/deploy-$1"; }
 SLO="5000 5000 5000"
