@@ -235,6 +235,8 @@ stats() { sort -n "$1" | awk '{a[NR]=$1} END {m = NR%2 ? a[(NR+1)/2] : (a[NR/2]+
 # row SCENARIO UNIT "MED MIN MAX" PEER "MED MIN MAX"
 row() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$RES"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# smaps_kb PID FIELD -> FIELD (Rss, Pss, ...) of /proc/PID/smaps_rollup, in kB
+smaps_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/smaps_rollup"; }
 mp() { "$M" --root "$MROOT" "$@"; }
 MPDEL="$M --root $MROOT delete pod"
 PRUNE="find /sys/fs/cgroup/*/libpod_parent -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null; podman volume prune -f >/dev/null 2>&1; true"
@@ -274,14 +276,42 @@ row "1. sidecar pod: apply, CNI bridge network (peer: minipod, no pod network)" 
 # An exec round trip into the running pod: minipod re-executes a sealed, read-only
 # view of its own binary that joins the container (runtime::exec); podman goes
 # through conmon and crun exec.
+# While each runs (after the exec runs): the sidecar pod's per-pod processes, minipod's
+# supervisor (and its minipod-pause) against podman's conmons (one per container and
+# one for the infra) and catatonit (the infra), as RSS and PSS.
 mp apply -f "$SIDECAR" >/dev/null
 hf mp-exec "$M --root $MROOT exec sidecar-pod -c log-reader -- true"
+SC_SHIM=
+for p in $(pgrep -x minipod-shim); do
+    if tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qx "MINIPOD_ROOT=$MROOT"; then SC_SHIM=$p; fi
+done
+[[ -n $SC_SHIM ]] || die "no supervisor found for the sidecar pod"
+SC_PAUSE=$(pgrep -P "$SC_SHIM" -x minipod-pause | head -1 || true)
+[[ -n $SC_PAUSE ]] || die "no minipod-pause under the sidecar pod's supervisor $SC_SHIM"
+SC_SHIM_RSS=$(smaps_kb "$SC_SHIM" Rss) SC_SHIM_PSS=$(smaps_kb "$SC_SHIM" Pss)
+SC_PAUSE_RSS=$(smaps_kb "$SC_PAUSE" Rss) SC_PAUSE_PSS=$(smaps_kb "$SC_PAUSE" Pss)
+grep -E '^(Rss|Pss|Pss_Anon|Pss_File|Private_Dirty|Anonymous)' "/proc/$SC_SHIM/smaps_rollup" >"$OUT/smaps-sidecar-shim"
 mp delete pod sidecar-pod --grace-period=0 --force >/dev/null 2>&1
 podman kube play "$SIDECAR" >/dev/null
 hf pm-exec "podman exec sidecar-pod-log-reader true"
+SC_CONMONS=0 SC_CONMON_RSS=0 SC_CONMON_PSS=0 SC_CATA_RSS=0 SC_CATA_PSS=0
+for p in $(pgrep -x conmon); do
+    tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | grep -q "$PODMAN_DIR" || continue
+    SC_CONMONS=$((SC_CONMONS + 1))
+    SC_CONMON_RSS=$((SC_CONMON_RSS + $(smaps_kb "$p" Rss))) SC_CONMON_PSS=$((SC_CONMON_PSS + $(smaps_kb "$p" Pss)))
+    for c in $(pgrep -P "$p" -x catatonit); do
+        SC_CATA_RSS=$((SC_CATA_RSS + $(smaps_kb "$c" Rss))) SC_CATA_PSS=$((SC_CATA_PSS + $(smaps_kb "$c" Pss)))
+    done
+done
+[[ $SC_CONMONS -ge 3 && $SC_CATA_RSS -gt 0 ]] || die "podman's sidecar pod: found $SC_CONMONS conmons, catatonit ${SC_CATA_RSS} kB"
 podman pod rm -f -t 0 sidecar-pod >/dev/null 2>&1 || true
 eval "$PRUNE"
 row "1. exec round trip: exec -c log-reader -- true" ms "$(ms mp-exec)" "podman exec (conmon + crun exec)" "$(ms pm-exec)"
+one() { awk -v k="$1" 'BEGIN {x = k / 1024; printf "%.2f %.2f %.2f", x, x, x}'; }
+PEERS="catatonit + $SC_CONMONS conmon"
+row "3. sidecar pod (2 containers): supervisor RSS" MB "$(one "$SC_SHIM_RSS")" "$PEERS, RSS summed" "$(one $((SC_CATA_RSS + SC_CONMON_RSS)))"
+row "3. sidecar pod: supervisor + minipod-pause RSS" MB "$(one $((SC_SHIM_RSS + SC_PAUSE_RSS)))" "$PEERS, RSS summed" "$(one $((SC_CATA_RSS + SC_CONMON_RSS)))"
+row "3. sidecar pod: supervisor + minipod-pause PSS" MB "$(one $((SC_SHIM_PSS + SC_PAUSE_PSS)))" "$PEERS, PSS summed" "$(one $((SC_CATA_PSS + SC_CONMON_PSS)))"
 
 # ------------------------------------------------------------------ 2. one short container
 msg "2. one short container: /bin/true"
@@ -407,6 +437,8 @@ row "5. scale: host memory in use, +$NPODS pods" MB "$v" "podman, +$NPODS pods" 
 # ------------------------------------------------------------------ 6. a Deployment of 10
 msg "6. Deployment: 10 nginx replicas scaled 0 -> 10, then rolled (scripts/bench/deployment.sh)"
 : >"$OUT/deploy.txt"
+# Its two nginx tags (the scale-up's and the rollout's), built with the images above.
+for img in nginx-1.17.8 nginx-1.17.10; do mp image load -i "$IMG_OUT/$img.oci.tar" >/dev/null; done
 for i in 1 2 3; do "$B/deployment.sh" "$M" "$MROOT" >>"$OUT/deploy.txt"; done
 dstat() { awk -v k="$1" '$1 == k {print $2}' "$OUT/deploy.txt" >"$OUT/deploy-$1"; stats "$OUT/deploy-$1"; }
 SLO="5000 5000 5000"
@@ -452,7 +484,7 @@ DEL_SPAN=$(awk 'NR==1 {split($1,a,":"); s=a[1]*3600+a[2]*60+a[3]} {split($1,a,":
         "$( [[ -f $WORK/pause-static ]] && stat -c %s "$WORK/pause-static" || echo n/a)"
     printf 'ldd minipod-pause: %s\n' "$(ldd "$CARGO_TARGET_DIR/release/minipod-pause" 2>&1 | awk '{print $1}' | paste -sd' ')"
     printf 'ldd catatonit: %s\n' "$(ldd "$(command -v catatonit)" 2>&1 | awk '{print $1}' | paste -sd' ' )"
-    for f in pause shim catatonit conmon; do printf 'smaps_rollup %s: %s\n' "$f" "$(awk '{printf "%s %s kB; ", $1, $2}' "$OUT/smaps-$f")"; done
+    for f in pause shim sidecar-shim catatonit conmon; do printf 'smaps_rollup %s: %s\n' "$f" "$(awk '{printf "%s %s kB; ", $1, $2}' "$OUT/smaps-$f")"; done
     printf 'delete of the sidecar pod under strace (CLI process): %s ms, %s sleeps of 10 ms waiting for the supervisor\n' "$DEL_SPAN" "$DEL_SLEEPS"
     echo "strace -c of one sidecar apply, the CLI process only (top 12 by time):"
     sed -n '1,2p;3,15p' "$OUT/strace-apply-sidecar.txt"
@@ -502,7 +534,7 @@ if [[ $DOCS -eq 1 ]]; then
         echo "- **1. exec round trip**: \`minipod exec sidecar-pod -c log-reader -- true\` (the CLI re-executes a sealed, read-only view of its own binary, which joins the container's cgroup and namespaces, forks the command under the container's seccomp filter and waits for it) against \`podman exec sidecar-pod-log-reader true\` (conmon + crun exec), each with its pod running."
         echo "- **2. one short container**: minipod = \`apply\` of a one-container pod running \`/bin/true\` with \`restartPolicy: Never\`, polling \`get pods true-pod\` (no sleep) until it shows \`Completed\`, then \`delete --grace-period=0 --force\` (\`scripts/bench/minipod-run-true.sh\`). Peers: \`podman run --rm busybox:1.36 /bin/true\`, and \`crun run\` / \`runc run\` of an OCI bundle made with \`runc spec\` (args \`/bin/true\`, no terminal) over the same busybox rootfs; each of these creates, starts, waits for and deletes the container. The \"apply only\" row stops when apply returns."
         echo "- **2. runc CLI**: \`minipod-runc run -b BUNDLE\` (minipod started through a link named \`minipod-runc\`: runc's command line over the same runtime layer pods use) of the very bundle \`crun run\` and \`runc run\` get; each creates, starts, waits for and deletes the container. Then \`podman --runtime minipod-runc run --rm --network none busybox:1.36 /bin/true\` against the same podman with crun (conmon, storage and podman's own work are in both)."
-        echo "- **3. resident memory**: VmRSS of each per-pod process while the $NPODS scale pods run (one busybox \`sleep\` container each): minipod-pause vs catatonit (podman's infra), minipod-shim vs conmon (podman runs one conmon per container, plus one for the infra), and a static \`pause.c\` (\`scripts/bench/pause.c\`, \`gcc -static -Os\`). RSS counts shared file pages (libc, the binary) in every process; see the smaps figures below for PSS."
+        echo "- **3. resident memory**: VmRSS of each per-pod process while the $NPODS scale pods run (one busybox \`sleep\` container each): minipod-pause vs catatonit (podman's infra), minipod-shim vs conmon (podman runs one conmon per container, plus one for the infra), and a static \`pause.c\` (\`scripts/bench/pause.c\`, \`gcc -static -Os\`). RSS counts shared file pages (libc, the binary) in every process; see the smaps figures below for PSS. The **sidecar pod** rows compare the seed's 2-container pod as a whole, read from \`/proc/PID/smaps_rollup\` while each pod runs (after the exec runs of 1): minipod's one supervisor (and its minipod-pause) against the sum over podman's $SC_CONMONS conmons and catatonit of the same pod. After the pod has started (and after each container restart) the supervisor unmaps the code and read-only data it only needed to build the pod (\`src/pod/supervisor/resident.rs\`: \`madvise(MADV_DONTNEED)\` of every read-only file mapping with no private page, then \`malloc_trim\`); the pages stay in the page cache, and come back on their next use."
         echo "- **4. image load**: the nginx OCI archive (one tag; podman 4.3's \`load\` refuses the two-tag archive that build-images.sh writes, so every tool gets the same one-tag archive with the same blobs) into an empty minipod root, against \`podman load\` after \`podman rmi\`, and GNU \`tar -xzf\` of its layer blobs into an empty directory (no whiteouts, no digests: a floor)."
         echo "- **6. Deployment**: \`scripts/bench/deployment.sh\`: a Deployment of 10 nginx:1.17.8 replicas, \`scale\` 0 -> 10 until \`rollout status\` returns, each pod watched from its first listing to Running (\`get pods\` every 100 ms), then \`set image\` to nginx:1.17.10 until \`rollout status\` returns; three runs. The peer column is no measurement: it is Kubernetes' pod start SLO (5 s at the 99th percentile) that a single-node cluster is held to. The controller manager's resident memory: $DEPLOY_RSS kB (median min max)."
         echo "- **5. scale**: $NPODS pods (\`scripts/bench/scale-pod.yaml\`) applied one after another, each \`apply\` / \`kube play\` timed with \`date +%s%N\`; first 10 vs last 10 (median of 10). \`get pods\` vs \`podman pod ps\` with the $NPODS pods running."

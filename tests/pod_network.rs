@@ -448,15 +448,18 @@ fn port_forward_listens_on_both_loopbacks_and_reaches_into_the_pod() {
     let _ = pf.kill();
     let _ = pf.wait();
     // Both connections entered the pod's namespace and came to nginx over its own
-    // loopback (not by the pod's IP through the bridge).
-    let logs = env.ok(&["logs", "web"]);
-    assert_eq!(
+    // loopback (not by the pod's IP through the bridge). nginx logs a request after
+    // answering it, and the supervisor relays the line from its pipe: wait for both.
+    let loopback_gets = |logs: &str| {
         logs.lines()
             .filter(|l| l.starts_with("127.0.0.1 ") && l.contains("GET / "))
-            .count(),
-        2,
-        "{logs}"
-    );
+            .count()
+    };
+    env.wait_for(10, "both requests in nginx's log", || {
+        loopback_gets(&env.ok(&["logs", "web"])) >= 2
+    });
+    let logs = env.ok(&["logs", "web"]);
+    assert_eq!(loopback_gets(&logs), 2, "{logs}");
 
     // --address as kubectl's: an IP given is the only one listened on.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));

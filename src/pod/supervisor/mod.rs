@@ -25,6 +25,7 @@ mod network;
 mod pod_state;
 mod pod_status;
 mod policy;
+mod resident;
 mod sandbox;
 mod sandbox_policy;
 mod teardown;
@@ -238,6 +239,8 @@ impl Supervisor {
         self.sync_pod_status();
         self.persist_status();
         self.notify(Readiness::Started);
+        // What only the start needed (its code, its heap) need not stay resident.
+        resident::shed();
 
         self.event_loop(&signals)?;
         self.teardown();
@@ -323,13 +326,20 @@ impl Supervisor {
                     }
                 }
             }
+            let is_start = |a: &actions::Action| matches!(a, actions::Action::Start { .. });
             let actions = self.policy.tick(Instant::now());
+            let mut started = actions.iter().any(is_start);
             self.apply(actions);
             let actions = self.policy.advance(Instant::now());
+            started |= actions.iter().any(is_start);
             self.apply(actions);
             self.policy.refresh_phase();
             self.sync_pod_status();
             self.persist_status();
+            if started {
+                // A (re)start ran the runtime's code again: unmap it again.
+                resident::shed();
+            }
         }
         Ok(())
     }
