@@ -280,6 +280,11 @@ fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
         env.ok(&["rollout", "pause", "deploy/web"]).trim(),
         "deployment.apps/web paused"
     );
+    // kubectl watches one kind at a time.
+    assert_eq!(
+        env.mp.fails(&["get", "deploy,rs", "-w"]),
+        "error: you may only specify a single resource type\n"
+    );
     let again = env.run(&["rollout", "pause", "deploy/web"]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("is already paused"));
     assert_eq!(

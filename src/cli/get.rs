@@ -72,6 +72,10 @@ pub fn run(ctx: &Context, args: &GetArgs) -> Result<i32> {
     if resource == "all" {
         return super::get_apps::run_all(ctx, args);
     }
+    if resource.contains(',') && (args.watch || args.watch_only) {
+        // kubectl's watch follows one kind of object at a time.
+        bail!("you may only specify a single resource type");
+    }
     if resource.contains(',') && names.is_empty() {
         return super::get_apps::run_list(ctx, args, &resource);
     }

@@ -79,14 +79,14 @@ pub fn run(ctx: &Context, args: &GetArgs, what: &[Watched], names: &[String]) ->
     let mut widths: Vec<usize> = header.iter().map(|c| c.chars().count()).collect();
     let mut last: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut first = true;
+    // kubectl's printer puts the header over the first row it prints, whenever
+    // that comes (nothing at all while there is nothing to show).
+    let mut header_due = !args.no_headers;
     let output = args.output.as_deref().filter(|o| *o != "wide");
     loop {
         let now = snapshot(ctx, args, what, names)?;
         let mut rows: Vec<Vec<String>> = Vec::new();
         let mut others: Vec<String> = Vec::new();
-        if first && !args.no_headers && output.is_none() {
-            rows.push(header.clone());
-        }
         for seen in &now {
             // AGE changes by itself: a change is a change of anything else.
             let mut cmp = seen.row.clone();
@@ -114,6 +114,10 @@ pub fn run(ctx: &Context, args: &GetArgs, what: &[Watched], names: &[String]) ->
         }
         // Gone: forgotten, never printed again.
         last.retain(|key, _| now.iter().any(|s| &s.key == key));
+        if header_due && !rows.is_empty() {
+            rows.insert(0, header.clone());
+            header_due = false;
+        }
         for r in &rows {
             for (i, c) in r.iter().enumerate() {
                 if let Some(w) = widths.get_mut(i) {
