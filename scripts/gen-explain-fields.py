@@ -5,13 +5,18 @@ pod.spec.containers` prints, for Pod and every type reachable from it.
 The text is the Kubernetes API's own (the OpenAPI descriptions), taken from the
 k8s-openapi crate minipod is built with (its v1_34 module), where each type is a
 struct with the description as doc comments and the JSON names in its Deserialize
-impl. Run it again after upgrading k8s-openapi:
+impl. The enum values of a field (kubectl's `enum:` lines) are not in k8s-openapi: they
+come from the Go types of k8s.io/api at the same minor version (a type marked `+enum`
+and its string constants), as the API server's OpenAPI generator finds them. Run it
+again after upgrading k8s-openapi:
 
-    python3 scripts/gen-explain-fields.py ~/.cargo/registry/src/*/k8s-openapi-0.29.0/src/v1_34
+    git clone --branch v0.34.9 https://github.com/kubernetes/api /tmp/k8s-api
+    python3 scripts/gen-explain-fields.py ~/.cargo/registry/src/*/k8s-openapi-0.29.0/src/v1_34 /tmp/k8s-api
 """
 import json, os, re, sys
 
 root = sys.argv[1]
+go_api = sys.argv[2]
 structs = {}  # rust path "crate::api::core::v1::Container" -> info
 
 def rust_path(file):
@@ -101,6 +106,31 @@ for st in structs.values():
     st["description"] = unescape(st["description"])
     st["fields"] = [(j, t, unescape(d)) for j, t, d in st["fields"]]
 
+def go_enums(types_go):
+    """{Go struct name: {json field name: [enum values]}} of one k8s.io/api types.go."""
+    text = open(types_go).read()
+    enum_types = set(re.findall(r"// \+enum\n(?://.*\n)*type (\w+) string", text))
+    values = {}
+    for name, ty, value in re.findall(r'^\s*(\w+)\s+(\w+)\s*=\s*"([^"]*)"', text, re.M):
+        if ty in enum_types:
+            values.setdefault(ty, set()).add(value)
+    fields, inline = {}, {}
+    for struct, body in re.findall(r"^type (\w+) struct \{\n(.*?)^\}", text, re.M | re.S):
+        for ty, json_name in re.findall(r'^\s*\w+\s+\*?(\w+)\s+`json:"([^,"]+)', body, re.M):
+            if ty in values:
+                fields.setdefault(struct, {})[json_name] = sorted(values[ty])
+        # An embedded struct (`EphemeralContainerCommon `json:",inline"``) lends its fields.
+        inline[struct] = re.findall(r'^\s*(\w+)\s+`json:",inline"', body, re.M)
+    for struct, embedded in inline.items():
+        for e in embedded:
+            fields.setdefault(struct, {}).update(fields.get(e, {}))
+    return fields
+
+enums = {}
+for group in ("core/v1", "apps/v1"):
+    for struct, fields in go_enums(os.path.join(go_api, group, "types.go")).items():
+        enums.setdefault(struct, {}).update(fields)
+
 out = {}
 todo = ["crate::api::core::v1::Pod"]
 while todo:
@@ -111,7 +141,15 @@ while todo:
     fields = []
     for json_name, ty, d in s["fields"]:
         text, ref, required = describe(ty)
-        fields.append({"name": json_name, "type": text, "ref": ref, "required": required, "description": d})
+        if json_name == "metadata" and text == "ObjectMeta":
+            # k8s-openapi makes an object's metadata a plain field for convenience;
+            # the API's schema does not require it.
+            required = False
+        field = {"name": json_name, "type": text, "ref": ref, "required": required, "description": d}
+        values = enums.get(s["name"], {}).get(json_name)
+        if values and text == "string":
+            field["enum"] = values
+        fields.append(field)
         if ref:
             todo.append(ref)
     if path == "crate::api::core::v1::Pod":

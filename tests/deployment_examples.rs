@@ -183,6 +183,37 @@ fn a_daemon_set_on_this_node_and_the_rollout_verbs() {
         ),
         "{table}"
     );
+
+    // maxSurge 1, maxUnavailable 0: the new pod starts beside the old one, and the
+    // old one goes only once the new one is available (ready for minReadySeconds):
+    // the node always has a daemon.
+    let surge = env.manifest(
+        "ds-surge.yaml",
+        &DAEMON
+            .replace(
+                "spec:\n  selector:",
+                "spec:\n  minReadySeconds: 2\n  updateStrategy:\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}\n  selector:",
+            )
+            .replace("'3600'", "'3601'"),
+    );
+    env.ok(&["apply", "-f", &surge]);
+    let mut seen_both = false;
+    env.wait_for(60, "the new daemon pod alone", || {
+        let rows = env.ok(&["get", "pods", "-l", "app=node-agent", "--no-headers"]);
+        let running = rows.lines().filter(|l| l.contains(" Running ")).count();
+        assert!(running >= 1, "no daemon running during the update:\n{rows}");
+        seen_both |= running == 2;
+        let args = env.ok(&[
+            "get",
+            "pods",
+            "-l",
+            "app=node-agent",
+            "-o",
+            "jsonpath={.items[*].spec.containers[0].command[1]}",
+        ]);
+        args.trim() == "3601"
+    });
+    assert!(seen_both, "the new pod never ran beside the old one");
     env.ok(&["delete", "ds", "node-agent"]);
     env.wait_for(30, "the DaemonSet's pod gone", || env.pods().is_empty());
 

@@ -336,8 +336,43 @@ fn explain_a_field_path_prints_its_documentation() {
     assert!(doc.contains("\n  name\t<string> -required-\n"), "{doc}");
     let top = env.ok(&["explain", "pod"]);
     assert!(top.contains("\n  spec\t<PodSpec>\n"), "{top}");
+    assert!(
+        !top.contains("-required-\n    Standard object's metadata"),
+        "{top}"
+    );
     let (_, err) = out(&env.run(&["explain", "pod.spec.nope"]));
     assert_eq!(err, "error: field \"nope\" does not exist\n");
+
+    // A field with allowed values lists them, as the API's schema does (at most four
+    // in a list of fields; all of them for the one field).
+    assert!(
+        doc.contains("\n  imagePullPolicy\t<string>\n  enum: Always, IfNotPresent, Never\n    Image pull policy."),
+        "{doc}"
+    );
+    let host_path = env.ok(&["explain", "pod.spec.volumes.hostPath"]);
+    assert!(
+        host_path.contains(
+            "\n  type\t<string>\n  enum: \"\", BlockDevice, CharDevice, Directory, ....\n"
+        ),
+        "{host_path}"
+    );
+    let policy = env.ok(&["explain", "pod.spec.containers.imagePullPolicy"]);
+    assert!(
+        policy.starts_with("KIND:       Pod\nVERSION:    v1\n\nFIELD: imagePullPolicy <string>\nENUM:\n    Always\n    IfNotPresent\n    Never\n\nDESCRIPTION:\n    Image pull policy."),
+        "{policy}"
+    );
+
+    // --recursive: the fields of fields, indented, without descriptions.
+    let tree = env.ok(&["explain", "pod", "--recursive"]);
+    assert!(
+        tree.contains("\n  metadata\t<ObjectMeta>\n    annotations\t<map[string]string>\n"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("\n      image\t<ImageVolumeSource>\n        pullPolicy\t<string>\n        enum: Always, IfNotPresent, Never\n        reference\t<string>\n"),
+        "{tree}"
+    );
+    assert_eq!(tree.matches("Image pull policy").count(), 0, "{tree}");
 }
 
 #[test]

@@ -277,3 +277,55 @@ fn delete_after_supervisor_and_infra_were_both_killed_leaves_no_network_trace() 
     assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
     assert!(env.pods().is_empty());
 }
+
+#[test]
+fn a_delete_raced_by_other_commands_leaves_no_network_trace() {
+    // While `delete` tears down a pod whose supervisor died, every other command that
+    // lists pods (a `get`, the controller manager) sees a deletion with no supervisor
+    // and would finish it too. Two teardowns at once let one unpin the network
+    // namespace under the other's CNI DEL, and the pod's NAT rule stayed on the host.
+    let (env, ns) = net_env("net-delete-race");
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n";
+    let file = env.manifest("p.yaml", yaml);
+    for round in 0..10 {
+        env.ok(&["apply", "-f", &file]);
+        wait_running(&env, "p", "1/1");
+        // Odd rounds: the supervisor died first, `delete` finishes the pod alone.
+        if round % 2 == 1 {
+            let sup = env.status("p")["supervisor"]["pid"]
+                .as_i64()
+                .expect("supervisor pid") as i32;
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(sup),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .expect("kill the supervisor");
+            env.wait_for(10, "the supervisor is gone", || {
+                !std::path::Path::new(&format!("/proc/{sup}/exe")).exists()
+            });
+        }
+        let deleted = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    // Bounded: a delete takes well under a second here.
+                    for _ in 0..400 {
+                        if deleted.load(std::sync::atomic::Ordering::SeqCst) {
+                            break;
+                        }
+                        env.run(&["get", "pods"]);
+                    }
+                });
+            }
+            let out = env.run(&["delete", "-f", &file]);
+            deleted.store(true, std::sync::atomic::Ordering::SeqCst);
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        });
+        assert_eq!(leftovers(&env, &ns), Vec::<String>::new(), "round {round}");
+        assert!(env.pods().is_empty(), "round {round}");
+    }
+}

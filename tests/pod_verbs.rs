@@ -25,8 +25,16 @@ fn create_apply_replace_and_get_speak_kubectl() {
     assert_eq!(env.ok(&["create", "-f", &file]).trim(), "pod/web created");
     let out = env.run(&["create", "-f", &file]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("Error from server (AlreadyExists): pods \"web\" already exists"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("Error from server (AlreadyExists): error when creating \"{file}\": pods \"web\" already exists\n")
+    );
+    let nope = env.manifest("nope.yaml", &POD.replace("name: web", "name: nope"));
+    let out = env.run(&["replace", "-f", &nope]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("Error from server (NotFound): error when replacing \"{nope}\": pods \"nope\" not found\n")
+    );
     assert_eq!(env.ok(&["apply", "-f", &file]).trim(), "pod/web unchanged");
 
     // Labels may change on a running pod; the spec may not.

@@ -99,6 +99,17 @@ fn manifest_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// kubectl's `error when creating "FILE": ` (`verb`: creating, replacing) before a
+/// server error about an object read from a file (`STDIN` for `-f -`). `kubectl run`
+/// reads no file: its objects (origin `STDIN`, see cli/run.rs) get no such words.
+pub fn error_when(verb: &str, origin: &str) -> String {
+    if origin == "STDIN" {
+        return String::new();
+    }
+    let file = crate::api::namespaces::source_name(origin);
+    format!("error when {verb} {file:?}: ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

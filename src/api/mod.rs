@@ -20,7 +20,7 @@ mod defaults;
 mod document;
 mod errors;
 mod field_path;
-mod files;
+pub mod files;
 mod kind;
 pub mod namespaces;
 mod newer_fields;

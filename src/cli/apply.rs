@@ -198,14 +198,16 @@ pub fn apply_docs(
         let existing = record::find(&ctx.state, &ns, &name)?;
         match (existing, verb) {
             (None, Verb::Replace { .. }) => errors.push(format!(
-                "Error from server (NotFound): pods \"{name}\" not found"
+                "Error from server (NotFound): {}pods \"{name}\" not found",
+                api::files::error_when("replacing", &doc.origin)
             )),
             (None, _) => match create::plan(&ctx.state, &doc.pod, &doc.origin) {
                 Ok(plan) => actions.push(Action::Create(plan)),
                 Err(mut e) => errors.append(&mut e),
             },
             (Some(_), Verb::Create) => errors.push(format!(
-                "Error from server (AlreadyExists): pods \"{name}\" already exists"
+                "Error from server (AlreadyExists): {}pods \"{name}\" already exists",
+                api::files::error_when("creating", &doc.origin)
             )),
             (Some(existing), Verb::Replace { force: true }) => {
                 match create::plan(&ctx.state, &doc.pod, &doc.origin) {
@@ -414,10 +416,12 @@ fn dry_run(
             let existing = record::find(&ctx.state, ns, &name)?;
             match (existing, verb) {
                 (None, Verb::Replace { .. }) => errors.push(format!(
-                    "Error from server (NotFound): pods \"{name}\" not found"
+                    "Error from server (NotFound): {}pods \"{name}\" not found",
+                    api::files::error_when("replacing", &doc.origin)
                 )),
                 (Some(_), Verb::Create) => errors.push(format!(
-                    "Error from server (AlreadyExists): pods \"{name}\" already exists"
+                    "Error from server (AlreadyExists): {}pods \"{name}\" already exists",
+                    api::files::error_when("creating", &doc.origin)
                 )),
                 (Some(existing), Verb::Apply) => match compare(&existing, doc) {
                     Ok(Comparison::Unchanged) => word = "unchanged",

@@ -58,7 +58,8 @@ pub fn run(
         let name = new.name().to_string();
         match (existing, verb) {
             (None, Verb::Replace { .. }) => errors.push(format!(
-                "Error from server (NotFound): {resource} \"{name}\" not found"
+                "Error from server (NotFound): {}{resource} \"{name}\" not found",
+                crate::api::files::error_when("replacing", &doc.origin)
             )),
             (None, _) => {
                 // The API server refuses an object in a namespace that does not exist
@@ -79,7 +80,8 @@ pub fn run(
                 plans.push(Plan::Create(new))
             }
             (Some(_), Verb::Create) => errors.push(format!(
-                "Error from server (AlreadyExists): {resource} \"{name}\" already exists"
+                "Error from server (AlreadyExists): {}{resource} \"{name}\" already exists",
+                crate::api::files::error_when("creating", &doc.origin)
             )),
             (Some(_), Verb::Replace { force: true }) => plans.push(Plan::Recreate(new)),
             (Some(old), _) => {

@@ -38,8 +38,8 @@ pub fn deduplicate(all: Vec<ManifestDoc>, verb: Verb) -> Result<Deduplicated, Ve
         let same = serde_json::to_value(&first.pod).ok() == serde_json::to_value(&doc.pod).ok();
         match verb {
             Verb::Create => errors.push(format!(
-                "Error from server (AlreadyExists): error when creating {:?}: pods {name:?} already exists",
-                file_of(&doc.origin)
+                "Error from server (AlreadyExists): {}pods {name:?} already exists",
+                crate::api::files::error_when("creating", &doc.origin)
             )),
             Verb::Apply if same => copies.push(format!("pod/{name} unchanged")),
             Verb::Replace { .. } if same => copies.push(format!("pod/{name} replaced")),
@@ -64,15 +64,6 @@ fn identity(doc: &ManifestDoc) -> (String, String) {
         meta.namespace.clone().unwrap_or_else(|| "default".into()),
         meta.name.clone().unwrap_or_default(),
     )
-}
-
-/// The file a document came from (`x.yaml` of `x.yaml (document 2)`), as kubectl
-/// names it in "error when creating".
-fn file_of(origin: &str) -> &str {
-    origin
-        .rsplit_once(" (document ")
-        .or_else(|| origin.rsplit_once(" (item "))
-        .map_or(origin, |(file, _)| file)
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub struct ExplainArgs {
     /// Print the kernel steps recorded while the pod was built (and torn down).
     #[arg(long)]
     pub steps: bool,
+    /// With a field path: the fields of fields, without their descriptions.
+    #[arg(long)]
+    pub recursive: bool,
     #[arg(short = 'n', long = "namespace", default_value = "default")]
     pub namespace: String,
 }
@@ -46,7 +49,7 @@ pub fn run(ctx: &Context, args: &ExplainArgs) -> Result<i32> {
     // kubectl's explain: `explain pod.spec.containers` (no pod name) is documentation.
     if let [path] = args.what.as_slice() {
         if super::explain_fields::is_field_path(path) {
-            return super::explain_fields::run(path);
+            return super::explain_fields::run(path, args.recursive);
         }
     }
     let (resource, names) = super::get::split_resource(&args.what)?;

@@ -26,6 +26,9 @@ struct Field {
     reference: Option<String>,
     required: bool,
     description: String,
+    /// The field's allowed values (a Go `+enum` type in k8s.io/api).
+    #[serde(default, rename = "enum")]
+    values: Vec<String>,
 }
 
 /// Does `what` ask for field documentation (`pod`, `pods.spec`, `po.spec.containers`)?
@@ -38,7 +41,9 @@ pub fn is_field_path(what: &str) -> bool {
     matches!(resource.as_str(), "pod" | "pods" | "po")
 }
 
-pub fn run(what: &str) -> Result<i32> {
+/// `recursive`: the fields of fields, one line each and no descriptions
+/// (`kubectl explain --recursive`).
+pub fn run(what: &str, recursive: bool) -> Result<i32> {
     let types: BTreeMap<String, Type> =
         serde_json::from_str(FIELDS).context("read the built-in field documentation")?;
     let mut path = what.split('.');
@@ -69,7 +74,14 @@ pub fn run(what: &str) -> Result<i32> {
     let (description, fields) = match field {
         None => (current.description.clone(), Some(&current.fields)),
         Some(f) => {
-            out.push_str(&format!("FIELD: {} <{}>\n\n\n", f.name, f.type_text));
+            out.push_str(&format!("FIELD: {} <{}>\n", f.name, f.type_text));
+            if !f.values.is_empty() {
+                out.push_str("ENUM:");
+                for value in &f.values {
+                    out.push_str(&format!("\n    {}", enum_value(value)));
+                }
+            }
+            out.push_str("\n\n");
             let inner = f.reference.as_ref().and_then(|r| types.get(r));
             let mut description = f.description.clone();
             if let Some(t) = inner.filter(|t| !t.description.is_empty()) {
@@ -83,17 +95,73 @@ pub fn run(what: &str) -> Result<i32> {
     wrap_into(&description, 4, &mut out);
     if let Some(fields) = fields.filter(|f| !f.is_empty()) {
         out.push_str("    \nFIELDS:\n");
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push('\n');
+        if recursive {
+            field_tree(&types, fields, 1, &mut Vec::new(), &mut out);
+        } else {
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                field_line(f, 1, &mut out);
+                wrap_into(&f.description, 4, &mut out);
             }
-            let required = if f.required { " -required-" } else { "" };
-            out.push_str(&format!("  {}\t<{}>{required}\n", f.name, f.type_text));
-            wrap_into(&f.description, 4, &mut out);
         }
     }
     outln!("{}", out.trim_end_matches('\n'));
     Ok(0)
+}
+
+/// One field's line as kubectl's explain template prints it: `name\t<type>`,
+/// ` -required-`, then its allowed values (at most four, then `, ....`).
+fn field_line(f: &Field, level: usize, out: &mut String) {
+    let indent = " ".repeat(level * 2);
+    let required = if f.required { " -required-" } else { "" };
+    out.push_str(&format!(
+        "{indent}{}\t<{}>{required}\n",
+        f.name, f.type_text
+    ));
+    if !f.values.is_empty() {
+        let mut shown: Vec<&str> = f.values.iter().take(4).map(|v| enum_value(v)).collect();
+        if f.values.len() > 4 {
+            shown.push("....");
+        }
+        out.push_str(&format!("{indent}enum: {}\n", shown.join(", ")));
+    }
+}
+
+/// `--recursive`: every field and, indented beneath it, the fields of its type, down
+/// to the leaves; a type is not opened again inside itself (kubectl stops at a cycle
+/// the same way, by the types on the path).
+fn field_tree<'a>(
+    types: &'a BTreeMap<String, Type>,
+    fields: &'a [Field],
+    level: usize,
+    path: &mut Vec<&'a str>,
+    out: &mut String,
+) {
+    for f in fields {
+        field_line(f, level, out);
+        let Some(reference) = f.reference.as_deref() else {
+            continue;
+        };
+        if path.contains(&reference) {
+            continue;
+        }
+        if let Some(t) = types.get(reference) {
+            path.push(reference);
+            field_tree(types, &t.fields, level + 1, path, out);
+            path.pop();
+        }
+    }
+}
+
+/// An allowed value as kubectl shows it: the empty string as `""`.
+fn enum_value(value: &str) -> &str {
+    if value.is_empty() {
+        "\"\""
+    } else {
+        value
+    }
 }
 
 /// `text` wrapped at 80 columns, each line indented by `indent` (a word longer than

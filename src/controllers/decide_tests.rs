@@ -463,3 +463,59 @@ fn a_rollout_without_progress_past_its_deadline_is_reported() {
     assert_eq!(reason_at(500), None);
     assert_eq!(reason_at(601).as_deref(), Some("ProgressDeadlineExceeded"));
 }
+
+#[test]
+fn a_daemon_set_with_max_surge_starts_the_new_pod_before_the_old_one_goes() {
+    let text = CHAPTER
+        .replace("kind: Deployment", "kind: DaemonSet")
+        .replace("  replicas: 2\n", "  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 1\n      maxUnavailable: 0\n");
+    let ApiObject::Apps(doc) = parse_objects(&text, "ds.yaml").unwrap().remove(0) else {
+        panic!()
+    };
+    let mut ds = doc.object;
+    ds.metadata_mut().uid = Some("ds1".into());
+    let creates = |a: &Action| matches!(a, Action::CreatePod { .. });
+    let deletes = |name: &'static str| move |a: &Action| matches!(a, Action::DeletePod { name: n, .. } if n == name);
+    // The pod of an older template (no revision label of this one), ready.
+    let old = pod("old", &ds, true, 1);
+    let world = World {
+        now: 10,
+        objects: vec![ds.clone()],
+        pods: vec![old.clone()],
+    };
+    let actions = decide_all(&world, "node-1");
+    assert_eq!(count(&actions, creates), 1, "{actions:?}");
+    assert_eq!(count(&actions, deletes("old")), 0, "{actions:?}");
+    let hash = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::CreatePod { pod, .. } => pod.metadata.labels.clone(),
+            _ => None,
+        })
+        .and_then(|l| l.get("controller-revision-hash").cloned())
+        .unwrap();
+    // The new pod runs but is not ready yet: both stay.
+    let mut new = pod("new", &ds, false, 11);
+    new.labels.insert("controller-revision-hash".into(), hash);
+    let world = World {
+        now: 12,
+        objects: vec![ds.clone()],
+        pods: vec![old.clone(), new.clone()],
+    };
+    let actions = decide_all(&world, "node-1");
+    assert_eq!(count(&actions, creates), 0, "{actions:?}");
+    assert_eq!(count(&actions, deletes("old")), 0, "{actions:?}");
+    // Ready: the old pod goes.
+    new.ready = true;
+    new.ready_since = Some(12);
+    new.phase = Phase::Running;
+    let world = World {
+        now: 13,
+        objects: vec![ds.clone()],
+        pods: vec![old, new],
+    };
+    let actions = decide_all(&world, "node-1");
+    assert_eq!(count(&actions, deletes("old")), 1, "{actions:?}");
+    assert_eq!(count(&actions, deletes("new")), 0, "{actions:?}");
+    assert_eq!(count(&actions, creates), 0, "{actions:?}");
+}

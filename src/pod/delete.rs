@@ -13,6 +13,7 @@ use super::record;
 use super::record::StoredPod;
 use super::status::ProcessId;
 use crate::narration::Step;
+use crate::state::lock::{lock_dir, DirLockTaken};
 use crate::state::{atomic, paths::StateRoot};
 use anyhow::{bail, Result};
 use nix::sys::signal::{kill, Signal};
@@ -79,7 +80,19 @@ impl Deleting {
     }
 
     /// Wait for the supervisor to stop the pod, kill what is left, remove the files.
-    pub fn finish(mut self, state: &StateRoot, on_step: &mut dyn FnMut(&Step)) -> Result<()> {
+    /// Under the pod's finishing lock, so that no other command (a `get` finishing an
+    /// interrupted deletion, the controller manager) tears the pod down at the same
+    /// time: two teardowns at once could unpin the network namespace under the
+    /// other's CNI DEL, and the NAT rule would stay. Whoever comes second finds the
+    /// pod's directory gone and has nothing left to do.
+    pub fn finish(self, state: &StateRoot, on_step: &mut dyn FnMut(&Step)) -> Result<()> {
+        match lock_dir(&self.pod.paths.run, true)? {
+            DirLockTaken::Held(_finishing) => self.finish_locked(state, on_step),
+            DirLockTaken::Busy | DirLockTaken::Gone => Ok(()),
+        }
+    }
+
+    fn finish_locked(mut self, state: &StateRoot, on_step: &mut dyn FnMut(&Step)) -> Result<()> {
         let pod = &self.pod;
         if let Some(sup) = self.supervisor {
             // The supervisor's own wait plus time to tear down; a huge grace period
@@ -108,6 +121,22 @@ impl Deleting {
         }
         remove_files(&pod.paths);
         Ok(())
+    }
+}
+
+/// Finish the deletion of a pod whose supervisor is gone (its deleting command was
+/// interrupted, or the supervisor died), unless another command is finishing it right
+/// now. `Some(true)`: the pod is no more; `Some(false)`: it could not be finished;
+/// None: another command is finishing it (it still shows, Terminating).
+pub fn finish_abandoned(state: &StateRoot, pod: &StoredPod) -> Option<bool> {
+    match lock_dir(&pod.paths.run, false) {
+        Ok(DirLockTaken::Held(_finishing)) => Some(
+            begin(pod, Some(0))
+                .and_then(|d| d.finish_locked(state, &mut |_| {}))
+                .is_ok(),
+        ),
+        Ok(DirLockTaken::Gone) => Some(true),
+        Ok(DirLockTaken::Busy) | Err(_) => None,
     }
 }
 

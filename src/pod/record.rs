@@ -241,9 +241,8 @@ fn finish_interrupted(state: &StateRoot, pod: &StoredPod) -> bool {
         .as_ref()
         .is_some_and(|s| s.deletion_timestamp.is_some());
     if deleting && super::delete::find_supervisor(pod).is_none() {
-        return super::delete::begin(pod, Some(0))
-            .and_then(|d| d.finish(state, &mut |_| {}))
-            .is_ok();
+        // Being finished by another command right now: listed as it is (Terminating).
+        return super::delete::finish_abandoned(state, pod).unwrap_or(false);
     }
     let unstarted = pod.status.is_none()
         && std::fs::metadata(pod.paths.record())

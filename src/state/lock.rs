@@ -75,3 +75,49 @@ fn lock_file(path: &Path) -> Result<StateLock> {
         }
     }
 }
+
+/// A lock on a directory itself (flock(2) on the directory's own file), for the one
+/// job that ends with the directory's removal: a pod's teardown after its supervisor
+/// is gone. Whoever gets it after the job is done finds the directory unlinked.
+pub struct DirLock {
+    _lock: Flock<File>,
+}
+
+/// What taking a [`DirLock`] found.
+pub enum DirLockTaken {
+    Held(DirLock),
+    /// Somebody else holds it (only when not waiting).
+    Busy,
+    /// The directory is gone (removed before or while we waited).
+    Gone,
+}
+
+/// Lock directory `dir`; `wait`: block until it is free, or else return `Busy`.
+pub fn lock_dir(dir: &Path, wait: bool) -> Result<DirLockTaken> {
+    let file = match File::open(dir) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DirLockTaken::Gone),
+        Err(e) => return Err(e).with_context(|| format!("open {}", dir.display())),
+    };
+    let how = if wait {
+        FlockArg::LockExclusive
+    } else {
+        FlockArg::LockExclusiveNonblock
+    };
+    let lock = match Flock::lock(file, how) {
+        Ok(lock) => lock,
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) if !wait => return Ok(DirLockTaken::Busy),
+        Err((_, e)) => return Err(e).with_context(|| format!("lock {}", dir.display())),
+    };
+    let held = lock
+        .metadata()
+        .with_context(|| format!("stat {}", dir.display()))?;
+    // rmdir leaves the open directory with no links and its path free: either way
+    // the job it guarded is done.
+    match std::fs::metadata(dir) {
+        Ok(now) if held.nlink() > 0 && now.ino() == held.ino() && now.dev() == held.dev() => {
+            Ok(DirLockTaken::Held(DirLock { _lock: lock }))
+        }
+        _ => Ok(DirLockTaken::Gone),
+    }
+}
