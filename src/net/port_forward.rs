@@ -375,8 +375,9 @@ pub fn start_host_ports(
 /// The environment variable naming the supervisor that started `minipod-shim host-ports`.
 const PARENT_ENV: &str = "MINIPOD_HOST_PORTS_PARENT";
 
-/// Body of `minipod-shim host-ports INFRA_PID ADDR:HOSTPORT:REMOTE...`.
-pub fn run_host_ports(infra_pid: i32, triples: &[String]) -> Result<()> {
+/// Body of `minipod-shim host-ports INFRA_PID ADDR:HOSTPORT:REMOTE...`; `on_ready`
+/// runs once every port is bound and the supervisor was told.
+pub fn run_host_ports(infra_pid: i32, triples: &[String], on_ready: impl FnOnce()) -> Result<()> {
     let mut stdout = std::io::stdout();
     let result = (|| {
         if let Some(parent) = std::env::var(PARENT_ENV).ok().and_then(|p| p.parse().ok()) {
@@ -399,6 +400,7 @@ pub fn run_host_ports(infra_pid: i32, triples: &[String]) -> Result<()> {
     };
     writeln!(stdout, "ready").context("report to the supervisor")?;
     stdout.flush().context("report to the supervisor")?;
+    on_ready();
     // The host ports live as long as the pod's infra process (a new sandbox gets a
     // new forwarder).
     let started =

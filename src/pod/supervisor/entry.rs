@@ -73,7 +73,10 @@ fn run(args: &[OsString]) -> Result<()> {
                 .parse()
                 .with_context(|| format!("{HOST_PORTS}: infra PID {infra_pid:?}"))?;
             let forwards: Vec<String> = forwards.iter().map(|f| f.to_string()).collect();
-            crate::net::port_forward::run_host_ports(infra_pid, &forwards)
+            // Bound and reported: from here on only the copy loop runs (see `resident`).
+            crate::net::port_forward::run_host_ports(infra_pid, &forwards, || {
+                super::resident::shed();
+            })
         }
         [uid] if !uid.starts_with('-') => supervise(uid),
         _ => bail!(
