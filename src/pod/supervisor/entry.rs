@@ -78,7 +78,7 @@ fn run(args: &[OsString]) -> Result<()> {
                 super::resident::shed();
             })
         }
-        [uid] if !uid.starts_with('-') => supervise(uid),
+        [uid] if !uid.starts_with('-') && *uid != HOST_PORTS => supervise(uid),
         _ => bail!(
             "usage: {PROGRAM} <pod uid> | {PROGRAM} {HOST_PORTS} INFRA_PID ADDR:HOSTPORT:REMOTE... \
              (started by minipod apply, not by hand)"
@@ -110,7 +110,29 @@ fn state_from_env() -> StateRoot {
 
 #[cfg(test)]
 mod tests {
-    use super::is_supervisor_cmdline;
+    use super::{is_supervisor_cmdline, run};
+    use std::ffi::OsString;
+
+    fn error_of(args: &[&str]) -> String {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        format!("{:#}", run(&args).unwrap_err())
+    }
+
+    #[test]
+    fn a_wrong_command_line_says_how_the_program_is_started() {
+        for args in [&[][..], &["--help"], &["u1", "u2"], &["host-ports"]] {
+            let err = error_of(args);
+            assert!(
+                err.starts_with("usage: minipod-shim <pod uid>")
+                    && err.contains("started by minipod apply"),
+                "{args:?}: {err}"
+            );
+        }
+        assert_eq!(
+            error_of(&["host-ports", "x", "127.0.0.1:1:80"]),
+            "host-ports: infra PID \"x\": invalid digit found in string"
+        );
+    }
 
     fn words(line: &str) -> Vec<String> {
         line.split(' ').map(String::from).collect()
