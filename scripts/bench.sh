@@ -133,7 +133,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 msg "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 (cd "$REPO" && cargo build --release -q)
 M=$CARGO_TARGET_DIR/release/minipod
-[[ -x $M && -x $CARGO_TARGET_DIR/release/minipod-pause ]] || die "no minipod binaries in $CARGO_TARGET_DIR/release"
+for b in minipod minipod-shim minipod-pause; do
+    [[ -x $CARGO_TARGET_DIR/release/$b ]] || die "no $b in $CARGO_TARGET_DIR/release"
+done
 
 IMG_OUT=${MINIPOD_BUILD_CACHE:-/var/lib/minipod/build}
 msg "images (scripts/build-images.sh --root $MROOT --out $IMG_OUT; cached when unchanged)"
@@ -478,11 +480,13 @@ DEL_SLEEPS=$(grep -cE 'nanosleep' "$OUT/strace-delete-sidecar.txt" || true)
 DEL_SPAN=$(awk 'NR==1 {split($1,a,":"); s=a[1]*3600+a[2]*60+a[3]} {split($1,a,":"); e=a[1]*3600+a[2]*60+a[3]} END {printf "%.0f", (e-s)*1000}' "$OUT/strace-delete-sidecar.txt")
 
 {
-    printf 'binary sizes (bytes): minipod %s, minipod-pause %s, catatonit %s, conmon %s, static pause.c %s\n' \
-        "$(stat -c %s "$M")" "$(stat -c %s "$CARGO_TARGET_DIR/release/minipod-pause")" \
+    printf 'binary sizes (bytes): minipod %s, minipod-shim %s, minipod-pause %s, catatonit %s, conmon %s, static pause.c %s\n' \
+        "$(stat -c %s "$M")" "$(stat -c %s "$CARGO_TARGET_DIR/release/minipod-shim")" \
+        "$(stat -c %s "$CARGO_TARGET_DIR/release/minipod-pause")" \
         "$(stat -c %s "$(command -v catatonit)")" "$(stat -c %s "$(command -v conmon)")" \
         "$( [[ -f $WORK/pause-static ]] && stat -c %s "$WORK/pause-static" || echo n/a)"
     printf 'ldd minipod-pause: %s\n' "$(ldd "$CARGO_TARGET_DIR/release/minipod-pause" 2>&1 | awk '{print $1}' | paste -sd' ')"
+    printf 'ldd minipod-shim: %s\n' "$(ldd "$CARGO_TARGET_DIR/release/minipod-shim" 2>&1 | awk '{print $1}' | paste -sd' ')"
     printf 'ldd catatonit: %s\n' "$(ldd "$(command -v catatonit)" 2>&1 | awk '{print $1}' | paste -sd' ' )"
     for f in pause shim sidecar-shim catatonit conmon; do printf 'smaps_rollup %s: %s\n' "$f" "$(awk '{printf "%s %s kB; ", $1, $2}' "$OUT/smaps-$f")"; done
     printf 'delete of the sidecar pod under strace (CLI process): %s ms, %s sleeps of 10 ms waiting for the supervisor\n' "$DEL_SPAN" "$DEL_SLEEPS"

@@ -47,28 +47,43 @@ fn long_path() -> String {
     dirs.join(":")
 }
 
-/// A copy of minipod (and the pause program it starts) in a directory of its own.
+/// A copy of minipod and the programs it starts (the supervisor, whose sealed copy
+/// builds and enters the pod's containers, and the pause) in a directory of its own.
 struct BinaryCopy {
     _dir: TempDir,
     exe: PathBuf,
+    shim: PathBuf,
 }
 
 impl BinaryCopy {
     fn new() -> BinaryCopy {
         let dir = TempDir::new("binary-copy");
         let exe = dir.path.join("minipod");
+        let shim = dir.path.join("minipod-shim");
         let built = Path::new(env!("CARGO_BIN_EXE_minipod"));
         std::fs::copy(built, &exe).expect("copy minipod");
+        std::fs::copy(env!("CARGO_BIN_EXE_minipod-shim"), &shim).expect("copy minipod-shim");
         std::fs::copy(
             built.with_file_name("minipod-pause"),
             dir.path.join("minipod-pause"),
         )
         .expect("copy minipod-pause");
-        BinaryCopy { _dir: dir, exe }
+        BinaryCopy {
+            _dir: dir,
+            exe,
+            shim,
+        }
     }
 
+    /// Both binaries the pod's processes run from (exec from minipod, the containers'
+    /// stages, probes and hooks from minipod-shim).
     fn sha256(&self) -> String {
-        sha256_hex(&std::fs::read(&self.exe).expect("read the copy"))
+        let read = |p: &Path| std::fs::read(p).expect("read the copy");
+        format!(
+            "minipod {} minipod-shim {}",
+            sha256_hex(&read(&self.exe)),
+            sha256_hex(&read(&self.shim))
+        )
     }
 
     fn run(&self, env: &PodEnv, args: &[&str]) -> Output {
@@ -156,7 +171,7 @@ spec:
         &env,
         &["delete", "pod", "watched", "--grace-period=0", "--force"],
     );
-    assert_eq!(copy.sha256(), before, "the minipod binary was overwritten");
+    assert_eq!(copy.sha256(), before, "a minipod binary was overwritten");
 }
 
 /// With `shareProcessNamespace` a container sees the infra process; what the infra's

@@ -223,7 +223,8 @@ fn a_supervisor_killed_while_apply_waits_leaves_no_orphan() {
     env.wait_for(20, "the pod's infra process", || {
         for pid in processes_mentioning(&root) {
             let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            if cmd.split(|b| *b == 0).nth(1) == Some(b"shim") {
+            let argv0 = cmd.split(|b| *b == 0).next().unwrap_or_default();
+            if argv0.ends_with(b"/minipod-shim") {
                 shim = pid;
             }
         }

@@ -39,16 +39,16 @@ fn run_within(root: &std::path::Path, secs: u64, args: &[&str]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// Resident memory of the pod's supervisor (`minipod shim`), in KiB.
+/// Resident memory of the pod's supervisor (`minipod-shim`), in KiB.
 fn shim_rss_kib(env: &PodEnv, pod: &str) -> u64 {
     let pid = env.status(pod)["supervisor"]["pid"]
         .as_i64()
         .expect("the supervisor's pid");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
     assert!(
-        String::from_utf8_lossy(&cmdline).contains("shim"),
-        "pid {pid} is the supervisor"
+        exe.ends_with("minipod-shim"),
+        "pid {pid} is the supervisor, {exe:?}"
     );
     status
         .lines()

@@ -2,7 +2,7 @@
 //! `minipod get pod -o yaml` shows what `kubectl get pod -o yaml` shows.
 //! (pkg/apis/core/v1/defaults.go, plus the namespace kubectl applies to.)
 
-use super::validate::image_ref;
+use crate::image::reference_syntax as image_ref;
 use k8s_openapi::api::core::v1::{Container, Pod, PodSecurityContext, PodSpec};
 
 pub fn apply_defaults(pod: &mut Pod) {

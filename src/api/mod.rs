@@ -16,7 +16,6 @@
 //! Every error of every document is collected and returned together.
 
 pub mod apps;
-pub mod container_groups;
 mod defaults;
 mod document;
 mod errors;
@@ -25,7 +24,6 @@ pub mod files;
 mod kind;
 pub mod namespaces;
 mod newer_fields;
-pub mod quantity;
 mod strict_decode;
 mod supported_fields;
 mod validate;
@@ -42,7 +40,6 @@ use std::path::PathBuf;
 
 pub use errors::ManifestErrors;
 /// Image reference grammar, for the kubelet's InvalidImageName.
-pub(crate) use validate::image_ref;
 /// Kubernetes name rules (label keys and values), for label selectors.
 pub(crate) use validate::names;
 /// YAML text → JSON values, as kubectl reads it (for the YAML writer's tests).

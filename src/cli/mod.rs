@@ -39,7 +39,6 @@ mod rollout;
 mod run;
 mod scale;
 mod set_image;
-mod shim;
 mod sort_by;
 mod top;
 mod top_metrics;
@@ -231,20 +230,9 @@ pub enum Command {
     )]
     Completion(completion::CompletionArgs),
 
-    /// The per-pod supervisor (started by apply).
-    #[command(hide = true)]
-    Shim { uid: String },
-
     /// The controllers of Deployments, ReplicaSets and DaemonSets (started on demand).
     #[command(hide = true)]
     ControllerManager,
-
-    /// A pod's hostPorts (started by its supervisor).
-    #[command(hide = true)]
-    HostPorts {
-        infra_pid: i32,
-        forwards: Vec<String>,
-    },
 }
 
 /// Global settings every verb needs.
@@ -275,10 +263,9 @@ pub(crate) use {errln, outln};
 /// (`minipod get pods | head -1`): killed by SIGPIPE, quietly. Rust starts every
 /// program with SIGPIPE ignored, which turns such a write into a panic.
 ///
-/// Only these verbs: the supervisor (`shim`), the hostPorts forwarder,
-/// `port-forward` and `exec` (which copy bytes between sockets and pipes), `demo`
-/// (which runs commands), and the verbs that change state (apply, delete, image
-/// load...) keep ignoring it: their work must not stop half-done because a reader
+/// Only these verbs: `port-forward` and `exec` (which copy bytes between sockets and
+/// pipes), `demo` (which runs commands), and the verbs that change state (apply,
+/// delete, image load...) keep ignoring it: their work must not stop half-done because a reader
 /// went away; they print with `outln!`, which drops what nobody reads.
 fn restore_sigpipe_for_readers(command: &Command) {
     let reader = match command {
@@ -319,10 +306,7 @@ pub fn run() -> Result<i32> {
     };
     // The controller manager runs whenever a controller object exists: any command
     // starts it again if it died.
-    if !matches!(
-        cli.command,
-        Command::Shim { .. } | Command::ControllerManager | Command::HostPorts { .. }
-    ) {
+    if !matches!(cli.command, Command::ControllerManager) {
         if let Err(e) = crate::controllers::manager::ensure_running(&ctx.state) {
             errln!("warning: {e:#}");
         }
@@ -356,16 +340,7 @@ pub fn run() -> Result<i32> {
         Command::Cp(args) => cp::run(&ctx, &args),
         Command::Version(args) => version::version(&args),
         Command::ApiResources(args) => version::api_resources(&args),
-        Command::Shim { uid } => shim::run(&ctx, &uid),
         Command::ControllerManager => crate::controllers::manager::run(&ctx.state),
         Command::PortForward(args) => port_forward::run(&ctx, &args),
-        Command::HostPorts {
-            infra_pid,
-            forwards,
-        } => {
-            crate::runtime::set_process_name("minipod-hostports");
-            crate::net::port_forward::run_host_ports(infra_pid, &forwards)?;
-            Ok(0)
-        }
     }
 }

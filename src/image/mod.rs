@@ -23,6 +23,7 @@ mod manifest;
 mod oci_layout;
 mod progress;
 mod reference;
+pub mod reference_syntax;
 mod staging;
 mod store;
 

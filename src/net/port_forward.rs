@@ -11,7 +11,7 @@
 //! hostPorts live as long as the pod. The supervisor is one thread with one poll
 //! loop that forks containers; threads in it would make every fork risky (a lock
 //! held by another thread at fork time stays locked in the child forever). So the
-//! supervisor starts a small separate process, `minipod host-ports`, that binds every
+//! supervisor starts a small separate process, `minipod-shim host-ports`, that binds every
 //! hostPort, reports "ready" (or why not) on its stdout, and then forwards with
 //! threads like `port-forward`. The supervisor kills it at teardown; it also exits by
 //! itself when the pod's infra process is gone, and gets SIGKILL if the supervisor
@@ -339,8 +339,9 @@ pub fn check_host_ports(pod: &k8s_openapi::api::core::v1::Pod) -> Vec<String> {
     errors
 }
 
-/// Start `minipod host-ports` for the pod's hostPorts (none: nothing started) and
-/// wait until it has bound them all, or return why it could not.
+/// Start `minipod-shim host-ports` for the pod's hostPorts (none: nothing started) and
+/// wait until it has bound them all, or return why it could not. Only the supervisor
+/// calls this: the program it runs is the supervisor's own (`minipod-shim`).
 pub fn start_host_ports(
     pod: &k8s_openapi::api::core::v1::Pod,
     infra_pid: i32,
@@ -349,7 +350,7 @@ pub fn start_host_ports(
     if forwards.is_empty() {
         return Ok(None);
     }
-    let exe = std::env::current_exe().context("find the minipod binary")?;
+    let exe = std::env::current_exe().context("find the supervisor's program")?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("host-ports")
         .arg(infra_pid.to_string())
@@ -358,7 +359,7 @@ pub fn start_host_ports(
         .stdout(std::process::Stdio::piped())
         // Who it must not outlive (it asks for SIGKILL on our death itself).
         .env(PARENT_ENV, std::process::id().to_string());
-    let mut child = cmd.spawn().context("start minipod host-ports")?;
+    let mut child = cmd.spawn().context("start minipod-shim host-ports")?;
     let mut line = String::new();
     if let Some(out) = child.stdout.take() {
         let _ = BufReader::new(out).read_line(&mut line);
@@ -371,11 +372,12 @@ pub fn start_host_ports(
     bail!("host ports: {}", line.trim())
 }
 
-/// The environment variable naming the supervisor that started `minipod host-ports`.
+/// The environment variable naming the supervisor that started `minipod-shim host-ports`.
 const PARENT_ENV: &str = "MINIPOD_HOST_PORTS_PARENT";
 
-/// Body of `minipod host-ports INFRA_PID ADDR:HOSTPORT:REMOTE...`.
-pub fn run_host_ports(infra_pid: i32, triples: &[String]) -> Result<()> {
+/// Body of `minipod-shim host-ports INFRA_PID ADDR:HOSTPORT:REMOTE...`; `on_ready`
+/// runs once every port is bound and the supervisor was told.
+pub fn run_host_ports(infra_pid: i32, triples: &[String], on_ready: impl FnOnce()) -> Result<()> {
     let mut stdout = std::io::stdout();
     let result = (|| {
         if let Some(parent) = std::env::var(PARENT_ENV).ok().and_then(|p| p.parse().ok()) {
@@ -398,6 +400,7 @@ pub fn run_host_ports(infra_pid: i32, triples: &[String]) -> Result<()> {
     };
     writeln!(stdout, "ready").context("report to the supervisor")?;
     stdout.flush().context("report to the supervisor")?;
+    on_ready();
     // The host ports live as long as the pod's infra process (a new sandbox gets a
     // new forwarder).
     let started =

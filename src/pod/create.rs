@@ -4,7 +4,7 @@
 
 use super::paths::PodPaths;
 use super::record::{self, ImageUse, PodRecord};
-use super::supervisor::Readiness;
+use super::supervisor::{self, Readiness};
 use super::volumes;
 use crate::image::ImageStore;
 use crate::narration::Step;
@@ -300,19 +300,20 @@ impl Starting {
     }
 }
 
-/// `minipod shim <uid>`, detached in its own session, reporting on a pipe.
+/// `minipod-shim <uid>`, found next to the running minipod, detached in its own
+/// session, reporting on a pipe.
 fn spawn_supervisor(
     state: &StateRoot,
     record: &PodRecord,
     paths: &PodPaths,
 ) -> Result<(std::process::Child, OwnedFd)> {
-    let exe = std::env::current_exe().context("find the minipod binary")?;
+    let exe = supervisor::entry::program()?;
     let (ready_r, ready_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .context("pipe to hear from the supervisor")?;
     let log = std::fs::File::create(paths.supervisor_log())
         .with_context(|| format!("create {}", paths.supervisor_log().display()))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("shim").arg(record.uid());
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.arg(record.uid());
     if let Some(root) = &state.root {
         cmd.env("MINIPOD_ROOT", root);
     }
@@ -346,7 +347,7 @@ fn spawn_supervisor(
     }
     let child = cmd
         .spawn()
-        .context("start the pod's supervisor (minipod shim)")?;
+        .with_context(|| format!("start the pod's supervisor {}", exe.display()))?;
     drop(ready_w);
     Ok((child, ready_r))
 }

@@ -195,7 +195,7 @@ fn kill_leftovers(pod: &StoredPod) {
 
 /// The pod's supervisor: the one its status names (checked by start time and command
 /// line), or, when the status lost it (damaged, or written before it), the process
-/// whose command line is `minipod shim <uid>`.
+/// whose command line is `minipod-shim <uid>`.
 pub fn find_supervisor(pod: &StoredPod) -> Option<ProcessId> {
     let uid = pod.record.uid();
     if let Some(p) = pod
@@ -214,10 +214,11 @@ pub fn find_supervisor(pod: &StoredPod) -> Option<ProcessId> {
         .find(|p| is_supervisor_of(p, uid))
 }
 
-/// Is `p` the supervisor of pod `uid`: alive, same start time, and `minipod shim <uid>`?
+/// Is `p` the supervisor of pod `uid`: alive, same start time, and `minipod-shim <uid>`?
 pub fn is_supervisor_of(p: &ProcessId, uid: &str) -> bool {
     p.is_alive()
-        && cmdline(p.pid).is_some_and(|args| args.len() >= 3 && args[1] == "shim" && args[2] == uid)
+        && cmdline(p.pid)
+            .is_some_and(|args| super::supervisor::entry::is_supervisor_cmdline(&args, uid))
 }
 
 /// The infra process shows as `minipod-pause <pod>`.

@@ -94,7 +94,7 @@ pub fn resource_value(
     resource: &str,
     divisor: Option<&str>,
 ) -> String {
-    use crate::api::quantity::parse_quantity;
+    use crate::apimachinery::quantity::parse_quantity;
     let (which, name) = resource.split_once('.').unwrap_or(("", ""));
     let set = container.resources.as_ref().and_then(|r| {
         let map = if which == "limits" {

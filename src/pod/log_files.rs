@@ -60,7 +60,8 @@ impl LogLimits {
 /// A size as kubelet's configuration writes it (`containerLogMaxSize` is a resource
 /// quantity): `10Mi`, `512Ki`, `1Gi`, or bytes; read by the API's quantity parser.
 pub fn parse_size(text: &str) -> Result<u64> {
-    let q = crate::api::quantity::parse_quantity(text.trim()).map_err(|e| anyhow!("{e}"))?;
+    let q =
+        crate::apimachinery::quantity::parse_quantity(text.trim()).map_err(|e| anyhow!("{e}"))?;
     // At least one byte, and a whole number of them that fits in 64 bits.
     if !(q.value >= 1.0 && q.value < u64::MAX as f64) {
         bail!("the size must be above 0 and fit in 64 bits");

@@ -1,7 +1,7 @@
 //! `resources.requests` and `resources.limits` (cpu, memory) as kubelet turns them into
 //! cgroup settings, and the pod's QoS class.
 
-use crate::api::quantity::parse_quantity;
+use crate::apimachinery::quantity::parse_quantity;
 use anyhow::Result;
 use k8s_openapi::api::core::v1::{Container, Pod};
 use oci_spec::runtime::{

@@ -218,7 +218,7 @@ fn host_memory() -> Option<u64> {
 }
 
 fn quantity_bytes(q: &str) -> Result<u64> {
-    crate::api::quantity::parse_quantity(q)
+    crate::apimachinery::quantity::parse_quantity(q)
         .map(|v| v.ceil_units())
         .map_err(|_| anyhow::anyhow!("quantity {q:?} is not valid"))
 }

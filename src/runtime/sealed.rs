@@ -13,7 +13,10 @@
 //! with EROFS. It costs two syscalls and no copy (minipod's binary is large). Where the
 //! kernel lacks those calls (before 5.12) it falls back to what runc does: a copy in a
 //! sealed memfd (`F_SEAL_WRITE|SHRINK|GROW|SEAL`). A process opens it once and keeps
-//! the descriptor (close-on-exec) for every container it starts or enters.
+//! the descriptor (close-on-exec) for every container it starts or enters. "minipod's
+//! binary" is whichever program runs the runtime: `minipod` (exec, `minipod-runc`) or
+//! the supervisor's `minipod-shim` (a pod's containers, probes and hooks); each calls
+//! `stage::run_if_stage` first, so its sealed copy can be a stage.
 
 use super::kernel::kernel;
 use anyhow::{bail, Context, Result};

@@ -3,8 +3,8 @@
 //! ([`super::sealed`]) with a job to do, received over the setup channel:
 //!
 //! ```text
-//! caller (supervisor, or the `exec` CLI)
-//!  └─ fork → execveat(sealed minipod)   "minipod-inter" (create) / "minipod-exec" (exec)
+//! caller (minipod-shim, or the `exec` CLI / minipod-runc: minipod)
+//!  └─ fork → execveat(its sealed copy)   "minipod-inter" (create) / "minipod-exec" (exec)
 //!       PR_SET_DUMPABLE 0, then joins the container's namespaces …
 //! ```
 //!

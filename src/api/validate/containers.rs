@@ -18,7 +18,7 @@ pub fn validate_containers(
     }
     // Container names are unique across init and app containers.
     let mut container_names = HashSet::new();
-    let groups = crate::api::container_groups::container_groups(spec);
+    let groups = crate::apimachinery::container_groups::container_groups(spec);
     for (group_path, containers) in groups {
         // Host ports are unique among the app containers, and among the init ones.
         let mut host_ports = HashSet::new();
@@ -131,7 +131,7 @@ fn validate_resources(container: &Container, path: &str, errors: &mut Vec<FieldE
         let mut out = std::collections::BTreeMap::new();
         for (name, q) in map.iter().flatten() {
             let p = format!("{path}.resources.{which}[{name}]");
-            match crate::api::quantity::parse_quantity(&q.0) {
+            match crate::apimachinery::quantity::parse_quantity(&q.0) {
                 Ok(v) if v.value >= 0.0 => {
                     out.insert(name.clone(), v.value);
                 }

@@ -3,7 +3,6 @@
 
 mod containers;
 mod field_error;
-pub mod image_ref;
 mod metadata;
 pub(crate) mod names;
 mod pod_spec;

@@ -14,7 +14,7 @@ pub fn validate_seccomp(spec: &PodSpec, errors: &mut Vec<FieldError>) {
     {
         validate_profile(p, "spec.securityContext.seccompProfile", errors);
     }
-    for (group, containers) in crate::api::container_groups::container_groups(spec) {
+    for (group, containers) in crate::apimachinery::container_groups::container_groups(spec) {
         for (i, c) in containers.iter().enumerate() {
             if let Some(p) = c
                 .security_context

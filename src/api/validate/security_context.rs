@@ -36,7 +36,7 @@ pub fn validate_security_contexts(spec: &PodSpec, errors: &mut Vec<FieldError>) 
             }
         }
     }
-    let groups = crate::api::container_groups::container_groups(spec);
+    let groups = crate::apimachinery::container_groups::container_groups(spec);
     for (group, containers) in groups {
         for (i, c) in containers.iter().enumerate() {
             if let Some(sc) = c.security_context.as_ref() {

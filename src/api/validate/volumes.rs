@@ -3,7 +3,7 @@
 
 use super::field_error::{duplicate, forbidden, invalid, required, unsupported, FieldError};
 use super::names;
-use crate::api::quantity::parse_quantity;
+use crate::apimachinery::quantity::parse_quantity;
 use k8s_openapi::api::core::v1::{EmptyDirVolumeSource, HostPathVolumeSource, Volume};
 use std::collections::HashSet;
 

@@ -20,7 +20,7 @@ impl Supervisor {
             return Ok((image.clone(), false));
         }
         let reference = self.slots[i].container.image.clone().unwrap_or_default();
-        if !crate::api::image_ref::is_valid_reference(&reference) {
+        if !crate::image::reference_syntax::is_valid_reference(&reference) {
             let message = format!(
                 "Failed to apply default image tag \"{reference}\": couldn't parse image name \"{reference}\": {}",
                 parse_failure(&reference)

@@ -1,5 +1,5 @@
-//! The per-pod supervisor (our "shim", like conmon or containerd-shim): `minipod shim
-//! <uid>`, detached from the CLI, parent of the infra process and of every container.
+//! The per-pod supervisor (our "shim", like conmon or containerd-shim): the program
+//! `minipod-shim <uid>` (`entry`), detached from the CLI, parent of the infra process and of every container.
 //!
 //! It runs in a mount namespace of its own, so the pod's mounts (container rootfs
 //! overlays, the shared /dev/shm tmpfs, Memory emptyDirs) live and die with it and
@@ -20,6 +20,7 @@ pub(crate) mod attach;
 mod backoff;
 mod container_exit;
 mod container_start;
+pub mod entry;
 mod image_pull;
 mod network;
 mod pod_state;
@@ -99,7 +100,7 @@ pub struct Supervisor {
     volume_sources: BTreeMap<String, PathBuf>,
     infra: Option<Pid>,
     ready: Option<File>,
-    /// `minipod host-ports`, when the pod has hostPorts (see net::port_forward).
+    /// `minipod-shim host-ports`, when the pod has hostPorts (see net::port_forward).
     host_ports: Option<std::process::Child>,
     /// The pod's CNI network (see `network`).
     net: network::PodNet,
@@ -117,7 +118,7 @@ pub struct Supervisor {
     state: StateRoot,
 }
 
-/// Entry point of `minipod shim <uid>`; `ready` is the pipe to the waiting CLI.
+/// The supervisor of pod `uid` (`minipod-shim <uid>`, see `entry`); `ready` is the pipe to the waiting CLI.
 pub fn run(state: &StateRoot, uid: &str, ready: Option<File>) -> Result<()> {
     let record_path = state.pod_run(uid).join("pod.json");
     let bytes = std::fs::read(&record_path)

@@ -2,7 +2,9 @@
 //! github.com/distribution/reference): `[domain[:port]/]path[:tag][@digest]`.
 //! Kubernetes itself only requires an image to be set (the API accepts any other
 //! text); the kubelet then fails the container with `InvalidImageName`, and so does
-//! minipod's pod layer.
+//! minipod's pod layer. Both read it here: the API server's defaults (which tag is
+//! `latest`) and the supervisor's image check. `reference` parses and normalizes a
+//! reference for the store.
 
 /// Whether `image` is a well-formed reference (`nginx`, `nginx:1.27`,
 /// `registry.k8s.io/busybox:1.27.2`, `localhost:5000/app@sha256:...`).
