@@ -4,13 +4,17 @@
 //! 500, with kubelet's event; the memory-limit page's over-limit pod is OOMKilled.
 //! The whole corpus is `scripts/k8s-examples.sh` without `--subset` (a few minutes).
 
-use std::process::Command;
+mod common;
+use common::netns::TestNetns;
 
 #[test]
 fn documentation_examples_with_stand_in_images_run_as_their_pages_show() {
     let repo = env!("CARGO_MANIFEST_DIR");
     let images = std::env::var("MINIPOD_TEST_IMAGES").unwrap_or_else(|_| "/var/lib/minipod".into());
-    let out = Command::new(format!("{repo}/scripts/k8s-examples.sh"))
+    // The examples' pods live in a network namespace of the test's own.
+    let ns = TestNetns::new();
+    let out = ns
+        .command(&format!("{repo}/scripts/k8s-examples.sh"))
         .args(["--subset", "--wait", "30"])
         .env("MINIPOD", env!("CARGO_BIN_EXE_minipod"))
         .env("MINIPOD_TEST_IMAGES", &images)
@@ -19,6 +23,8 @@ fn documentation_examples_with_stand_in_images_run_as_their_pages_show() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
+    let left = ns.pod_network_left();
+    assert!(left.is_empty(), "pod networking left: {left:?}");
 
     let line = |path: &str| -> String {
         stdout
