@@ -264,4 +264,24 @@ fn the_infra_narrates_the_namespaces_it_really_makes_with_host_ipc_or_host_netwo
     let (what, why, _) = infra_unshare(&env, "plain", "hostPID: false");
     assert!(what.starts_with("unshare(NEWNET|NEWIPC|NEWUTS"), "{what}");
     assert_eq!(why, "the pod's network, IPC and hostname are born here");
+
+    // Once a hostIPC pod has ended, explain names the namespaces that went with it.
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: done}\nspec:\n  hostIPC: true\n  restartPolicy: Never\n  containers:\n  - {name: c, image: busybox:1.36, command: [\"true\"]}\n";
+    env.ok(&["apply", "-f", &env.manifest("done.yaml", yaml)]);
+    env.wait_for(30, "done Completed", || {
+        env.row("done").get(2).map(String::as_str) == Some("Completed")
+    });
+    // Its supervisor and then its infra die (SIGKILL): the namespaces are gone.
+    let supervisor = env.status("done")["supervisor"]["pid"].as_i64().unwrap() as i32;
+    let infra = env.infra_pid("done");
+    for pid in [supervisor, infra] {
+        let pid = nix::unistd::Pid::from_raw(pid);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    }
+    env.wait_for(10, "the infra is gone", || !common::process::alive(infra));
+    let explained = env.ok(&["explain", "pod", "done"]);
+    assert!(
+        explained.contains("is gone, and with it the pod's network and UTS namespaces:"),
+        "{explained}"
+    );
 }
