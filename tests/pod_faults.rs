@@ -174,7 +174,7 @@ fn records_that_lie_are_checked_against_proc() {
     assert_eq!(common::list_dir(&run).len(), 2, "one record per pod");
 
     // A forged PID with the right start time: an unrelated process is never signalled.
-    let mut bystander = Command::new("sleep").arg("1000").spawn().unwrap();
+    let mut bystander = Command::new("sleep").arg("1000").spawn_guarded();
     let bystander_pid = bystander.id() as i32;
     let start: u64 = std::fs::read_to_string(format!("/proc/{bystander_pid}/stat"))
         .unwrap()
