@@ -113,7 +113,7 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
     };
     let seccomp = super::seccomp::profile::oci_section(&seccomp_choice, &cap_names)
         .with_context(|| format!("container {name}: CreateContainerConfigError"))?;
-    let cgroup_v2 = crate::runtime::cgroups::hierarchy() == crate::runtime::cgroups::Hierarchy::V2;
+    let cgroup_v2 = crate::runtime::cgroups::v2_memory();
     let mut resources = super::resources::of(c)
         .to_oci(cgroup_v2)
         .with_context(what)?;

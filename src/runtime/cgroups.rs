@@ -31,6 +31,14 @@ pub fn hierarchy() -> Hierarchy {
     }
 }
 
+/// Is this a cgroup v2 host whose memory controller containers get (where
+/// `memory.oom.group` exists)?
+pub fn v2_memory() -> bool {
+    hierarchy() == Hierarchy::V2
+        && std::fs::read_to_string(Path::new(ROOT).join("cgroup.controllers"))
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "memory"))
+}
+
 /// The directories of one cgroup: one on v2, one per controller on v1.
 pub fn dirs(path: &Path) -> Vec<PathBuf> {
     let rel = path.strip_prefix("/").unwrap_or(path);
