@@ -199,6 +199,13 @@ spec:
 /// The infra's unshare step of `apply --explain=json` for a one-container pod with
 /// `extra` in its spec: (what, why), and the infra's PID.
 fn infra_unshare(env: &PodEnv, name: &str, extra: &str) -> (String, String, i32) {
+    let (what, why) = unshare_of(env, name, extra, "infra");
+    (what, why, env.infra_pid(name))
+}
+
+/// The unshare step of `who` (the infra, or container `c`) in `apply --explain=json`
+/// of a one-container pod with `extra` in its spec: (what, why).
+fn unshare_of(env: &PodEnv, name: &str, extra: &str, who: &str) -> (String, String) {
     let yaml = format!(
         "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  {extra}\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n"
     );
@@ -213,16 +220,15 @@ fn infra_unshare(env: &PodEnv, name: &str, extra: &str) -> (String, String, i32)
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str::<Value>(l).expect("each step is a JSON line"))
         .find(|s| {
-            s["who"] == "infra"
+            s["who"] == who
                 && s["what"]
                     .as_str()
                     .is_some_and(|w| w.starts_with("unshare("))
         })
-        .unwrap_or_else(|| panic!("no unshare step of the infra:\n{out}"));
+        .unwrap_or_else(|| panic!("no unshare step of {who}:\n{out}"));
     (
         step["what"].as_str().unwrap_or_default().to_string(),
         step["why"].as_str().unwrap_or_default().to_string(),
-        env.infra_pid(name),
     )
 }
 
@@ -264,6 +270,26 @@ fn the_infra_narrates_the_namespaces_it_really_makes_with_host_ipc_or_host_netwo
     let (what, why, _) = infra_unshare(&env, "plain", "hostPID: false");
     assert!(what.starts_with("unshare(NEWNET|NEWIPC|NEWUTS"), "{what}");
     assert_eq!(why, "the pod's network, IPC and hostname are born here");
+
+    // hostPID: the container makes no PID namespace, and does not say it gets its own
+    // PID 1.
+    let (what, why) = unshare_of(&env, "pids", "hostPID: true", "c");
+    assert!(
+        what.starts_with("unshare(NEWNS") && !what.contains("NEWPID"),
+        "{what}"
+    );
+    assert!(
+        why.starts_with("a filesystem view of its own") && !why.contains("PID"),
+        "{why}"
+    );
+    // Without it the container's own PID 1 is told.
+    let (what, why) = unshare_of(&env, "ownpid", "hostPID: false", "c");
+    assert!(what.contains("NEWPID"), "{what}");
+    assert!(
+        why.contains("its own PID 1")
+            && why.ends_with("(a new PID namespace takes effect for children)"),
+        "{why}"
+    );
 
     // Once a hostIPC pod has ended, explain names the namespaces that went with it.
     let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: done}\nspec:\n  hostIPC: true\n  restartPolicy: Never\n  containers:\n  - {name: c, image: busybox:1.36, command: [\"true\"]}\n";
