@@ -10,15 +10,20 @@ use std::time::{Duration, Instant};
 
 const MINIPOD: &str = env!("CARGO_BIN_EXE_minipod");
 
-/// A tmux session running bash, killed when dropped.
+/// A tmux server of the test's own (`-L`), started in the test's network namespace,
+/// with one session running bash; the server is killed when dropped.
 struct Tmux {
     name: String,
 }
 
 impl Tmux {
-    fn new(label: &str) -> Tmux {
+    fn new(env: &PodEnv, label: &str) -> Tmux {
         let name = format!("minipod-{label}-{}", std::process::id());
-        let ok = Command::new("tmux")
+        let ok = env
+            .mp
+            .ns()
+            .command("tmux")
+            .args(["-L", &name])
             .args(["new-session", "-d", "-s", &name, "-x", "150", "-y", "50"])
             .args(["bash", "--norc", "--noprofile"])
             .status()
@@ -29,7 +34,7 @@ impl Tmux {
     }
     fn keys(&self, keys: &[&str]) {
         let ok = Command::new("tmux")
-            .args(["send-keys", "-t", &self.name])
+            .args(["-L", &self.name, "send-keys", "-t", &self.name])
             .args(keys)
             .status()
             .expect("tmux send-keys")
@@ -38,7 +43,8 @@ impl Tmux {
     }
     fn screen(&self) -> String {
         let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-S", "-200", "-t", &self.name])
+            .args(["-L", &self.name, "capture-pane", "-p", "-S", "-200"])
+            .args(["-t", &self.name])
             .output()
             .expect("tmux capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -62,7 +68,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
+            .args(["-L", &self.name, "kill-server"])
             .status();
     }
 }
@@ -112,7 +118,7 @@ fn exec_it_passes_ctrl_c_and_returns_the_exit_code() {
     ]);
     assert_eq!(out.status.code(), Some(7));
 
-    let t = Tmux::new("execit");
+    let t = Tmux::new(&env, "execit");
     let exec = minipod_line(&env, "exec -it sidecar-pod -c log-reader -- /bin/sh");
     t.keys(&[&format!("{exec}; echo EXITED=$?"), "Enter"]);
     t.wait_lines("the container's prompt", 1, |l| {
