@@ -87,8 +87,9 @@ impl BinaryCopy {
     }
 
     fn run(&self, env: &PodEnv, args: &[&str]) -> Output {
-        Command::new(&self.exe)
-            .arg("--root")
+        let mut cmd = Command::new(&self.exe);
+        env.mp.ns().enter_before_exec(&mut cmd);
+        cmd.arg("--root")
             .arg(env.root())
             .args(args)
             .env_remove("MINIPOD_ROOT")

@@ -6,7 +6,6 @@
 
 mod common;
 use common::pods::PodEnv;
-use std::process::Command;
 
 /// Tries what the default profile forbids; one line per attempt, then `done`.
 const ATTACKS: &str = r#"
@@ -288,9 +287,9 @@ fn seccomp_profiles_are_validated_like_the_api_server() {
 fn the_node_default_can_be_unconfined_like_a_stock_kubelet() {
     let env = PodEnv::new("seccomp-node-default");
     let yaml = pod("plain", "", &[("c", "busybox:1.36", "", ATTACKS)]);
-    let out = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let out = env
+        .mp
+        .command(&[])
         .args(["apply", "-f", &env.manifest("p.yaml", &yaml)])
         .env_remove("MINIPOD_ROOT")
         .env("MINIPOD_SECCOMP_DEFAULT", "Unconfined")
@@ -310,9 +309,9 @@ fn the_node_default_can_be_unconfined_like_a_stock_kubelet() {
         "{described}"
     );
 
-    let out = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let out = env
+        .mp
+        .command(&[])
         .args([
             "apply",
             "-f",

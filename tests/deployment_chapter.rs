@@ -6,6 +6,7 @@
 
 mod common;
 use common::pods::{seed, PodEnv};
+use common::spawned::SpawnGuarded as _;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -52,13 +53,15 @@ struct Sampler {
 }
 
 impl Sampler {
-    fn start(root: std::path::PathBuf) -> Sampler {
+    fn start(root: std::path::PathBuf, netns: Arc<common::netns::TestNetns>) -> Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let max = Arc::new(AtomicUsize::new(0));
         let (s, m) = (stop.clone(), max.clone());
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::SeqCst) {
-                let out = std::process::Command::new(env!("CARGO_BIN_EXE_minipod"))
+                let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_minipod"));
+                netns.enter_before_exec(&mut cmd);
+                let out = cmd
                     .arg("--root")
                     .arg(&root)
                     .args(["get", "pods", "--no-headers"])
@@ -158,7 +161,7 @@ fn the_chapter_sequence() {
         chapter_start().replace("nginx:1.17.8", "nginx:1.17.10"),
     )
     .unwrap();
-    let sampler = Sampler::start(env.root().to_path_buf());
+    let sampler = Sampler::start(env.root().to_path_buf(), env.mp.netns.clone().unwrap());
     assert_eq!(
         env.ok(&["replace", "-f", &file]).trim(),
         "deployment.apps/nginx-deployment replaced"
@@ -248,14 +251,13 @@ fn a_deleted_pod_is_replaced_and_the_controller_manager_survives_kill_9() {
     // kubectl delete pod <name> --grace-period=0 --force: a new one Running soon.
     let first: Vec<String> = env.pods();
     // `get pods -w` meanwhile: one line per change.
-    let mut watcher = std::process::Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut watcher = env
+        .mp
+        .command(&[])
         .args(["get", "pods", "-w"])
         .env_remove("MINIPOD_ROOT")
         .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_guarded();
     std::thread::sleep(std::time::Duration::from_millis(500));
     env.ok(&[
         "delete",

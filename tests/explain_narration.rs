@@ -195,3 +195,119 @@ spec:
     );
     assert_eq!(env.row("probed")[2], "Running");
 }
+
+/// The infra's unshare step of `apply --explain=json` for a one-container pod with
+/// `extra` in its spec: (what, why), and the infra's PID.
+fn infra_unshare(env: &PodEnv, name: &str, extra: &str) -> (String, String, i32) {
+    let (what, why) = unshare_of(env, name, extra, "infra");
+    (what, why, env.infra_pid(name))
+}
+
+/// The unshare step of `who` (the infra, or container `c`) in `apply --explain=json`
+/// of a one-container pod with `extra` in its spec: (what, why).
+fn unshare_of(env: &PodEnv, name: &str, extra: &str, who: &str) -> (String, String) {
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  {extra}\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n"
+    );
+    let out = env.ok(&[
+        "apply",
+        "-f",
+        &env.manifest(&format!("{name}.yaml"), &yaml),
+        "--explain=json",
+    ]);
+    let step = out
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str::<Value>(l).expect("each step is a JSON line"))
+        .find(|s| {
+            s["who"] == who
+                && s["what"]
+                    .as_str()
+                    .is_some_and(|w| w.starts_with("unshare("))
+        })
+        .unwrap_or_else(|| panic!("no unshare step of {who}:\n{out}"));
+    (
+        step["what"].as_str().unwrap_or_default().to_string(),
+        step["why"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[test]
+fn the_infra_narrates_the_namespaces_it_really_makes_with_host_ipc_or_host_network() {
+    let env = PodEnv::new("explain-host-ns");
+    let test_ns = |kind: &str| common::pods::ns(std::process::id() as i32, kind);
+    let test_net = env.mp.ns().in_it(|| {
+        std::fs::read_link("/proc/thread-self/ns/net")
+            .unwrap()
+            .display()
+            .to_string()
+    });
+
+    // hostIPC: the infra makes the network and hostname only; IPC stays the host's.
+    let (what, why, infra) = infra_unshare(&env, "ipc", "hostIPC: true");
+    assert!(what.starts_with("unshare(NEWNET|NEWUTS"), "{what}");
+    assert_eq!(
+        why,
+        "the pod's network and hostname are born here; IPC stays the host's"
+    );
+    assert_eq!(common::pods::ns(infra, "ipc"), test_ns("ipc"));
+    assert_ne!(common::pods::ns(infra, "uts"), test_ns("uts"));
+    assert_ne!(common::pods::ns(infra, "net"), test_net);
+
+    // hostNetwork: the network (and, as containerd does it, the hostname) stay the
+    // host's; only IPC is born.
+    let (what, why, infra) = infra_unshare(&env, "net", "hostNetwork: true");
+    assert!(what.starts_with("unshare(NEWIPC"), "{what}");
+    assert_eq!(
+        why,
+        "the pod's IPC is born here; network and hostname stay the host's"
+    );
+    assert_eq!(common::pods::ns(infra, "net"), test_net);
+    assert_eq!(common::pods::ns(infra, "uts"), test_ns("uts"));
+    assert_ne!(common::pods::ns(infra, "ipc"), test_ns("ipc"));
+
+    // The usual pod: all three.
+    let (what, why, _) = infra_unshare(&env, "plain", "hostPID: false");
+    assert!(what.starts_with("unshare(NEWNET|NEWIPC|NEWUTS"), "{what}");
+    assert_eq!(why, "the pod's network, IPC and hostname are born here");
+
+    // hostPID: the container makes no PID namespace, and does not say it gets its own
+    // PID 1.
+    let (what, why) = unshare_of(&env, "pids", "hostPID: true", "c");
+    assert!(
+        what.starts_with("unshare(NEWNS") && !what.contains("NEWPID"),
+        "{what}"
+    );
+    assert!(
+        why.starts_with("a filesystem view of its own") && !why.contains("PID"),
+        "{why}"
+    );
+    // Without it the container's own PID 1 is told.
+    let (what, why) = unshare_of(&env, "ownpid", "hostPID: false", "c");
+    assert!(what.contains("NEWPID"), "{what}");
+    assert!(
+        why.contains("its own PID 1")
+            && why.ends_with("(a new PID namespace takes effect for children)"),
+        "{why}"
+    );
+
+    // Once a hostIPC pod has ended, explain names the namespaces that went with it.
+    let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: done}\nspec:\n  hostIPC: true\n  restartPolicy: Never\n  containers:\n  - {name: c, image: busybox:1.36, command: [\"true\"]}\n";
+    env.ok(&["apply", "-f", &env.manifest("done.yaml", yaml)]);
+    env.wait_for(30, "done Completed", || {
+        env.row("done").get(2).map(String::as_str) == Some("Completed")
+    });
+    // Its supervisor and then its infra die (SIGKILL): the namespaces are gone.
+    let supervisor = env.status("done")["supervisor"]["pid"].as_i64().unwrap() as i32;
+    let infra = env.infra_pid("done");
+    for pid in [supervisor, infra] {
+        let pid = nix::unistd::Pid::from_raw(pid);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    }
+    env.wait_for(10, "the infra is gone", || !common::process::alive(infra));
+    let explained = env.ok(&["explain", "pod", "done"]);
+    assert!(
+        explained.contains("is gone, and with it the pod's network and UTS namespaces:"),
+        "{explained}"
+    );
+}

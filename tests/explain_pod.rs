@@ -5,6 +5,7 @@
 
 mod common;
 use common::pods::{ns, seed, PodEnv};
+use common::spawned::SpawnGuarded as _;
 use std::process::Command;
 
 /// The two lines of the namespace table for `who`: marks, then inodes.
@@ -61,9 +62,9 @@ fn explain_shows_the_pods_namespaces_volumes_and_processes() {
     assert!(volume_line.contains("nginx") && volume_line.contains("/var/log/nginx"));
 
     // An exec'd process shows up in the table and in the tree.
-    let mut exec = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut exec = env
+        .mp
+        .command(&[])
         .args([
             "exec",
             "sidecar-pod",
@@ -73,8 +74,7 @@ fn explain_shows_the_pods_namespaces_volumes_and_processes() {
             "sleep",
             "3",
         ])
-        .spawn()
-        .expect("start exec");
+        .spawn_guarded();
     env.wait_for(10, "the exec'd sleep in explain pod", || {
         env.ok(&["explain", "pod", "sidecar-pod"])
             .contains("exec:sleep@log-reader")

@@ -5,9 +5,10 @@
 
 mod common;
 use common::pods::PodEnv;
+use common::spawned::SpawnGuarded as _;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 const POD: &str = "apiVersion: v1
 kind: Pod
@@ -66,15 +67,14 @@ fn an_alias_bomb_is_refused_at_once() {
 #[test]
 fn a_manifest_over_three_mebibytes_is_refused_unread() {
     let env = PodEnv::new("huge");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut child = env
+        .mp
+        .command(&[])
         .args(["apply", "-f", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_guarded();
     let mut input = child.stdin.take().unwrap();
     // 4 MiB of comments: minipod stops reading at the limit, so the write may fail.
     let _ = input.write_all(&b"#\n".repeat(2 * 1024 * 1024));
@@ -191,9 +191,8 @@ fn label_selectors_are_parsed_as_kubectl_parses_them() {
 fn run_into_closed_pipe(env: &PodEnv, args: &[&str]) -> std::process::Output {
     let (reader, writer) = nix::unistd::pipe().unwrap();
     drop(reader);
-    Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    env.mp
+        .command(&[])
         .args(args)
         .stdout(Stdio::from(writer))
         .stderr(Stdio::piped())

@@ -5,21 +5,21 @@
 
 mod common;
 use common::pods::PodEnv;
+use common::spawned::SpawnGuarded as _;
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// `attach` with `input` on its stdin (each chunk after a pause); its stdout.
 fn attach(env: &PodEnv, args: &[&str], input: &[&str]) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut child = env
+        .mp
+        .command(&[])
         .arg("attach")
         .args(args)
         .env_remove("MINIPOD_ROOT")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_guarded();
     let mut stdin = child.stdin.take().unwrap();
     for chunk in input {
         stdin.write_all(chunk.as_bytes()).unwrap();
@@ -114,14 +114,13 @@ fn attach_to_a_container_without_stdin_shows_its_output_from_now_on() {
     env.wait_for(20, "the first ticks in the log", || {
         env.ok(&["logs", "ticker"]).contains("tick 1\n")
     });
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut child = env
+        .mp
+        .command(&[])
         .args(["attach", "ticker"])
         .env_remove("MINIPOD_ROOT")
         .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_guarded();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();

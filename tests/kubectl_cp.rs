@@ -6,21 +6,21 @@
 
 mod common;
 use common::pods::PodEnv;
+use common::spawned::SpawnGuarded as _;
 use common::{LayerBuilder, TempDir};
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 const BOX: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: box\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: main\n    image: busybox:1.36\n    command: [sleep, \"3600\"]\n";
 
 fn exec_with_stdin(env: &PodEnv, args: &[&str], input: &[u8]) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut child = env
+        .mp
+        .command(&[])
         .args(args)
         .env_remove("MINIPOD_ROOT")
         .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_guarded();
     child.stdin.take().unwrap().write_all(input).unwrap();
     assert!(child.wait().unwrap().success());
 }

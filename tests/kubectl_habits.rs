@@ -4,20 +4,26 @@
 
 mod common;
 use common::pods::{seed, PodEnv};
+use common::spawned::SpawnGuarded as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MINIPOD: &str = env!("CARGO_BIN_EXE_minipod");
 
-/// A tmux session running bash, killed when dropped.
+/// A tmux server of the test's own (`-L`), started in the test's network namespace,
+/// with one session running bash; the server is killed when dropped.
 struct Tmux {
     name: String,
 }
 
 impl Tmux {
-    fn new(label: &str) -> Tmux {
+    fn new(env: &PodEnv, label: &str) -> Tmux {
         let name = format!("minipod-{label}-{}", std::process::id());
-        let ok = Command::new("tmux")
+        let ok = env
+            .mp
+            .ns()
+            .command("tmux")
+            .args(["-L", &name])
             .args(["new-session", "-d", "-s", &name, "-x", "150", "-y", "50"])
             .args(["bash", "--norc", "--noprofile"])
             .status()
@@ -28,7 +34,7 @@ impl Tmux {
     }
     fn keys(&self, keys: &[&str]) {
         let ok = Command::new("tmux")
-            .args(["send-keys", "-t", &self.name])
+            .args(["-L", &self.name, "send-keys", "-t", &self.name])
             .args(keys)
             .status()
             .expect("tmux send-keys")
@@ -37,7 +43,8 @@ impl Tmux {
     }
     fn screen(&self) -> String {
         let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-S", "-200", "-t", &self.name])
+            .args(["-L", &self.name, "capture-pane", "-p", "-S", "-200"])
+            .args(["-t", &self.name])
             .output()
             .expect("tmux capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -61,7 +68,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
+            .args(["-L", &self.name, "kill-server"])
             .status();
     }
 }
@@ -74,7 +81,10 @@ fn minipod_line(env: &PodEnv, args: &str) -> String {
 fn seed_sequence_script_passes() {
     let env = PodEnv::new("seedseq");
     let script = format!("{}/scripts/seed-sequence.sh", env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new("bash")
+    let out = env
+        .mp
+        .ns()
+        .command("bash")
         .arg(&script)
         .arg("--root")
         .arg(env.root())
@@ -108,7 +118,7 @@ fn exec_it_passes_ctrl_c_and_returns_the_exit_code() {
     ]);
     assert_eq!(out.status.code(), Some(7));
 
-    let t = Tmux::new("execit");
+    let t = Tmux::new(&env, "execit");
     let exec = minipod_line(&env, "exec -it sidecar-pod -c log-reader -- /bin/sh");
     t.keys(&[&format!("{exec}; echo EXITED=$?"), "Enter"]);
     t.wait_lines("the container's prompt", 1, |l| {
@@ -134,16 +144,22 @@ fn exec_it_passes_ctrl_c_and_returns_the_exit_code() {
     t.wait_lines("echo back on", 1, |l| l.trim() == "echo");
 }
 
-/// A port nobody listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// A port nobody listens on right now in the test's network namespace.
+fn free_port(env: &PodEnv) -> u16 {
+    env.mp.ns().in_it(|| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    })
 }
 
-fn http_get(port: u16) -> String {
-    let out = Command::new("curl")
+/// `curl` of the test's network namespace's loopback, as a user on the node would.
+fn http_get(env: &PodEnv, port: u16) -> String {
+    let out = env
+        .mp
+        .ns()
+        .command("curl")
         .args([
             "-s",
             "--max-time",
@@ -158,7 +174,7 @@ fn http_get(port: u16) -> String {
 #[test]
 fn port_forward_and_host_port_serve_nginx_on_host_loopback() {
     let env = PodEnv::new("ports");
-    let host_port = free_port();
+    let host_port = free_port(&env);
     let yaml = format!(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: nginx\n    image: nginx:1.27\n    ports:\n    - containerPort: 80\n      hostPort: {host_port}\n      hostIP: 127.0.0.1\n"
     );
@@ -166,7 +182,7 @@ fn port_forward_and_host_port_serve_nginx_on_host_loopback() {
     env.ok(&["apply", "-f", &file]);
     let mut page = String::new();
     for _ in 0..50 {
-        page = http_get(host_port);
+        page = http_get(&env, host_port);
         if page.contains("Welcome to nginx!") {
             break;
         }
@@ -187,18 +203,17 @@ fn port_forward_and_host_port_serve_nginx_on_host_loopback() {
     assert_eq!(env.pods(), ["web"]);
 
     // port-forward, in the foreground as a user runs it.
-    let local = free_port();
-    let mut pf = Command::new(MINIPOD)
-        .arg("--root")
-        .arg(env.root())
+    let local = free_port(&env);
+    let mut pf = env
+        .mp
+        .command(&[])
         .args(["port-forward", "pod/web", &format!("{local}:80")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("start port-forward");
+        .spawn_guarded();
     let mut page = String::new();
     for _ in 0..50 {
-        page = http_get(local);
+        page = http_get(&env, local);
         if page.contains("Welcome to nginx!") {
             break;
         }
@@ -220,7 +235,9 @@ fn port_forward_and_host_port_serve_nginx_on_host_loopback() {
     // The hostPort goes with the pod.
     env.ok(&["delete", "pod", "web"]);
     assert!(
-        std::net::TcpListener::bind(("127.0.0.1", host_port)).is_ok(),
+        env.mp
+            .ns()
+            .in_it(|| std::net::TcpListener::bind(("127.0.0.1", host_port)).is_ok()),
         "hostPort {host_port} still bound after delete"
     );
 }
@@ -273,14 +290,13 @@ fn describe_shows_a_failing_container_in_state_last_state_and_events() {
 #[test]
 fn get_watch_prints_a_row_when_the_pod_changes() {
     let env = PodEnv::new("watch");
-    let mut w = Command::new(MINIPOD)
-        .arg("--root")
-        .arg(env.root())
+    let mut w = env
+        .mp
+        .command(&[])
         .args(["get", "pods", "-w"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .spawn()
-        .expect("start get -w");
+        .spawn_guarded();
     env.ok(&["apply", "-f", &seed("sidecar-pod.yaml")]);
     std::thread::sleep(Duration::from_millis(800));
     let _ = w.kill();

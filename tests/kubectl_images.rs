@@ -5,7 +5,6 @@
 
 mod common;
 use common::Minipod;
-use std::process::Command;
 
 /// The busybox archive scripts/build-images.sh built (and loaded for the others).
 fn busybox_archive() -> String {
@@ -21,9 +20,8 @@ fn busybox_archive() -> String {
 
 /// `apply` with a short back-off (its supervisor inherits the environment).
 fn apply_fast(mp: &Minipod, file: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(mp.root())
+    let out = mp
+        .command(&[])
         .args(["apply", "-f", file])
         .env_remove("MINIPOD_ROOT")
         .env("MINIPOD_BACKOFF_SECONDS", "0.5")

@@ -45,9 +45,9 @@ fn exec_with_a_tty_passes_the_clients_term() {
     // With -t (the test's stdin is a pseudo-terminal) the client's TERM.
     let pty = nix::pty::openpty(None, None).unwrap();
     let slave = std::fs::File::from(pty.slave);
-    let out = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let out = env
+        .mp
+        .command(&[])
         .args(["exec", "-t", "sleeper", "--", "sh", "-c", "echo TERM=$TERM"])
         .env("TERM", "vt220")
         .env_remove("MINIPOD_ROOT")

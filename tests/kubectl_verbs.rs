@@ -176,15 +176,10 @@ fn wait_for_ready_delete_and_a_timeout() {
         stderr,
         "error: timed out waiting for the condition on pods/box\n"
     );
-    let root = env.root().to_path_buf();
+    let mut delete = env.mp.command(&["delete", "pod", "box", "--now"]);
     let deleter = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(300));
-        std::process::Command::new(env!("CARGO_BIN_EXE_minipod"))
-            .arg("--root")
-            .arg(root)
-            .args(["delete", "pod", "box", "--now"])
-            .output()
-            .unwrap()
+        delete.output().unwrap()
     });
     assert_eq!(
         env.ok(&["wait", "--for=delete", "pod/box", "--timeout=60s"]),
@@ -381,9 +376,8 @@ fn an_installed_demo_finds_and_lists_its_lessons() {
     // Run from a directory that is no checkout: the lessons are built in.
     let elsewhere = common::TempDir::new("demo-cwd");
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_minipod"))
-            .arg("--root")
-            .arg(env.root())
+        env.mp
+            .command(&[])
             .args(args)
             .env_remove("MINIPOD_ROOT")
             .current_dir(&elsewhere.path)

@@ -5,8 +5,9 @@
 
 mod common;
 use common::pods::PodEnv;
+use common::spawned::SpawnGuarded as _;
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// The local image that plays an example's image, or None (not run here).
 fn local_image(image: &str) -> Option<&'static str> {
@@ -68,16 +69,15 @@ fn manifests() -> Vec<(String, String)> {
 }
 
 fn apply_stdin(env: &PodEnv, yaml: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut child = env
+        .mp
+        .command(&[])
         .args(["apply", "-f", "-"])
         .env_remove("MINIPOD_ROOT")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_guarded();
     child
         .stdin
         .take()

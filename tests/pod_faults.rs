@@ -5,6 +5,7 @@
 mod common;
 use common::pods::{ignores_sigterm, processes_mentioning, PodEnv};
 use common::process::alive;
+use common::spawned::SpawnGuarded as _;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::path::{Path, PathBuf};
@@ -47,16 +48,14 @@ fn pod_cgroups(uid: &str) -> Vec<PathBuf> {
     found
 }
 
-/// The bridge plugin's masquerade rules for pod `uid` (they name the pod's id).
-fn pod_nat_rules(uid: &str) -> Vec<String> {
-    let out = std::process::Command::new("iptables")
-        .args(["-t", "nat", "-S"])
-        .output()
-        .expect("run iptables (apt-get install iptables)");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+/// The bridge plugin's masquerade rules for pod `uid` (they name the pod's id) in
+/// the test's network namespace.
+fn pod_nat_rules(env: &PodEnv, uid: &str) -> Vec<String> {
+    env.mp
+        .ns()
+        .nat_rules_of_pods()
+        .into_iter()
         .filter(|l| l.contains(uid))
-        .map(str::to_string)
         .collect()
 }
 
@@ -64,7 +63,7 @@ fn assert_nothing_left(env: &PodEnv, uids: &[String], pids: &[i32]) {
     for uid in uids {
         assert!(pod_processes(uid).is_empty(), "processes of pod {uid} left");
         assert!(pod_cgroups(uid).is_empty(), "cgroups of pod {uid} left");
-        let rules = pod_nat_rules(uid);
+        let rules = pod_nat_rules(env, uid);
         assert!(rules.is_empty(), "NAT rules of pod {uid} left: {rules:?}");
     }
     for pid in pids {
@@ -175,7 +174,7 @@ fn records_that_lie_are_checked_against_proc() {
     assert_eq!(common::list_dir(&run).len(), 2, "one record per pod");
 
     // A forged PID with the right start time: an unrelated process is never signalled.
-    let mut bystander = Command::new("sleep").arg("1000").spawn().unwrap();
+    let mut bystander = Command::new("sleep").arg("1000").spawn_guarded();
     let bystander_pid = bystander.id() as i32;
     let start: u64 = std::fs::read_to_string(format!("/proc/{bystander_pid}/stat"))
         .unwrap()
@@ -207,15 +206,14 @@ fn records_that_lie_are_checked_against_proc() {
 fn a_supervisor_killed_while_apply_waits_leaves_no_orphan() {
     let env = PodEnv::new("faults-orphan");
     let manifest = env.manifest("orphan.yaml", &ignores_sigterm("orphan", 1));
-    let mut apply = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut apply = env
+        .mp
+        .command(&[])
         .args(["apply", "-f", &manifest])
         .env_remove("MINIPOD_ROOT")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn_guarded();
     // The supervisor, as soon as its infra process runs: kill -9 it.
     let root = env.root().display().to_string();
     let mut shim = 0;
@@ -280,7 +278,10 @@ fn interrupted_commands_are_carried_through_or_cleaned_up() {
         ("KILL", "0.002"),
         ("TERM", "0.02"),
     ] {
-        let _ = Command::new("timeout")
+        let _ = env
+            .mp
+            .ns()
+            .command("timeout")
             .args(["-s", signal, delay, env!("CARGO_BIN_EXE_minipod"), "--root"])
             .arg(env.root())
             .args(["apply", "-f", &manifest])
@@ -308,7 +309,10 @@ fn interrupted_commands_are_carried_through_or_cleaned_up() {
     // A delete interrupted once it asked: the deletion still finishes.
     env.ok(&["apply", "-f", &manifest]);
     let uid = uid(&env, "x");
-    let _ = Command::new("timeout")
+    let _ = env
+        .mp
+        .ns()
+        .command("timeout")
         .args(["-s", "INT", "0.3", env!("CARGO_BIN_EXE_minipod"), "--root"])
         .arg(env.root())
         .args(["delete", "pod", "x"])

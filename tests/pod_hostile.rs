@@ -5,25 +5,23 @@
 //! `delete --grace-period=0 --force` finishes promptly.
 
 mod common;
+use common::spawned::SpawnGuarded as _;
 
 use common::pods::{processes_mentioning, PodEnv};
 use common::*;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 use tar::EntryType;
 
 /// Run minipod with a hang guard: a command still running after `secs` is killed and
 /// the test fails (the user would have been left waiting).
-fn run_within(root: &std::path::Path, secs: u64, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(root)
-        .args(args)
+fn run_within(mp: &Minipod, secs: u64, args: &[&str]) -> Output {
+    let mut child = mp
+        .command(args)
         .env_remove("MINIPOD_ROOT")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("run minipod");
+        .spawn_guarded();
     let until = Instant::now() + Duration::from_secs(secs);
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > until {
@@ -99,7 +97,7 @@ spec:
     }
     assert!(peak < 64 * 1024, "the supervisor grew to {peak} KiB");
     let out = run_within(
-        env.root(),
+        &env.mp,
         15,
         &["delete", "pod", "zeros", "--grace-period=0", "--force"],
     );
@@ -135,7 +133,7 @@ spec:
     // Let the probe connect and start waiting for an answer.
     std::thread::sleep(Duration::from_secs(2));
     let out = run_within(
-        env.root(),
+        &env.mp,
         10,
         &["delete", "pod", "silent", "--grace-period=0", "--force"],
     );
@@ -158,7 +156,7 @@ fn hostile_account_file(label: &str, bad: &str, layer: Vec<u8>, expect: &str) {
     let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: evil}\nspec:\n  containers:\n  - {name: app, image: hostile:1}\n";
     let manifest = mp.write_file("p.yaml", yaml.as_bytes());
     let root = mp.root().to_path_buf();
-    let _ = run_within(&root, 20, &["apply", "-f", &manifest]);
+    let _ = run_within(&mp, 20, &["apply", "-f", &manifest]);
     let until = Instant::now() + Duration::from_secs(15);
     let message = loop {
         let out = mp.ok(&["get", "pod", "evil", "-o", "json"]);
@@ -180,7 +178,7 @@ fn hostile_account_file(label: &str, bad: &str, layer: Vec<u8>, expect: &str) {
         "{message}"
     );
     let out = run_within(
-        &root,
+        &mp,
         10,
         &["delete", "pod", "evil", "--grace-period=0", "--force"],
     );
@@ -266,7 +264,7 @@ spec:
     });
     assert!(shim_rss_kib(&env, "hookzeros") < 64 * 1024);
     let out = run_within(
-        env.root(),
+        &env.mp,
         15,
         &["delete", "pod", "hookzeros", "--grace-period=0", "--force"],
     );
@@ -323,7 +321,7 @@ spec:
         std::thread::sleep(Duration::from_millis(300));
     }
     let out = run_within(
-        env.root(),
+        &env.mp,
         15,
         &["delete", "pod", "slowexec", "--grace-period=0", "--force"],
     );

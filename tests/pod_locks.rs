@@ -4,7 +4,8 @@
 
 mod common;
 use common::pods::{ignores_sigterm, PodEnv};
-use std::process::{Child, Command, Stdio};
+use common::spawned::{SpawnGuarded as _, Spawned};
+use std::process::Stdio;
 
 fn sleeper(name: &str) -> String {
     format!(
@@ -22,23 +23,21 @@ spec:
     )
 }
 
-fn spawn(env: &PodEnv, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+fn spawn(env: &PodEnv, args: &[&str]) -> Spawned {
+    env.mp
+        .command(&[])
         .args(args)
         .env_remove("MINIPOD_ROOT")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("start minipod")
+        .spawn_guarded()
 }
 
-fn still_running(child: &mut Child) -> bool {
+fn still_running(child: &mut Spawned) -> bool {
     child.try_wait().expect("try_wait").is_none()
 }
 
-fn finish(child: Child) -> String {
+fn finish(child: Spawned) -> String {
     let out = child.wait_with_output().expect("wait for minipod");
     assert!(
         out.status.success(),

@@ -4,10 +4,11 @@
 //! across the rotated files (`--tail`, `--previous`, `--timestamps`, `--since`, `-f`).
 
 mod common;
+use common::spawned::SpawnGuarded as _;
 
 use common::pods::PodEnv;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const MAX_SIZE: u64 = 16 * 1024;
@@ -138,14 +139,13 @@ spec:
     command: [sh, -c, 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo "run 1 line $i"; [ $((i % 20)) = 0 ] && usleep 10000; done; exec sleep 3600']
 "#;
     env.ok(&["apply", "-f", &env.manifest("p.yaml", yaml)]);
-    let mut follower = Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut follower = env
+        .mp
+        .command(&[])
         .args(["logs", "-f", "steady"])
         .env_remove("MINIPOD_ROOT")
         .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_guarded();
     let (tx, rx) = std::sync::mpsc::channel();
     let stdout = follower.stdout.take().unwrap();
     std::thread::spawn(move || {

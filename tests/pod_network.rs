@@ -289,12 +289,8 @@ fn a_plugin_error_is_one_line_naming_the_plugin_and_leaves_nothing() {
         ),
     )
     .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
-    cmd.arg("--root")
-        .arg(env.root())
-        .args(["apply", "-f", &seed("sidecar-pod.yaml")])
-        .env("MINIPOD_CNI_CONF_DIR", &conf);
-    ns.enter_before_exec(&mut cmd);
+    let mut cmd = env.mp.command(&["apply", "-f", &seed("sidecar-pod.yaml")]);
+    cmd.env("MINIPOD_CNI_CONF_DIR", &conf);
     let out = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -348,6 +344,7 @@ fn cni_directories_given_as_flags_win_over_the_environment_and_stay_with_the_pod
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
     cmd.arg("--root")
         .arg(env.root())
+        .env_remove("MINIPOD_ROOT")
         .arg("--cni-conf-dir")
         .arg(&conf)
         .arg("--cni-bin-dir")
@@ -419,14 +416,7 @@ fn port_forward_listens_on_both_loopbacks_and_reaches_into_the_pod() {
     let yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n  - name: nginx\n    image: nginx:1.27\n";
     env.ok(&["apply", "-f", &env.manifest("web.yaml", yaml)]);
     wait_running(&env, "web", "1/1");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
-    cmd.arg("--root")
-        .arg(env.root())
-        .args(["port-forward", "pod/web", ":80"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    ns.enter_before_exec(&mut cmd);
-    let mut pf = cmd.spawn().expect("start port-forward");
+    let mut pf = env.mp.spawn(&["port-forward", "pod/web", ":80"]);
     let mut out = std::io::BufReader::new(pf.stdout.take().unwrap());
     let mut said = Vec::new();
     for _ in 0..2 {
@@ -462,13 +452,9 @@ fn port_forward_listens_on_both_loopbacks_and_reaches_into_the_pod() {
     assert_eq!(loopback_gets(&logs), 2, "{logs}");
 
     // --address as kubectl's: an IP given is the only one listened on.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
-    cmd.arg("--root")
-        .arg(env.root())
-        .args(["port-forward", "pod/web", ":80", "--address", "::1"])
-        .stdout(std::process::Stdio::piped());
-    ns.enter_before_exec(&mut cmd);
-    let mut pf = cmd.spawn().expect("start port-forward");
+    let mut pf = env
+        .mp
+        .spawn(&["port-forward", "pod/web", ":80", "--address", "::1"]);
     let mut line = String::new();
     std::io::BufReader::new(pf.stdout.take().unwrap())
         .read_line(&mut line)

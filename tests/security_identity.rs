@@ -6,6 +6,7 @@
 mod common;
 use common::pods::PodEnv;
 use common::security::*;
+use common::spawned::SpawnGuarded as _;
 use std::os::unix::fs::MetadataExt;
 
 #[test]
@@ -368,14 +369,13 @@ spec:
     env.ok(&["apply", "-f", &env.manifest("p.yaml", yaml)]);
     logs_when_done(&env, "hostile", "fifo");
     // A hang is the failure: run it aside, and give up on it (killed) if it never ends.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_minipod"))
-        .arg("--root")
-        .arg(env.root())
+    let mut child = env
+        .mp
+        .command(&[])
         .args(["top", "pod", "hostile", "--processes"])
         .env_remove("MINIPOD_ROOT")
         .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn_guarded();
     env.wait_for(30, "top to end (it must not open the FIFO)", || {
         child.try_wait().unwrap().is_some()
     });

@@ -111,11 +111,45 @@ fn gone(pod: &StoredPod, status: &PodStatus) -> Option<String> {
     if status.phase == crate::pod::status::Phase::Pending && status.infra.is_none() {
         line.push_str(".\nIts infra process has not started: the pod has no namespaces yet.");
     } else {
-        line.push_str(&format!(
-            ".\n{infra} is gone, and with it the pod's network, IPC and UTS namespaces: there is nothing left to readlink."
-        ));
+        let own = pod_namespaces(&pod.record.pod);
+        if own.is_empty() {
+            line.push_str(&format!(
+                ".\n{infra} is gone; the pod used the host's network, IPC and UTS namespaces: there is nothing of its own to readlink."
+            ));
+        } else {
+            line.push_str(&format!(
+                ".\n{infra} is gone, and with it the pod's {} namespaces: there is nothing left to readlink.",
+                words_list(&own)
+            ));
+        }
     }
     Some(line)
+}
+
+/// The namespaces the pod's infra made for it, from its spec: network and UTS unless
+/// `hostNetwork`, IPC unless `hostIPC` (the flags the infra's spec is built from).
+fn pod_namespaces(pod: &k8s_openapi::api::core::v1::Pod) -> Vec<&'static str> {
+    let mut own = Vec::new();
+    let host_network = crate::net::pod_network::host_network(pod);
+    if !host_network {
+        own.push("network");
+    }
+    if !crate::pod::security::host_namespaces::host_ipc(pod) {
+        own.push("IPC");
+    }
+    if !host_network {
+        own.push("UTS");
+    }
+    own
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn words_list(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// The pod's interfaces and local addresses, read through its infra process.

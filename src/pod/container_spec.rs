@@ -113,7 +113,10 @@ pub fn build(inputs: &SpecInputs) -> Result<Spec> {
     };
     let seccomp = super::seccomp::profile::oci_section(&seccomp_choice, &cap_names)
         .with_context(|| format!("container {name}: CreateContainerConfigError"))?;
-    let mut resources = super::resources::of(c).to_oci().with_context(what)?;
+    let cgroup_v2 = crate::runtime::cgroups::v2_memory();
+    let mut resources = super::resources::of(c)
+        .to_oci(cgroup_v2)
+        .with_context(what)?;
     let device_rules = if privileges.privileged {
         super::device_rules::allow_all().with_context(what)?
     } else {

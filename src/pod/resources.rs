@@ -54,8 +54,12 @@ pub fn of(c: &Container) -> ContainerResources {
 
 impl ContainerResources {
     /// The OCI resources: memory limit, CFS quota from the CPU limit, shares from the
-    /// CPU request (the same arithmetic as kubelet's).
-    pub fn to_oci(&self) -> Result<LinuxResources> {
+    /// CPU request (the same arithmetic as kubelet's). On a cgroup v2 node kubelet
+    /// also asks for `memory.oom.group = 1` (unless `singleProcessOOMKill`): an OOM
+    /// kill then takes every process of the container, so its main process dies of
+    /// SIGKILL (exit code 137). cgroup v1 has no group kill: the kernel kills the
+    /// biggest process only, and the container's exit code is its main process's.
+    pub fn to_oci(&self, cgroup_v2: bool) -> Result<LinuxResources> {
         let mut memory = LinuxMemoryBuilder::default();
         if let Some(limit) = self.memory_limit {
             memory = memory.limit(limit);
@@ -73,10 +77,16 @@ impl ContainerResources {
                 .max(1000);
             cpu = cpu.quota(i64::try_from(quota).unwrap_or(i64::MAX));
         }
-        Ok(LinuxResourcesBuilder::default()
+        let mut resources = LinuxResourcesBuilder::default()
             .memory(memory.build()?)
             .cpu(cpu.build()?)
-            .build()?)
+            .build()?;
+        if cgroup_v2 {
+            resources.set_unified(Some(
+                [("memory.oom.group".to_string(), "1".to_string())].into(),
+            ));
+        }
+        Ok(resources)
     }
 }
 
@@ -159,12 +169,27 @@ mod tests {
             &[("cpu", "250m"), ("memory", "64Mi")],
             &[("cpu", "700m"), ("memory", "200Mi")],
         ));
-        let oci = r.to_oci().unwrap();
+        let oci = r.to_oci(false).unwrap();
         assert_eq!(oci.memory().as_ref().unwrap().limit(), Some(209_715_200));
+        // cgroup v1 has no group OOM kill: nothing unified is asked for.
+        assert_eq!(oci.unified(), &None);
         let cpu = oci.cpu().as_ref().unwrap();
         assert_eq!(cpu.quota(), Some(70_000));
         assert_eq!(cpu.period(), Some(100_000));
         assert_eq!(cpu.shares(), Some(256));
+    }
+
+    #[test]
+    fn on_cgroup_v2_an_oom_kill_takes_the_whole_container_as_kubelet_asks() {
+        let oci = of(&container(&[], &[("memory", "100Mi")]))
+            .to_oci(true)
+            .unwrap();
+        let unified = oci.unified().clone().unwrap_or_default();
+        assert_eq!(
+            unified.get("memory.oom.group").map(String::as_str),
+            Some("1")
+        );
+        assert_eq!(unified.len(), 1);
     }
 
     #[test]
@@ -173,12 +198,12 @@ mod tests {
             &[("cpu", "184467440737096m")],
             &[("cpu", "184467440737096m")],
         ));
-        let oci = r.to_oci().unwrap();
+        let oci = r.to_oci(false).unwrap();
         let cpu = oci.cpu().as_ref().unwrap();
         assert_eq!(cpu.quota(), Some(MAX_QUOTA as i64));
         assert_eq!(cpu.shares(), Some(MAX_SHARES));
         let r = of(&container(&[], &[("cpu", "1e100")]));
-        let quota = r.to_oci().unwrap().cpu().as_ref().unwrap().quota();
+        let quota = r.to_oci(false).unwrap().cpu().as_ref().unwrap().quota();
         assert_eq!(quota, Some(MAX_QUOTA as i64));
     }
 }

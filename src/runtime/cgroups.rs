@@ -31,6 +31,14 @@ pub fn hierarchy() -> Hierarchy {
     }
 }
 
+/// Is this a cgroup v2 host whose memory controller containers get (where
+/// `memory.oom.group` exists)?
+pub fn v2_memory() -> bool {
+    hierarchy() == Hierarchy::V2
+        && std::fs::read_to_string(Path::new(ROOT).join("cgroup.controllers"))
+            .is_ok_and(|c| c.split_whitespace().any(|c| c == "memory"))
+}
+
 /// The directories of one cgroup: one on v2, one per controller on v1.
 pub fn dirs(path: &Path) -> Vec<PathBuf> {
     let rel = path.strip_prefix("/").unwrap_or(path);
@@ -117,6 +125,9 @@ pub fn enter(path: &Path, resources: Option<&LinuxResources>) -> Result<()> {
                 })?;
             write(dir, file, &value, "what the container may use")?;
         }
+    }
+    if let Some(r) = resources {
+        write_unified(&hierarchy, &dirs, r, "what the container may use")?;
     }
     if let Some(rules) = resources.and_then(|r| r.devices().as_ref()) {
         enforce_devices(&hierarchy, &dirs, rules)?;
@@ -214,7 +225,67 @@ pub fn update(path: &Path, resources: &LinuxResources) -> Result<()> {
             })?;
         write(dir, file, &value, "the container's new limits")?;
     }
+    write_unified(&hierarchy, &dirs, resources, "the container's new limits")
+}
+
+/// The spec's `unified` entries (cgroup v2 file → value, as kubelet's
+/// `memory.oom.group`), checked by `unified_files`, written into the cgroup.
+fn write_unified(
+    hierarchy: &Hierarchy,
+    dirs: &[PathBuf],
+    r: &LinuxResources,
+    why: &str,
+) -> Result<()> {
+    let files = unified_files(hierarchy, r)?;
+    if files.is_empty() {
+        return Ok(());
+    }
+    let Some(dir) = dirs.first() else {
+        return Err(CgroupError::NoController {
+            controller: "cgroup v2".to_string(),
+        });
+    };
+    for (file, value) in files {
+        let why = if file == "memory.oom.group" {
+            "an OOM kill takes the whole container, as kubelet asks on cgroup v2"
+        } else {
+            why
+        };
+        write(dir, &file, &value, why)?;
+    }
     Ok(())
+}
+
+/// The `unified` entries to write: only on a cgroup v2 host (runc refuses them on
+/// v1), and each key a file of the cgroup itself (`memory.oom.group`), never a path.
+pub fn unified_files(hierarchy: &Hierarchy, r: &LinuxResources) -> Result<Vec<(String, String)>> {
+    let Some(unified) = r.unified().as_ref().filter(|u| !u.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let mut files: Vec<(String, String)> = unified
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    files.sort();
+    for (key, _) in &files {
+        let refuse = |why: &str| CgroupError::Unified {
+            key: key.clone(),
+            why: why.to_string(),
+        };
+        if *hierarchy != Hierarchy::V2 {
+            return Err(refuse("this host's cgroups are not v2 (unified)"));
+        }
+        let plain = !key.is_empty()
+            && !key.starts_with('.')
+            && key.contains('.')
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_');
+        if !plain || key.starts_with("cgroup.") {
+            return Err(refuse("not a controller file of the cgroup"));
+        }
+    }
+    Ok(files)
 }
 
 /// The host PIDs of every process in the cgroup.
@@ -335,4 +406,53 @@ fn remove_tree(dir: &Path) {
     }
     // rmdir, not remove_dir_all: a cgroup's files cannot be unlinked.
     let _ = std::fs::remove_dir(dir);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oci_spec::runtime::LinuxResourcesBuilder;
+
+    fn unified(pairs: &[(&str, &str)]) -> LinuxResources {
+        LinuxResourcesBuilder::default()
+            .unified(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<std::collections::HashMap<_, _>>(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn unified_files_are_written_on_v2_only_and_only_inside_the_cgroup() {
+        let oom = unified(&[("memory.oom.group", "1")]);
+        assert_eq!(
+            unified_files(&Hierarchy::V2, &oom).unwrap(),
+            [("memory.oom.group".to_string(), "1".to_string())]
+        );
+        // runc refuses unified on a v1 (or hybrid) host; so does minipod-runc.
+        let err = unified_files(&Hierarchy::V1, &oom).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "linux.resources.unified \"memory.oom.group\": this host's cgroups are not v2 (unified)"
+        );
+        for key in [
+            "../../memory.max",
+            "memory/../x",
+            "cgroup.procs",
+            ".hidden",
+            "nodot",
+            "",
+        ] {
+            assert!(
+                unified_files(&Hierarchy::V2, &unified(&[(key, "1")])).is_err(),
+                "{key:?}"
+            );
+        }
+        assert!(unified_files(&Hierarchy::V1, &unified(&[]))
+            .unwrap()
+            .is_empty());
+    }
 }

@@ -128,6 +128,10 @@ pub enum CgroupError {
     /// The device rules could not be put in force (v1 files, or the v2 BPF program).
     #[error("device rules: {message}")]
     Devices { message: String },
+    /// `linux.resources.unified` names cgroup v2 files: refused where they cannot be
+    /// written (a v1 or hybrid host, as runc refuses it) or outside the cgroup.
+    #[error("linux.resources.unified {key:?}: {why}")]
+    Unified { key: String, why: String },
 }
 
 /// Everything that can stop a container before its program runs.

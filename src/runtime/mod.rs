@@ -288,13 +288,10 @@ fn intermediate(
     };
     // The pod's namespaces first, when this container is a pod's infra: they are
     // born here, and every container of the pod will join them.
-    let pod_level = plan.create
-        & (CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS);
+    // The words are read from the flags (hostNetwork, hostIPC leave some out).
+    let pod_level = namespaces::pod_level(plan);
     if !pod_level.is_empty() {
-        unshare(
-            pod_level,
-            "the pod's network, IPC and hostname are born here",
-        )?;
+        unshare(pod_level, &namespaces::pod_level_why(plan))?;
         if pod_level.contains(CloneFlags::CLONE_NEWNET) {
             kernel()
                 .link_up(
@@ -313,14 +310,7 @@ fn intermediate(
             .iter()
             .any(|(typ, _)| *typ == oci_spec::runtime::LinuxNamespaceType::Pid);
     if !own.is_empty() {
-        unshare(
-            own,
-            if fork_needed {
-                "own filesystem view and own PID 1 (a new PID namespace takes effect for children)"
-            } else {
-                "a filesystem view of its own"
-            },
-        )?;
+        unshare(own, &namespaces::own_why(own, fork_needed))?;
     }
     sysctl::write_all(linux.and_then(|l| l.sysctl().as_ref()), plan)?;
     if !fork_needed {

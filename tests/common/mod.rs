@@ -8,6 +8,7 @@ pub mod pod_network;
 pub mod process;
 pub mod runc;
 pub mod security;
+pub mod spawned;
 
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
@@ -50,10 +51,11 @@ impl Drop for TempDir {
     }
 }
 
-/// One test's minipod: its own `--root`.
+/// One test's minipod: its own `--root` and its own network namespace, so its pods'
+/// bridge, veths, NAT rules and IPs never touch the host's and tests run in parallel.
 pub struct Minipod {
     pub dir: TempDir,
-    /// The network namespace every run enters (None: the host's).
+    /// The network namespace every run enters (None: the host's, see `in_host_netns`).
     pub netns: Option<std::sync::Arc<netns::TestNetns>>,
 }
 
@@ -62,8 +64,49 @@ impl Minipod {
         require_root();
         Minipod {
             dir: TempDir::new(label),
+            netns: Some(std::sync::Arc::new(netns::TestNetns::new())),
+        }
+    }
+
+    /// A minipod on the host's network namespace. Only for a test that must see the
+    /// host's own network (say why where it is used).
+    pub fn in_host_netns(label: &str) -> Minipod {
+        require_root();
+        Minipod {
+            dir: TempDir::new(label),
             netns: None,
         }
+    }
+
+    /// The test's network namespace (panics for an `in_host_netns` minipod).
+    pub fn ns(&self) -> &netns::TestNetns {
+        self.netns
+            .as_deref()
+            .expect("this minipod runs in the host's network namespace")
+    }
+
+    /// `minipod --root ROOT ARGS`, entering the test's network namespace; for the
+    /// commands a test spawns (wrap long-running ones in `spawned::Spawned`).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
+        cmd.arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env_remove("MINIPOD_ROOT");
+        if let Some(ns) = &self.netns {
+            ns.enter_before_exec(&mut cmd);
+        }
+        cmd
+    }
+
+    /// Start a long-running `minipod ARGS` (port-forward, logs -f, get -w, attach):
+    /// stdin, stdout and stderr piped; killed and reaped when the guard drops.
+    pub fn spawn(&self, args: &[&str]) -> spawned::Spawned {
+        let mut cmd = self.command(args);
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        spawned::Spawned::start(&mut cmd)
     }
 
     pub fn root(&self) -> &Path {
@@ -75,15 +118,7 @@ impl Minipod {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_minipod"));
-        cmd.arg("--root")
-            .arg(self.root())
-            .args(args)
-            .env_remove("MINIPOD_ROOT");
-        if let Some(ns) = &self.netns {
-            ns.enter_before_exec(&mut cmd);
-        }
-        cmd.output().expect("run minipod")
+        self.command(args).output().expect("run minipod")
     }
 
     /// Run and require success; returns stdout.
@@ -112,6 +147,22 @@ impl Minipod {
     /// Names of the unpacked layer directories in the store.
     pub fn layer_dirs(&self) -> Vec<String> {
         list_dir(&self.store().join("layers"))
+    }
+}
+
+impl Drop for Minipod {
+    /// The test's network namespace must be empty of pods when the test ends: no veth
+    /// and no NAT rule of a pod left (the namespace itself goes with its holder).
+    fn drop(&mut self) {
+        let Some(ns) = &self.netns else { return };
+        if std::thread::panicking() || !self.root().join("cni").exists() {
+            return;
+        }
+        let left = ns.pod_network_left();
+        assert!(
+            left.is_empty(),
+            "the test's network namespace still holds pod networking: {left:?}"
+        );
     }
 }
 

@@ -102,6 +102,47 @@ impl TestNetns {
     }
 }
 
+impl TestNetns {
+    /// `program`, entering this namespace before it execs.
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        self.enter_before_exec(&mut cmd);
+        cmd
+    }
+
+    /// The bridge plugin's masquerade rules (they carry the pod's CNI container id
+    /// in their comment, `id: "..."`) in this namespace's nat table.
+    pub fn nat_rules_of_pods(&self) -> Vec<String> {
+        let out = self
+            .command("iptables")
+            .args(["-t", "nat", "-S"])
+            .output()
+            .expect("run iptables (apt-get install iptables)");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("id: \\\""))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// What pods' networks leave in this namespace: veths and NAT rules (the bridge
+    /// `minipod0` stays, as cni0 does on a node).
+    pub fn pod_network_left(&self) -> Vec<String> {
+        let mut left: Vec<String> = self
+            .links()
+            .into_iter()
+            .filter(|l| l.starts_with("veth"))
+            .map(|l| format!("link {l}"))
+            .collect();
+        left.extend(
+            self.nat_rules_of_pods()
+                .into_iter()
+                .map(|r| format!("rule {r}")),
+        );
+        left
+    }
+}
+
 impl Drop for TestNetns {
     fn drop(&mut self) {
         drop(self.holder.stdin.take());

@@ -3,13 +3,17 @@
 
 use super::netns::TestNetns;
 use super::pods::PodEnv;
-use std::process::Command;
 use std::sync::Arc;
 
+/// A pod environment and its network namespace (every `PodEnv` has one; this hands
+/// the test a handle to reach pods from inside it).
 pub fn net_env(label: &str) -> (PodEnv, Arc<TestNetns>) {
-    let mut env = PodEnv::new(label);
-    let ns = Arc::new(TestNetns::new());
-    env.mp.netns = Some(ns.clone());
+    let env = PodEnv::new(label);
+    let ns = env
+        .mp
+        .netns
+        .clone()
+        .expect("PodEnv::new makes a network namespace");
     (env, ns)
 }
 
@@ -62,21 +66,6 @@ pub fn leftovers(env: &PodEnv, ns: &TestNetns) -> Vec<String> {
             left.push(format!("mount {line}"));
         }
     }
-    for link in ns.links() {
-        if link.starts_with("veth") {
-            left.push(format!("link {link}"));
-        }
-    }
-    let mut cmd = Command::new("iptables");
-    cmd.args(["-t", "nat", "-S"]);
-    ns.enter_before_exec(&mut cmd);
-    let out = cmd
-        .output()
-        .expect("run iptables (apt-get install iptables)");
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if line.contains("id: \\\"") {
-            left.push(format!("rule {line}"));
-        }
-    }
+    left.extend(ns.pod_network_left());
     left
 }
