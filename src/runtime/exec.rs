@@ -255,7 +255,7 @@ fn send_with_fd(channel_end: &OwnedFd, fd: RawFd, who: &str) -> Result<()> {
     let message = ChildMessage::Step(narration::Step {
         who: who.to_string(),
         pid: super::host_pid(),
-        what: "openpty() in the container's /dev/pts".into(),
+        what: "open /dev/pts/ptmx, ioctl(TIOCGPTPEER) in the container".into(),
         why: "exec -t: the command's terminal; its master goes to the caller".into(),
     });
     channel::send_with_fd(channel_end, &message, fd).context("send the pty's master to the caller")

@@ -96,8 +96,9 @@ pub fn pivot(spec: &Spec, rootfs: &Path) -> Result<()> {
     pivot_root(rootfs)?;
 
     if let Some(linux) = spec.linux() {
+        let mut null = None;
         for path in linux.masked_paths().iter().flatten() {
-            mask_path(Path::new(path))?;
+            mask_path(Path::new(path), &mut null)?;
         }
         for path in linux.readonly_paths().iter().flatten() {
             readonly_path(Path::new(path))?;
@@ -419,8 +420,9 @@ fn pivot_root(rootfs: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.
-fn mask_path(path: &Path) -> Result<()> {
+/// Hide a path: the null device over a file, an empty read-only tmpfs over a
+/// directory. `null` holds the container's /dev/null once opened (see [`dev_null`]).
+fn mask_path(path: &Path, null: &mut Option<OwnedFd>) -> Result<()> {
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         // This kernel has no such file: nothing to hide (runc skips it too).
@@ -437,11 +439,38 @@ fn mask_path(path: &Path) -> Result<()> {
         let tmpfs = Some(Path::new("tmpfs"));
         kernel().mount(tmpfs, path, Some("tmpfs"), MsFlags::MS_RDONLY, None, why)
     } else {
-        let null = Some(Path::new("/dev/null"));
-        kernel().mount(null, path, None, MsFlags::MS_BIND, None, why)
+        let fd = match null {
+            Some(fd) => fd,
+            None => null.insert(dev_null()?),
+        };
+        let source = safe_path::fd_path(fd);
+        kernel().mount(Some(&source), path, None, MsFlags::MS_BIND, None, why)
     }
     .map_err(refused(format!("mask {}", path.display())))?;
     Ok(())
+}
+
+/// The container's `/dev/null`, opened without following a symlink and checked to
+/// be the null device (1:3). A `/dev/null` the image or a shared volume replaced with
+/// a link to a kernel knob (`/proc/sys/kernel/core_pattern`) would otherwise be bound,
+/// writable, wherever a path is masked (CVE-2025-31133).
+fn dev_null() -> Result<OwnedFd> {
+    let what = || "mask paths with the container's /dev/null".to_string();
+    let fd = nix::fcntl::open(
+        "/dev/null",
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(refused(what()))?;
+    let stat = nix::sys::stat::fstat(&fd).map_err(refused(what()))?;
+    let is_char = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT == SFlag::S_IFCHR;
+    if !is_char || stat.st_rdev != nix::sys::stat::makedev(1, 3) {
+        return Err(MountError::Target {
+            what: what(),
+            message: "the container's /dev/null is not the null device (1:3): a symlink or another file was put there".into(),
+        });
+    }
+    Ok(fd)
 }
 
 /// Bind a path onto itself and remount it read-only.
