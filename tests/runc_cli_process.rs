@@ -253,3 +253,118 @@ fn process_rlimits_are_applied() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "512\n600\n");
     assert!(out.status.success());
 }
+
+#[test]
+fn exec_preserve_fds_passes_the_callers_descriptors_on() {
+    use std::os::unix::process::CommandExt;
+    let r = Runc::new("runc-exec-fds");
+    let bundle = r.bundle("b", &["sleep", "1000"], |_| {});
+    r.ok(&["run", "-d", "-b", bundle.to_str().unwrap(), "x"]);
+    // fd 3 and 4 are files the command writes through; fd 5 is open but not passed.
+    let three = r.dir.path.join("three");
+    let four = r.dir.path.join("four");
+    let f3 = std::fs::File::create(&three).unwrap();
+    let f4 = std::fs::File::create(&four).unwrap();
+    // Out of the way of 3..5 first, so no dup2 below overwrites another's source.
+    let high = |f: &std::fs::File| unsafe { libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 50) };
+    let (raw3, raw4) = (high(&f3), high(&f4));
+    assert!(raw3 >= 50 && raw4 >= 50);
+    for detach in [false, true] {
+        let mut args = vec!["exec", "--preserve-fds", "2"];
+        if detach {
+            args.push("--detach");
+        }
+        args.extend([
+            "x",
+            "sh",
+            "-c",
+            "echo via-3 >&3; echo via-4 >> /proc/self/fd/4; for n in 3 4 5; do [ -e /proc/$$/fd/$n ] && printf \"$n \" >&3; done; echo >&3",
+        ]);
+        let mut cmd = r.command(&args);
+        unsafe {
+            cmd.pre_exec(move || {
+                for (from, to) in [(raw3, 3), (raw4, 4), (raw3, 5)] {
+                    if libc::dup2(from, to) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
+        assert!(status.success());
+    }
+    // The detached one may still be writing: wait for its two lines.
+    let mut text = String::new();
+    for _ in 0..500 {
+        text = std::fs::read_to_string(&three).unwrap();
+        if text.lines().count() == 4 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text:?}");
+    for pair in lines.chunks(2) {
+        assert_eq!(pair[0], "via-3");
+        let fds: Vec<&str> = pair[1].split_whitespace().collect();
+        assert!(fds.contains(&"3") && fds.contains(&"4"), "{fds:?}");
+        assert!(!fds.contains(&"5"), "fd 5 was not to be passed on: {fds:?}");
+    }
+    assert_eq!(std::fs::read_to_string(&four).unwrap(), "via-4\nvia-4\n");
+    unsafe {
+        libc::close(raw3);
+        libc::close(raw4);
+    }
+    r.ok(&["delete", "--force", "x"]);
+}
+
+#[test]
+fn socket_activation_fds_go_first_with_listen_fds() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let r = Runc::new("runc-listen-fds");
+    // systemd hands runc LISTEN_FDS=1 (fd 3) for its own PID; with --preserve-fds 1
+    // the caller's fd 4 follows. The program sees LISTEN_FDS=1, LISTEN_PID=1.
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "echo activated $LISTEN_FDS $LISTEN_PID >&3; echo preserved >&4",
+        ],
+        |_| {},
+    );
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    let writer_fd = writer.as_raw_fd();
+    let mut cmd = std::process::Command::new("/bin/sh");
+    // `exec` keeps the shell's PID, which LISTEN_PID names.
+    cmd.args([
+        "-c",
+        "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$@\"",
+        "sh",
+        r.binary().to_str().unwrap(),
+        "--root",
+        r.root().to_str().unwrap(),
+        "run",
+        "--preserve-fds",
+        "1",
+        "-b",
+        bundle.to_str().unwrap(),
+        "act",
+    ]);
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(writer_fd, 3) < 0 || libc::dup2(writer_fd, 4) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
+    drop(writer);
+    assert!(status.success());
+    let mut got = String::new();
+    reader.read_to_string(&mut got).unwrap();
+    assert_eq!(got, "activated 1 1\npreserved\n");
+}

@@ -61,6 +61,7 @@ pub fn create(ctx: &Context, args: &CreateArgs) -> Result<Container> {
     }
     let cgroup = cgroup_path(&mut spec, &args.id)?;
     add_default_devices(&mut spec)?;
+    let listen_fds = socket_activation(&mut spec);
 
     std::fs::create_dir_all(&ctx.root)
         .with_context(|| format!("create the state root {}", ctx.root.display()))?;
@@ -73,7 +74,7 @@ pub fn create(ctx: &Context, args: &CreateArgs) -> Result<Container> {
         Err(err) => return Err(err).with_context(|| format!("create {}", dir.display())),
     }
     let lock = lock_dir(&dir)?;
-    match build(&dir, &bundle, &spec, &cgroup, args) {
+    match build(&dir, &bundle, &spec, &cgroup, args, listen_fds) {
         Ok(record) => Ok(Container::new(dir, record, lock)),
         Err(err) => {
             discard_cgroup(&cgroup);
@@ -90,6 +91,7 @@ fn build(
     spec: &Spec,
     cgroup: &Path,
     args: &CreateArgs,
+    listen_fds: u32,
 ) -> Result<Record> {
     spec.save(dir.join("config.json"))
         .with_context(|| format!("save config.json in {}", dir.display()))?;
@@ -131,7 +133,7 @@ fn build(
         seccomp,
         &own_stdio()?,
         gate.clone(),
-        args.preserve_fds,
+        listen_fds.saturating_add(args.preserve_fds),
         runtime_hooks,
     )?;
     let pid = created.pid.as_raw();
@@ -170,6 +172,31 @@ fn build(
         return Err(err);
     }
     Ok(record)
+}
+
+/// systemd's socket activation, as runc passes it on: when we were started with
+/// `LISTEN_FDS=N` meant for us (`LISTEN_PID` is our PID), descriptors 3..3+N go to the
+/// program (before any `--preserve-fds` ones) with `LISTEN_FDS=N` and `LISTEN_PID=1`
+/// in its environment. Returns N (0 without activation).
+fn socket_activation(spec: &mut Spec) -> u32 {
+    let ours = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+        == Some(std::process::id());
+    let count = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| ours && *n > 0);
+    let (Some(count), Some(mut process)) = (count, spec.process().clone()) else {
+        return 0;
+    };
+    let mut env = process.env().clone().unwrap_or_default();
+    env.retain(|e| !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_PID="));
+    env.push(format!("LISTEN_FDS={count}"));
+    env.push("LISTEN_PID=1".into());
+    process.set_env(Some(env));
+    spec.set_process(Some(process));
+    count
 }
 
 /// After a failed create: kill what is left in the cgroup, wait until the kernel has

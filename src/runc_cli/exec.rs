@@ -41,7 +41,7 @@ pub struct ExecArgs {
     /// UID[:GID] to run as.
     #[arg(long, short = 'u')]
     pub user: Option<String>,
-    /// Accepted for runc compatibility: only 0 is supported.
+    /// Pass this many of our descriptors after stderr (3, 4, …) on to the command.
     #[arg(long, default_value_t = 0)]
     pub preserve_fds: u32,
     pub id: String,
@@ -51,12 +51,6 @@ pub struct ExecArgs {
 }
 
 pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
-    if args.preserve_fds > 0 {
-        bail!(
-            "--preserve-fds {}: minipod-runc passes no descriptors beyond stdio yet",
-            args.preserve_fds
-        );
-    }
     let container = Container::open(&ctx.root, &args.id)?;
     if container.status() != Status::Running {
         return Err(container.wrong_status("exec in"));
@@ -89,11 +83,7 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     let stdio = if tty { Stdio::Pty } else { Stdio::Inherit };
     // The container's lock is not held while the command runs.
     drop(container);
-    let started = if args.detach {
-        exec::spawn_detached(&target, &argv, stdio)?
-    } else {
-        exec::spawn(&target, &argv, stdio)?
-    };
+    let started = exec::spawn_preserving(&target, &argv, stdio, args.detach, args.preserve_fds)?;
     if let (Some(socket), Some(master)) = (&args.console_socket, &started.pty_master) {
         console_socket::send(socket, master.as_fd())?;
     }
