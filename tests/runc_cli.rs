@@ -455,8 +455,28 @@ fn global_flags_as_containerd_and_podman_pass_them() {
     assert_eq!(line["msg"], "container \"nope\" does not exist");
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 
-    let err = r.fails(&["--systemd-cgroup", "list"]);
-    assert!(err.contains("--systemd-cgroup"), "{err}");
+    // No systemd on the host: refused, in one line that says why, before anything.
+    assert!(
+        !Path::new("/run/systemd/system").exists(),
+        "this test expects a host without systemd"
+    );
+    let bundle = r.bundle("sd", &["true"], |_| {});
+    for flags in [
+        &["--systemd-cgroup"][..],
+        &["--cgroup-manager", "systemd"][..],
+    ] {
+        let mut args = flags.to_vec();
+        args.extend(["run", "-b", bundle.to_str().unwrap(), "sd"]);
+        let out = r.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains("--systemd-cgroup: this host does not run systemd"),
+            "{err}"
+        );
+        assert!(!r.root().join("sd").exists(), "nothing created");
+    }
     r.ok(&["--cgroup-manager", "cgroupfs", "list"]);
     let err = r.fails(&["state", "../escape"]);
     assert!(err.contains("invalid container id"), "{err}");

@@ -368,3 +368,59 @@ fn socket_activation_fds_go_first_with_listen_fds() {
     reader.read_to_string(&mut got).unwrap();
     assert_eq!(got, "activated 1 1\npreserved\n");
 }
+
+#[test]
+fn a_terminal_without_console_socket_is_relayed_by_a_foreground_run_only() {
+    use std::io::Write;
+    let r = Runc::new("runc-tty-relay");
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "tty; test -t 0 && echo stdin-is-a-tty; read line; echo got:$line; exit 3",
+        ],
+        |c| c["process"]["terminal"] = true.into(),
+    );
+    // create and run --detach would leave nobody holding the terminal: runc's error.
+    for args in [
+        vec!["create", "-b", bundle.to_str().unwrap(), "t1"],
+        vec!["run", "--detach", "-b", bundle.to_str().unwrap(), "t2"],
+    ] {
+        let err = r.fails(&args);
+        assert!(
+            err.contains(
+                "cannot allocate tty if minipod-runc will detach without setting console socket"
+            ),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    assert!(r.ok(&["list", "-q"]).trim().is_empty());
+
+    // A foreground run relays: our stdin (a pipe) to the terminal, the terminal to
+    // our stdout; the exit status is the program's.
+    let mut child = r
+        .command(&["run", "-b", bundle.to_str().unwrap(), "t3"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("/dev/pts/0"),
+        "the program's stdio is a pty: {text:?}"
+    );
+    assert!(text.contains("stdin-is-a-tty"), "{text:?}");
+    assert!(text.contains("got:hello"), "our stdin reached it: {text:?}");
+    assert!(r.ok(&["list", "-q"]).trim().is_empty(), "run deleted it");
+}

@@ -38,11 +38,17 @@ pub struct CreateArgs {
 }
 
 pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
-    create(ctx, args).map(|_| ())
+    create(ctx, args, false).map(|_| ())
 }
 
-/// Create the container; returns its locked directory (`run` starts it next).
-pub fn create(ctx: &Context, args: &CreateArgs) -> Result<Container> {
+/// Create the container; returns its locked directory (`run` starts it next) and,
+/// when `hold_terminal` (a foreground `run`) and `process.terminal` is set without a
+/// console socket, the master of its terminal, for the caller to relay.
+pub fn create(
+    ctx: &Context,
+    args: &CreateArgs,
+    hold_terminal: bool,
+) -> Result<(Container, Option<OwnedFd>)> {
     container::check_id(&args.id)?;
     let bundle = std::fs::canonicalize(&args.bundle)
         .with_context(|| format!("bundle {}", args.bundle.display()))?;
@@ -53,8 +59,9 @@ pub fn create(ctx: &Context, args: &CreateArgs) -> Result<Container> {
         .as_ref()
         .context("config.json has no process")?;
     let terminal = process.terminal() == Some(true);
-    if terminal && args.console_socket.is_none() {
-        bail!("process.terminal is true: give --console-socket to receive the terminal (minipod-runc does not hold a terminal itself)");
+    if terminal && args.console_socket.is_none() && !hold_terminal {
+        // runc's words: only a foreground `run` stays to hold the terminal.
+        bail!("cannot allocate tty if {} will detach without setting console socket (process.terminal is true: give --console-socket)", super::NAME);
     }
     if !terminal && args.console_socket.is_some() {
         bail!("--console-socket is only for a container with process.terminal: true");
@@ -75,7 +82,7 @@ pub fn create(ctx: &Context, args: &CreateArgs) -> Result<Container> {
     }
     let lock = lock_dir(&dir)?;
     match build(&dir, &bundle, &spec, &cgroup, args, listen_fds) {
-        Ok(record) => Ok(Container::new(dir, record, lock)),
+        Ok((record, master)) => Ok((Container::new(dir, record, lock), master)),
         Err(err) => {
             discard_cgroup(&cgroup);
             let _ = std::fs::remove_dir_all(&dir);
@@ -92,7 +99,7 @@ fn build(
     cgroup: &Path,
     args: &CreateArgs,
     listen_fds: u32,
-) -> Result<Record> {
+) -> Result<(Record, Option<OwnedFd>)> {
     spec.save(dir.join("config.json"))
         .with_context(|| format!("save config.json in {}", dir.display()))?;
     let fifo = dir.join("exec.fifo");
@@ -126,7 +133,7 @@ fn build(
             &state,
         )
     };
-    let created = runtime::create(
+    let mut created = runtime::create(
         &args.id,
         bundle,
         spec,
@@ -137,8 +144,9 @@ fn build(
         runtime_hooks,
     )?;
     let pid = created.pid.as_raw();
+    let init = created.pid;
     let kill = || {
-        let _ = nix::sys::signal::kill(created.pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL);
     };
     if let (Some(socket), Some(master)) = (&args.console_socket, &created.terminal) {
         if let Err(err) = console_socket::send(socket, master.as_fd()) {
@@ -146,6 +154,11 @@ fn build(
             return Err(err);
         }
     }
+    // Without a console socket (a foreground `run`), the caller relays the terminal.
+    let master = match args.console_socket {
+        Some(_) => None,
+        None => created.terminal.take(),
+    };
     let Some(start_time) = procfs::start_time(pid) else {
         bail!(
             "container {}: its process (PID {pid}) exited during create",
@@ -171,7 +184,7 @@ fn build(
         kill();
         return Err(err);
     }
-    Ok(record)
+    Ok((record, master))
 }
 
 /// systemd's socket activation, as runc passes it on: when we were started with
