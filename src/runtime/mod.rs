@@ -13,6 +13,7 @@
 //! namespace, hence the intermediate process; it exits once it has reported the
 //! init's host PID, and the init is re-parented to the supervisor (a subreaper).
 
+mod cgroup_mount;
 pub mod cgroup_usage;
 pub mod cgroups;
 pub mod channel;

@@ -9,7 +9,7 @@ use super::safe_path::{self, Kind};
 use nix::fcntl::OFlag;
 use nix::mount::{MntFlags, MsFlags};
 use nix::sys::stat::{Mode, SFlag};
-use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, Mount, Spec};
+use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, LinuxNamespaceType, Mount, Spec};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -76,8 +76,15 @@ pub fn mount_all(spec: &Spec, rootfs: &Path, idmap: Option<(BorrowedFd<'_>, &str
     )
     .map_err(refused(format!("open the rootfs {}", rootfs.display())))?;
 
+    // A cgroup namespace of its own (made or joined): the kernel roots cgroup mounts at
+    // the container's cgroup.
+    let cgroupns = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|ns| ns.iter().any(|n| n.typ() == LinuxNamespaceType::Cgroup));
     for m in spec.mounts().iter().flatten() {
-        mount_one(&root_fd, m, idmap)?;
+        mount_one(&root_fd, m, idmap, cgroupns)?;
         if m.destination() == Path::new("/dev") {
             let devices = spec
                 .linux()
@@ -123,7 +130,12 @@ pub fn pivot(spec: &Spec, rootfs: &Path) -> Result<()> {
 }
 
 /// One entry of the spec's `mounts`, onto a target resolved inside the rootfs.
-fn mount_one(root_fd: &OwnedFd, m: &Mount, idmap: Option<(BorrowedFd<'_>, &str)>) -> Result<()> {
+fn mount_one(
+    root_fd: &OwnedFd,
+    m: &Mount,
+    idmap: Option<(BorrowedFd<'_>, &str)>,
+    cgroupns: bool,
+) -> Result<()> {
     let dest = m.destination();
     let typ = m.typ().clone().unwrap_or_default();
     // OCI's `idmap` option: the bind is seen through the container's user namespace.
@@ -175,15 +187,15 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount, idmap: Option<(BorrowedFd<'_>, &str)>
                 safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).map_err(refused(what()))?;
             remount_bind(&safe_path::fd_path(&mounted), &opts).map_err(refused(what()))?;
         }
+    } else if typ == "cgroup" && super::cgroups::hierarchy() == super::cgroups::Hierarchy::V1 {
+        // runc's specs (and podman's) mount `cgroup` on /sys/fs/cgroup: a v1 or hybrid
+        // host's many hierarchies are not one mount (see `cgroup_mount`).
+        super::cgroup_mount::mount_v1(root_fd, dest, opts.flags, cgroupns)?;
     } else {
         let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
-        // runc's specs (and podman's) mount `cgroup` on /sys/fs/cgroup. A cgroup v2
-        // host gets cgroup2, which shows the container its own cgroup namespace;
-        // a v1 or hybrid host an empty read-only tmpfs: its many hierarchies are not
-        // one mount (runc binds each controller's directory; minipod does not yet).
-        let typ = match (typ.as_str(), super::cgroups::hierarchy()) {
-            ("cgroup", super::cgroups::Hierarchy::V2) => "cgroup2".to_string(),
-            ("cgroup", super::cgroups::Hierarchy::V1) => "tmpfs".to_string(),
+        // A cgroup v2 host: cgroup2, rooted at the container's own cgroup namespace.
+        let typ = match typ.as_str() {
+            "cgroup" => "cgroup2".to_string(),
             _ => typ,
         };
         kernel()
