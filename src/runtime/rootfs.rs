@@ -353,21 +353,28 @@ fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
             LinuxDeviceType::A => return Err(bad(path, "type \"a\" is not a node")),
         };
         let mode = Mode::from_bits_truncate(device.file_mode().unwrap_or(0o666));
-        kernel()
-            .mknod(
-                dev.as_fd(),
-                name,
-                kind,
-                mode,
-                device.major() as u64,
-                device.minor() as u64,
-                "only the harmless devices every container gets",
-            )
-            .map_err(|errno| MountError::Node {
-                what: "mknod".into(),
-                path: path.to_path_buf(),
-                errno: errno.into(),
-            })?;
+        let made = kernel().mknod(
+            dev.as_fd(),
+            name,
+            kind,
+            mode,
+            device.major() as u64,
+            device.minor() as u64,
+            "only the harmless devices every container gets",
+        );
+        match made {
+            Ok(()) => {}
+            // In a user namespace of its own no device can be made (mknod needs
+            // CAP_MKNOD of the host's): the host's node is bound instead, as runc does.
+            Err(nix::errno::Errno::EPERM) => bind_host_node(&dev, name, device)?,
+            Err(errno) => {
+                return Err(MountError::Node {
+                    what: "mknod".into(),
+                    path: path.to_path_buf(),
+                    errno: errno.into(),
+                })
+            }
+        }
     }
     for (link, target) in [
         ("fd", "/proc/self/fd"),
@@ -394,6 +401,57 @@ fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The host's device node `device.path()` (still in view: this is before pivot_root)
+/// bound onto an empty file of the same name in the container's fresh `/dev`, after
+/// checking it is the device the spec names.
+fn bind_host_node(dev: &OwnedFd, name: &Path, device: &LinuxDevice) -> Result<()> {
+    let path = device.path();
+    let node = |what: &str| {
+        let what = what.to_string();
+        move |errno: nix::errno::Errno| MountError::Node {
+            what,
+            path: path.to_path_buf(),
+            errno: errno.into(),
+        }
+    };
+    let host = nix::fcntl::open(
+        path,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(node("open the host's node to bind"))?;
+    let st = nix::sys::stat::fstat(&host).map_err(node("stat the host's node"))?;
+    let rdev = nix::sys::stat::makedev(device.major() as u64, device.minor() as u64);
+    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFCHR || st.st_rdev != rdev
+    {
+        return Err(MountError::Device {
+            path: path.to_path_buf(),
+            problem: format!(
+                "the host's node is not the device {}:{} the spec names",
+                device.major(),
+                device.minor()
+            ),
+        });
+    }
+    let target = nix::fcntl::openat(
+        dev,
+        name,
+        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(0o600),
+    )
+    .map_err(node("create the file to bind the host's node on"))?;
+    kernel()
+        .mount(
+            Some(&safe_path::fd_path(&host)),
+            &safe_path::fd_path(&target),
+            None,
+            MsFlags::MS_BIND,
+            None,
+            "a user namespace cannot mknod: the host's node, bound",
+        )
+        .map_err(node("bind the host's node"))
 }
 
 /// Make the rootfs `/`. pivot_root(".", ".") stacks the old root under the new one,
