@@ -370,7 +370,7 @@ fn socket_activation_fds_go_first_with_listen_fds() {
 }
 
 #[test]
-fn a_terminal_without_console_socket_is_relayed_by_a_foreground_run_only() {
+fn a_terminal_without_console_socket_is_relayed_by_a_foreground_run_or_exec_only() {
     use std::io::Write;
     let r = Runc::new("runc-tty-relay");
     let bundle = r.bundle(
@@ -423,4 +423,25 @@ fn a_terminal_without_console_socket_is_relayed_by_a_foreground_run_only() {
     assert!(text.contains("stdin-is-a-tty"), "{text:?}");
     assert!(text.contains("got:hello"), "our stdin reached it: {text:?}");
     assert!(r.ok(&["list", "-q"]).trim().is_empty(), "run deleted it");
+
+    // exec -t without a console socket: relayed the same way; with --detach refused.
+    let bundle = r.bundle("e", &["sleep", "1000"], |_| {});
+    r.ok(&["run", "-d", "-b", bundle.to_str().unwrap(), "t4"]);
+    let script = "tty; read line; echo got:$line; exit 4";
+    let err = r.fails(&["exec", "-t", "-d", "t4", "sh", "-c", script]);
+    assert!(err.contains("cannot allocate tty"), "{err}");
+    let mut child = r
+        .command(&["exec", "-t", "t4", "sh", "-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"again\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(text.contains("/dev/pts/"), "{text:?}");
+    assert!(text.contains("got:again"), "{text:?}");
+    r.ok(&["delete", "--force", "t4"]);
 }

@@ -58,8 +58,10 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     let spec = container.spec()?;
     let process = process(&spec, args)?;
     let tty = process.terminal() == Some(true);
-    if tty && args.console_socket.is_none() {
-        bail!("a terminal (--tty or process.terminal) needs --console-socket: minipod-runc does not hold a terminal itself");
+    // Without a console socket a foreground exec holds the terminal itself, as runc.
+    let relayed = tty && args.console_socket.is_none();
+    if relayed && args.detach {
+        bail!("cannot allocate tty if {} will detach without setting console socket (--tty or process.terminal: give --console-socket)", super::NAME);
     }
     let argv = process.args().clone().unwrap_or_default();
     if argv.is_empty() {
@@ -87,14 +89,18 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     if let (Some(socket), Some(master)) = (&args.console_socket, &started.pty_master) {
         console_socket::send(socket, master.as_fd())?;
     }
-    drop(started.pty_master);
+    // Ours only when we relay it: the console socket's receiver has its own.
+    let master = started.pty_master.filter(|_| relayed);
     if let (Some(path), Some(pid)) = (&args.pid_file, started.program_pid) {
         super::container::write_pid_file(path, pid)?;
     }
     if args.detach {
         return Ok(0);
     }
-    exec::wait_exit_code(started.pid)
+    match master {
+        Some(master) => super::relay::exec_until_exit(master, started.pid),
+        None => exec::wait_exit_code(started.pid),
+    }
 }
 
 /// The process to run: the --process file, or the container's own process with

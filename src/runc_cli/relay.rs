@@ -109,6 +109,52 @@ impl Relay {
     }
 }
 
+/// `exec -t` without a console socket: relay the command's terminal until the stage
+/// `pid` (which exits with the command's status) has exited; returns that status.
+pub fn exec_until_exit(master: OwnedFd, pid: nix::unistd::Pid) -> Result<i32> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    let mut relay = Relay::new(master)?;
+    loop {
+        let (master, stdin) = relay.fds();
+        let mut fds = Vec::new();
+        let master_at = master.map(|fd| {
+            fds.push(PollFd::new(fd, PollFlags::POLLIN));
+            fds.len() - 1
+        });
+        let stdin_at = stdin.map(|fd| {
+            fds.push(PollFd::new(fd, PollFlags::POLLIN));
+            fds.len() - 1
+        });
+        // The stage's exit is looked at between waits (it is not a descriptor).
+        match poll(&mut fds, PollTimeout::from(50u8)) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(err) => return Err(err).context("poll"),
+        }
+        let ready = |at: Option<usize>| {
+            at.and_then(|i| fds[i].revents())
+                .is_some_and(|r| !r.is_empty())
+        };
+        let (master_ready, stdin_ready) = (ready(master_at), ready(stdin_at));
+        drop(fds);
+        if master_ready {
+            relay.output()?;
+        }
+        if stdin_ready {
+            relay.input()?;
+        }
+        let code = match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => code,
+            Ok(WaitStatus::Signaled(_, sig, _)) => 128 + sig as i32,
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(err) => return Err(err).context("wait for the command in the container"),
+        };
+        // What the command wrote last is still in the terminal.
+        relay.output()?;
+        return Ok(code);
+    }
+}
+
 impl Drop for Relay {
     fn drop(&mut self) {
         if let Some(saved) = &self.saved {
