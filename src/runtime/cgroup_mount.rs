@@ -78,17 +78,30 @@ pub fn mount_v1(root_fd: &OwnedFd, dest: &Path, flags: MsFlags, in_cgroupns: boo
             .file_name()
             .map(PathBuf::from)
             .unwrap_or_default();
-        let sub = safe_path::fd_path(&dir).join(&name);
         let what = |s: &str| what(&format!("{} {s}", name.display()));
         kernel()
-            .mkdir(&sub, "one directory per cgroup hierarchy")
+            .mkdir(
+                &safe_path::fd_path(&dir).join(&name),
+                "one directory per cgroup hierarchy",
+            )
             .map_err(failed(what("mkdir")))?;
+        // Mounted through a descriptor: the narration names the real path.
+        let open_sub = || {
+            nix::fcntl::openat(
+                &dir,
+                &name,
+                OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::empty(),
+            )
+            .map_err(failed(what("open")))
+        };
+        let sub = open_sub()?;
         if in_cgroupns {
             let data = fresh_options(&h.options);
             kernel()
                 .mount(
                     Some(Path::new("cgroup")),
-                    &sub,
+                    &safe_path::fd_path(&sub),
                     Some("cgroup"),
                     flags,
                     Some(data.as_str()),
@@ -102,17 +115,19 @@ pub fn mount_v1(root_fd: &OwnedFd, dest: &Path, flags: MsFlags, in_cgroupns: boo
             kernel()
                 .mount(
                     Some(&source),
-                    &sub,
+                    &safe_path::fd_path(&sub),
                     None,
                     MsFlags::MS_BIND,
                     None,
                     "only the container's own cgroup of the host's hierarchy",
                 )
                 .map_err(failed(what("bind")))?;
+            // The descriptor names the directory under the bind: reach the bind itself.
+            let bound = open_sub()?;
             kernel()
                 .mount(
                     None,
-                    &sub,
+                    &safe_path::fd_path(&bound),
                     None,
                     MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags,
                     None,
