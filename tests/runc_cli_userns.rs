@@ -91,3 +91,72 @@ fn a_user_namespace_maps_root_inside_to_an_unprivileged_host_uid() {
     );
     r.ok(&["delete", "--force", "u"]);
 }
+
+/// Every entry under `dir` (and `dir`) owned by `id`:`id`, symlinks themselves.
+fn chown_tree(dir: &std::path::Path, id: u32) {
+    std::os::unix::fs::lchown(dir, Some(id), Some(id)).unwrap();
+    if std::fs::symlink_metadata(dir).unwrap().is_dir() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            chown_tree(&entry.unwrap().path(), id);
+        }
+    }
+}
+
+#[test]
+fn a_rootfs_owned_by_the_mapped_ids_is_root_s_inside() {
+    let r = Runc::new("runc-userns-rootfs");
+    let rootfs = r.dir.path.join("rootfs");
+    common::runc::copy_busybox_rootfs(&rootfs);
+    chown_tree(&rootfs, HOST_ID);
+    let userns = |c: &mut serde_json::Value| {
+        c["root"]["path"] = rootfs.to_str().unwrap().into();
+        c["root"]["readonly"] = false.into();
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"type": "user"}));
+        let map = serde_json::json!([{"containerID": 0, "hostID": HOST_ID, "size": 65536}]);
+        c["linux"]["uidMappings"] = map.clone();
+        c["linux"]["gidMappings"] = map;
+    };
+    // Its own files: owned by root inside, written as the mapped ids; a mount point
+    // the image lacks is made by root inside.
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "stat -c %u:%g /bin/busybox; echo inside > /etc/made; ls -d /mnt/extra",
+        ],
+        |c| {
+            userns(c);
+            c["mounts"].as_array_mut().unwrap().push(serde_json::json!({
+                "destination": "/mnt/extra", "type": "tmpfs", "source": "tmpfs",
+                "options": ["nosuid", "nodev"],
+            }));
+        },
+    );
+    std::os::unix::fs::chown(bundle.join("out"), Some(HOST_ID), Some(HOST_ID)).unwrap();
+    let out = r.ok(&["run", "-b", bundle.to_str().unwrap(), "own"]);
+    assert_eq!(out, "0:0\n/mnt/extra\n");
+    let made = std::fs::metadata(rootfs.join("etc/made")).unwrap();
+    assert_eq!((made.uid(), made.gid()), (HOST_ID, HOST_ID));
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("etc/made")).unwrap(),
+        "inside\n"
+    );
+
+    // An idmapped bind is made only when joining a user namespace: with one made for
+    // the container it is refused, never done as a plain bind.
+    let bundle = r.bundle("i", &["true"], |c| {
+        userns(c);
+        c["mounts"].as_array_mut().unwrap().push(serde_json::json!({
+            "destination": "/mnt", "type": "bind", "source": "/etc",
+            "options": ["rbind", "ro", "idmap"],
+        }));
+    });
+    let err = r.fails(&["run", "-b", bundle.to_str().unwrap(), "idmap"]);
+    assert!(err.contains("idmap"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(r.ok(&["list", "-q"]).trim().is_empty());
+}

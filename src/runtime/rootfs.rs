@@ -141,6 +141,13 @@ fn mount_one(
     // OCI's `idmap` option: the bind is seen through the container's user namespace.
     let all = m.options().clone().unwrap_or_default();
     let wants_idmap = all.iter().any(|o| o == "idmap" || o == "ridmap");
+    if wants_idmap && idmap.is_none() {
+        // Never a plain bind in its place: the files would show other owners.
+        return Err(MountError::Target {
+            what: format!("mount {} with idmap", dest.display()),
+            message: "idmapped mounts are made only for a container that joins an existing user namespace (linux.namespaces user with a path); not for one made for it or without one".into(),
+        });
+    }
     let rest: Vec<String> = all
         .into_iter()
         .filter(|o| o != "idmap" && o != "ridmap")
