@@ -137,11 +137,18 @@ pub fn exec_until_exit(master: OwnedFd, pid: nix::unistd::Pid) -> Result<i32> {
         };
         let (master_ready, stdin_ready) = (ready(master_at), ready(stdin_at));
         drop(fds);
-        if master_ready {
-            relay.output()?;
-        }
-        if stdin_ready {
-            relay.input()?;
+        let pumped = if master_ready { relay.output() } else { Ok(()) }.and_then(|()| {
+            if stdin_ready {
+                relay.input()
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(err) = pumped {
+            // The relay broke (our stdout closed): the command is still waited for.
+            eprintln!("{}: warning: terminal relay stopped: {err:#}", super::NAME);
+            drop(relay);
+            return crate::runtime::exec::wait_exit_code(pid);
         }
         let code = match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(_, code)) => code,

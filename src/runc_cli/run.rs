@@ -72,12 +72,19 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<i32> {
     }
     let code = loop {
         let (master_ready, stdin_ready, signal_ready) = wait(&signals, relay.as_ref())?;
-        if let Some(relay) = relay.as_mut() {
-            if master_ready {
-                relay.output()?;
-            }
-            if stdin_ready {
-                relay.input()?;
+        if let Some(r) = relay.as_mut() {
+            let pumped = match (master_ready, stdin_ready) {
+                (true, _) => r
+                    .output()
+                    .and_then(|()| if stdin_ready { r.input() } else { Ok(()) }),
+                (false, true) => r.input(),
+                (false, false) => Ok(()),
+            };
+            // A relay that broke (our stdout closed) ends; the container is still
+            // waited for and deleted.
+            if let Err(err) = pumped {
+                eprintln!("{}: warning: terminal relay stopped: {err:#}", super::NAME);
+                relay = None;
             }
         }
         if !signal_ready {
@@ -97,7 +104,9 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<i32> {
     };
     // What the program wrote last is still in the terminal.
     if let Some(relay) = relay.as_mut() {
-        relay.output()?;
+        if let Err(err) = relay.output() {
+            eprintln!("{}: warning: terminal relay: {err:#}", super::NAME);
+        }
     }
     drop(relay);
     // A failed cleanup is reported; the program's status stays the answer.
