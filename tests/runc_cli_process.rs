@@ -211,7 +211,9 @@ fn preserve_fds_passes_the_callers_descriptors_on() {
         |_| {},
     );
     let (mut reader, writer) = std::io::pipe().unwrap();
-    let writer_fd = writer.as_raw_fd();
+    // Out of the way of 3 and 5 first (dup2 onto itself would keep close-on-exec).
+    let writer_fd = unsafe { libc::fcntl(writer.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 50) };
+    assert!(writer_fd >= 50);
     let mut cmd = r.command(&[
         "run",
         "--preserve-fds",
@@ -230,6 +232,7 @@ fn preserve_fds_passes_the_callers_descriptors_on() {
     }
     let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
     drop(writer);
+    unsafe { libc::close(writer_fd) };
     assert!(status.success());
     let mut got = String::new();
     reader.read_to_string(&mut got).unwrap();
@@ -336,7 +339,9 @@ fn socket_activation_fds_go_first_with_listen_fds() {
         |_| {},
     );
     let (mut reader, writer) = std::io::pipe().unwrap();
-    let writer_fd = writer.as_raw_fd();
+    // Out of the way of 3 and 4 first (dup2 onto itself would keep close-on-exec).
+    let writer_fd = unsafe { libc::fcntl(writer.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 50) };
+    assert!(writer_fd >= 50);
     let mut cmd = std::process::Command::new("/bin/sh");
     // `exec` keeps the shell's PID, which LISTEN_PID names.
     cmd.args([
@@ -363,6 +368,7 @@ fn socket_activation_fds_go_first_with_listen_fds() {
     }
     let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
     drop(writer);
+    unsafe { libc::close(writer_fd) };
     assert!(status.success());
     let mut got = String::new();
     reader.read_to_string(&mut got).unwrap();
