@@ -451,3 +451,53 @@ fn a_terminal_without_console_socket_is_relayed_by_a_foreground_run_or_exec_only
     assert!(text.contains("got:again"), "{text:?}");
     r.ok(&["delete", "--force", "t4"]);
 }
+
+#[test]
+fn a_relayed_terminal_takes_our_size_and_follows_sigwinch() {
+    use std::io::Read;
+    let r = Runc::new("runc-tty-size");
+    // The program prints its size, then waits (10 s at most) until it changes and
+    // prints it again.
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "stty size; i=0; while [ \"$(stty size)\" = '33 77' ] && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done; stty size",
+        ],
+        |c| c["process"]["terminal"] = true.into(),
+    );
+    let size = |rows, cols| libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // Our stdin is a terminal of 33 rows, 77 columns.
+    let ours = nix::pty::openpty(Some(&size(33, 77)), None).unwrap();
+    let mut child = r
+        .command(&["run", "-b", bundle.to_str().unwrap(), "sz"])
+        .stdin(std::process::Stdio::from(ours.slave.try_clone().unwrap()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("33 77") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "ended before its size: {seen:?}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    // Resized: the kernel would tell our process group; minipod-runc gets SIGWINCH.
+    unsafe { libc::ioctl(ours.master.as_raw_fd(), libc::TIOCSWINSZ, &size(40, 100)) };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGWINCH,
+    )
+    .unwrap();
+    stdout.read_to_string(&mut seen).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(seen.contains("40 100"), "{seen:?}");
+}

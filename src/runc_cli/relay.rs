@@ -52,6 +52,31 @@ impl Relay {
         (self.master.as_ref().map(|m| m.as_fd()), stdin)
     }
 
+    /// Our terminal was resized (SIGWINCH): the container's terminal takes its size.
+    pub fn resize(&self) {
+        let Some(master) = &self.master else {
+            return;
+        };
+        let mut ws = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ writes one winsize into `ws`; fd 0 is our stdin.
+        if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
+            // SAFETY: TIOCSWINSZ reads one winsize from `ws`; master is an open pty
+            // (the kernel sends SIGWINCH to the container's foreground process group).
+            unsafe {
+                libc::ioctl(
+                    std::os::fd::AsRawFd::as_raw_fd(master),
+                    libc::TIOCSWINSZ,
+                    &ws,
+                )
+            };
+        }
+    }
+
     /// The container's output so far, to our stdout; at its end (EIO once every
     /// holder of the slave has closed it) the master is closed.
     pub fn output(&mut self) -> Result<()> {

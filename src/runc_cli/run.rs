@@ -45,6 +45,8 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<i32> {
     // Before the container exists: no signal and no exit may be missed.
     let mut mask = SigSet::empty();
     mask.add(Signal::SIGCHLD);
+    // Our terminal's size, passed on to a relayed one.
+    mask.add(Signal::SIGWINCH);
     for s in FORWARDED {
         mask.add(s);
     }
@@ -97,6 +99,10 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<i32> {
         if signo == Signal::SIGCHLD as i32 {
             if let Some(code) = reap(pid)? {
                 break code;
+            }
+        } else if signo == Signal::SIGWINCH as i32 {
+            if let Some(relay) = &relay {
+                relay.resize();
             }
         } else if let Ok(signal) = Signal::try_from(signo) {
             let _ = nix::sys::signal::kill(pid, signal);
