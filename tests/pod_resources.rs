@@ -76,6 +76,14 @@ spec:
         "cat",
         "/proc/self/cgroup",
     ]);
+    // Its own limit, read from inside as programs do (containerd's /sys/fs/cgroup).
+    let inside = if unified {
+        "/sys/fs/cgroup/memory.max"
+    } else {
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+    };
+    let limit = env.ok(&["exec", "limited", "-c", "steady", "--", "cat", inside]);
+    assert_eq!(limit.trim(), "209715200", "{inside}");
     let mem_line = exec_view
         .lines()
         .find(|l| l.contains("memory") || l.starts_with("0::"))

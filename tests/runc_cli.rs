@@ -455,8 +455,28 @@ fn global_flags_as_containerd_and_podman_pass_them() {
     assert_eq!(line["msg"], "container \"nope\" does not exist");
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 
-    let err = r.fails(&["--systemd-cgroup", "list"]);
-    assert!(err.contains("--systemd-cgroup"), "{err}");
+    // No systemd on the host: refused, in one line that says why, before anything.
+    assert!(
+        !Path::new("/run/systemd/system").exists(),
+        "this test expects a host without systemd"
+    );
+    let bundle = r.bundle("sd", &["true"], |_| {});
+    for flags in [
+        &["--systemd-cgroup"][..],
+        &["--cgroup-manager", "systemd"][..],
+    ] {
+        let mut args = flags.to_vec();
+        args.extend(["run", "-b", bundle.to_str().unwrap(), "sd"]);
+        let out = r.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains("--systemd-cgroup: this host does not run systemd"),
+            "{err}"
+        );
+        assert!(!r.root().join("sd").exists(), "nothing created");
+    }
     r.ok(&["--cgroup-manager", "cgroupfs", "list"]);
     let err = r.fails(&["state", "../escape"]);
     assert!(err.contains("invalid container id"), "{err}");
@@ -475,4 +495,68 @@ fn global_flags_as_containerd_and_podman_pass_them() {
     ]);
     let text = std::fs::read_to_string(&debug_log).unwrap();
     assert!(text.contains("pivot_root"), "{text}");
+}
+
+#[test]
+fn the_cgroup_mount_shows_the_container_its_own_cgroups_only() {
+    let r = Runc::new("runc-cgroupfs");
+    let v1 = !Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let limit = 48 * 1024 * 1024;
+    let script = if v1 {
+        "ls /sys/fs/cgroup | tr '\\n' ' '; echo; \
+         cat /sys/fs/cgroup/memory/memory.limit_in_bytes; \
+         cat /sys/fs/cgroup/pids/cgroup.procs | tr '\\n' ' '; echo; \
+         ls /sys/fs/cgroup/memory/ | grep -c '^memory.limit_in_bytes$'; \
+         echo 1 > /sys/fs/cgroup/memory/memory.limit_in_bytes && echo wrote; \
+         mkdir /sys/fs/cgroup/memory/escape && echo made; \
+         grep -c ' /sys/fs/cgroup/' /proc/self/mountinfo; true"
+    } else {
+        "ls /sys/fs/cgroup | grep -c .; cat /sys/fs/cgroup/memory.max; \
+         cat /sys/fs/cgroup/cgroup.procs | tr '\\n' ' '; echo; true"
+    };
+    for (n, cgroupns) in [true, false].into_iter().enumerate() {
+        let bundle = r.bundle(&format!("b{n}"), &["sh", "-c", script], |c| {
+            c["linux"]["resources"]["memory"] = serde_json::json!({"limit": limit});
+            if !cgroupns {
+                c["linux"]["namespaces"]
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|ns| ns["type"] != "cgroup");
+            }
+        });
+        let id = format!("cg{n}");
+        let host_limit_before =
+            std::fs::read_to_string("/sys/fs/cgroup/memory/memory.limit_in_bytes").ok();
+        let out = r.run(&["run", "-b", bundle.to_str().unwrap(), &id]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{text}{err}");
+        let lines: Vec<&str> = text.lines().collect();
+        if v1 {
+            // Each hierarchy it has a cgroup in; not cpuset/blkio/systemd/unified,
+            // whose root would be the host's.
+            let names: Vec<&str> = lines[0].split_whitespace().collect();
+            for name in ["memory", "pids", "devices", "freezer"] {
+                assert!(names.contains(&name), "{name} in {names:?}");
+            }
+            for name in ["cpuset", "blkio", "systemd", "unified"] {
+                assert!(!names.contains(&name), "{name} in {names:?}");
+            }
+            assert_eq!(lines[1], limit.to_string(), "its own limit: {text}");
+            // Its own cgroup's processes (sh, cat, tr as the container sees them).
+            let pids: Vec<&str> = lines[2].split_whitespace().collect();
+            assert!(pids.contains(&"1"), "the container's PID 1: {text}");
+            assert_eq!(lines[3], "1");
+            assert!(!text.contains("wrote") && !text.contains("made"), "{text}");
+            assert!(err.contains("Read-only file system"), "{err}");
+        } else {
+            assert_eq!(lines[1], limit.to_string(), "{text}");
+        }
+        // The host's hierarchy root was not changed through it.
+        assert_eq!(
+            std::fs::read_to_string("/sys/fs/cgroup/memory/memory.limit_in_bytes").ok(),
+            host_limit_before
+        );
+        assert!(!Path::new("/sys/fs/cgroup/memory/escape").exists());
+    }
 }

@@ -211,7 +211,9 @@ fn preserve_fds_passes_the_callers_descriptors_on() {
         |_| {},
     );
     let (mut reader, writer) = std::io::pipe().unwrap();
-    let writer_fd = writer.as_raw_fd();
+    // Out of the way of 3 and 5 first (dup2 onto itself would keep close-on-exec).
+    let writer_fd = unsafe { libc::fcntl(writer.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 50) };
+    assert!(writer_fd >= 50);
     let mut cmd = r.command(&[
         "run",
         "--preserve-fds",
@@ -230,6 +232,7 @@ fn preserve_fds_passes_the_callers_descriptors_on() {
     }
     let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
     drop(writer);
+    unsafe { libc::close(writer_fd) };
     assert!(status.success());
     let mut got = String::new();
     reader.read_to_string(&mut got).unwrap();
@@ -252,4 +255,249 @@ fn process_rlimits_are_applied() {
     let out = r.run(&["run", "-b", bundle.to_str().unwrap(), "rl"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "512\n600\n");
     assert!(out.status.success());
+}
+
+#[test]
+fn exec_preserve_fds_passes_the_callers_descriptors_on() {
+    use std::os::unix::process::CommandExt;
+    let r = Runc::new("runc-exec-fds");
+    let bundle = r.bundle("b", &["sleep", "1000"], |_| {});
+    r.ok(&["run", "-d", "-b", bundle.to_str().unwrap(), "x"]);
+    // fd 3 and 4 are files the command writes through; fd 5 is open but not passed.
+    let three = r.dir.path.join("three");
+    let four = r.dir.path.join("four");
+    let f3 = std::fs::File::create(&three).unwrap();
+    let f4 = std::fs::File::create(&four).unwrap();
+    // Out of the way of 3..5 first, so no dup2 below overwrites another's source.
+    let high = |f: &std::fs::File| unsafe { libc::fcntl(f.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 50) };
+    let (raw3, raw4) = (high(&f3), high(&f4));
+    assert!(raw3 >= 50 && raw4 >= 50);
+    for detach in [false, true] {
+        let mut args = vec!["exec", "--preserve-fds", "2"];
+        if detach {
+            args.push("--detach");
+        }
+        args.extend([
+            "x",
+            "sh",
+            "-c",
+            "echo via-3 >&3; echo via-4 >> /proc/self/fd/4; for n in 3 4 5; do [ -e /proc/$$/fd/$n ] && printf \"$n \" >&3; done; echo >&3",
+        ]);
+        let mut cmd = r.command(&args);
+        unsafe {
+            cmd.pre_exec(move || {
+                for (from, to) in [(raw3, 3), (raw4, 4), (raw3, 5)] {
+                    if libc::dup2(from, to) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
+        assert!(status.success());
+    }
+    // The detached one may still be writing: wait for its two lines.
+    let mut text = String::new();
+    for _ in 0..500 {
+        text = std::fs::read_to_string(&three).unwrap();
+        if text.lines().count() == 4 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text:?}");
+    for pair in lines.chunks(2) {
+        assert_eq!(pair[0], "via-3");
+        let fds: Vec<&str> = pair[1].split_whitespace().collect();
+        assert!(fds.contains(&"3") && fds.contains(&"4"), "{fds:?}");
+        assert!(!fds.contains(&"5"), "fd 5 was not to be passed on: {fds:?}");
+    }
+    assert_eq!(std::fs::read_to_string(&four).unwrap(), "via-4\nvia-4\n");
+    unsafe {
+        libc::close(raw3);
+        libc::close(raw4);
+    }
+    r.ok(&["delete", "--force", "x"]);
+}
+
+#[test]
+fn socket_activation_fds_go_first_with_listen_fds() {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let r = Runc::new("runc-listen-fds");
+    // systemd hands runc LISTEN_FDS=1 (fd 3) for its own PID; with --preserve-fds 1
+    // the caller's fd 4 follows. The program sees LISTEN_FDS=1, LISTEN_PID=1.
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "echo activated $LISTEN_FDS $LISTEN_PID >&3; echo preserved >&4",
+        ],
+        |_| {},
+    );
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    // Out of the way of 3 and 4 first (dup2 onto itself would keep close-on-exec).
+    let writer_fd = unsafe { libc::fcntl(writer.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 50) };
+    assert!(writer_fd >= 50);
+    let mut cmd = std::process::Command::new("/bin/sh");
+    // `exec` keeps the shell's PID, which LISTEN_PID names.
+    cmd.args([
+        "-c",
+        "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$@\"",
+        "sh",
+        r.binary().to_str().unwrap(),
+        "--root",
+        r.root().to_str().unwrap(),
+        "run",
+        "--preserve-fds",
+        "1",
+        "-b",
+        bundle.to_str().unwrap(),
+        "act",
+    ]);
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(writer_fd, 3) < 0 || libc::dup2(writer_fd, 4) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let status = cmd.stdin(std::process::Stdio::null()).status().unwrap();
+    drop(writer);
+    unsafe { libc::close(writer_fd) };
+    assert!(status.success());
+    let mut got = String::new();
+    reader.read_to_string(&mut got).unwrap();
+    assert_eq!(got, "activated 1 1\npreserved\n");
+}
+
+#[test]
+fn a_terminal_without_console_socket_is_relayed_by_a_foreground_run_or_exec_only() {
+    use std::io::Write;
+    let r = Runc::new("runc-tty-relay");
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "tty; test -t 0 && echo stdin-is-a-tty; read line; echo got:$line; exit 3",
+        ],
+        |c| c["process"]["terminal"] = true.into(),
+    );
+    // create and run --detach would leave nobody holding the terminal: runc's error.
+    for args in [
+        vec!["create", "-b", bundle.to_str().unwrap(), "t1"],
+        vec!["run", "--detach", "-b", bundle.to_str().unwrap(), "t2"],
+    ] {
+        let err = r.fails(&args);
+        assert!(
+            err.contains(
+                "cannot allocate tty if minipod-runc will detach without setting console socket"
+            ),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    assert!(r.ok(&["list", "-q"]).trim().is_empty());
+
+    // A foreground run relays: our stdin (a pipe) to the terminal, the terminal to
+    // our stdout; the exit status is the program's.
+    let mut child = r
+        .command(&["run", "-b", bundle.to_str().unwrap(), "t3"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("/dev/pts/0"),
+        "the program's stdio is a pty: {text:?}"
+    );
+    assert!(text.contains("stdin-is-a-tty"), "{text:?}");
+    assert!(text.contains("got:hello"), "our stdin reached it: {text:?}");
+    assert!(r.ok(&["list", "-q"]).trim().is_empty(), "run deleted it");
+
+    // exec -t without a console socket: relayed the same way; with --detach refused.
+    let bundle = r.bundle("e", &["sleep", "1000"], |_| {});
+    r.ok(&["run", "-d", "-b", bundle.to_str().unwrap(), "t4"]);
+    let script = "tty; read line; echo got:$line; exit 4";
+    let err = r.fails(&["exec", "-t", "-d", "t4", "sh", "-c", script]);
+    assert!(err.contains("cannot allocate tty"), "{err}");
+    let mut child = r
+        .command(&["exec", "-t", "t4", "sh", "-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"again\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(text.contains("/dev/pts/"), "{text:?}");
+    assert!(text.contains("got:again"), "{text:?}");
+    r.ok(&["delete", "--force", "t4"]);
+}
+
+#[test]
+fn a_relayed_terminal_takes_our_size_and_follows_sigwinch() {
+    use std::io::Read;
+    let r = Runc::new("runc-tty-size");
+    // The program prints its size, then waits (10 s at most) until it changes and
+    // prints it again.
+    let bundle = r.bundle(
+        "b",
+        &[
+            "sh",
+            "-c",
+            "stty size; i=0; while [ \"$(stty size)\" = '33 77' ] && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done; stty size",
+        ],
+        |c| c["process"]["terminal"] = true.into(),
+    );
+    let size = |rows, cols| libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // Our stdin is a terminal of 33 rows, 77 columns.
+    let ours = nix::pty::openpty(Some(&size(33, 77)), None).unwrap();
+    let mut child = r
+        .command(&["run", "-b", bundle.to_str().unwrap(), "sz"])
+        .stdin(std::process::Stdio::from(ours.slave.try_clone().unwrap()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("33 77") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "ended before its size: {seen:?}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    // Resized: the kernel would tell our process group; minipod-runc gets SIGWINCH.
+    unsafe { libc::ioctl(ours.master.as_raw_fd(), libc::TIOCSWINSZ, &size(40, 100)) };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGWINCH,
+    )
+    .unwrap();
+    stdout.read_to_string(&mut seen).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(seen.contains("40 100"), "{seen:?}");
 }

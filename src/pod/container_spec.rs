@@ -378,6 +378,19 @@ fn mounts(inputs: &SpecInputs) -> Result<Vec<Mount>> {
                 &["nosuid", "noexec", "nodev", "ro"]
             },
         )?,
+        // containerd's CRI gives every container its cgroups here, read-only unless
+        // privileged: a program reads its own limits (memory.limit_in_bytes, memory.max),
+        // never its pod's or the host's (see runtime::cgroup_mount on v1 hosts).
+        mount(
+            "/sys/fs/cgroup",
+            "cgroup",
+            Path::new("cgroup"),
+            if inputs.privileges.privileged {
+                &["nosuid", "noexec", "nodev", "relatime", "rw"]
+            } else {
+                &["nosuid", "noexec", "nodev", "relatime", "ro"]
+            },
+        )?,
         mount(
             "/etc/hosts",
             "bind",

@@ -38,11 +38,17 @@ pub struct CreateArgs {
 }
 
 pub fn run(ctx: &Context, args: &CreateArgs) -> Result<()> {
-    create(ctx, args).map(|_| ())
+    create(ctx, args, false).map(|_| ())
 }
 
-/// Create the container; returns its locked directory (`run` starts it next).
-pub fn create(ctx: &Context, args: &CreateArgs) -> Result<Container> {
+/// Create the container; returns its locked directory (`run` starts it next) and,
+/// when `hold_terminal` (a foreground `run`) and `process.terminal` is set without a
+/// console socket, the master of its terminal, for the caller to relay.
+pub fn create(
+    ctx: &Context,
+    args: &CreateArgs,
+    hold_terminal: bool,
+) -> Result<(Container, Option<OwnedFd>)> {
     container::check_id(&args.id)?;
     let bundle = std::fs::canonicalize(&args.bundle)
         .with_context(|| format!("bundle {}", args.bundle.display()))?;
@@ -53,14 +59,16 @@ pub fn create(ctx: &Context, args: &CreateArgs) -> Result<Container> {
         .as_ref()
         .context("config.json has no process")?;
     let terminal = process.terminal() == Some(true);
-    if terminal && args.console_socket.is_none() {
-        bail!("process.terminal is true: give --console-socket to receive the terminal (minipod-runc does not hold a terminal itself)");
+    if terminal && args.console_socket.is_none() && !hold_terminal {
+        // runc's words: only a foreground `run` stays to hold the terminal.
+        bail!("cannot allocate tty if {} will detach without setting console socket (process.terminal is true: give --console-socket)", super::NAME);
     }
     if !terminal && args.console_socket.is_some() {
         bail!("--console-socket is only for a container with process.terminal: true");
     }
     let cgroup = cgroup_path(&mut spec, &args.id)?;
     add_default_devices(&mut spec)?;
+    let listen_fds = socket_activation(&mut spec);
 
     std::fs::create_dir_all(&ctx.root)
         .with_context(|| format!("create the state root {}", ctx.root.display()))?;
@@ -73,8 +81,8 @@ pub fn create(ctx: &Context, args: &CreateArgs) -> Result<Container> {
         Err(err) => return Err(err).with_context(|| format!("create {}", dir.display())),
     }
     let lock = lock_dir(&dir)?;
-    match build(&dir, &bundle, &spec, &cgroup, args) {
-        Ok(record) => Ok(Container::new(dir, record, lock)),
+    match build(&dir, &bundle, &spec, &cgroup, args, listen_fds) {
+        Ok((record, master)) => Ok((Container::new(dir, record, lock), master)),
         Err(err) => {
             discard_cgroup(&cgroup);
             let _ = std::fs::remove_dir_all(&dir);
@@ -90,7 +98,8 @@ fn build(
     spec: &Spec,
     cgroup: &Path,
     args: &CreateArgs,
-) -> Result<Record> {
+    listen_fds: u32,
+) -> Result<(Record, Option<OwnedFd>)> {
     spec.save(dir.join("config.json"))
         .with_context(|| format!("save config.json in {}", dir.display()))?;
     let fifo = dir.join("exec.fifo");
@@ -124,19 +133,20 @@ fn build(
             &state,
         )
     };
-    let created = runtime::create(
+    let mut created = runtime::create(
         &args.id,
         bundle,
         spec,
         seccomp,
         &own_stdio()?,
         gate.clone(),
-        args.preserve_fds,
+        listen_fds.saturating_add(args.preserve_fds),
         runtime_hooks,
     )?;
     let pid = created.pid.as_raw();
+    let init = created.pid;
     let kill = || {
-        let _ = nix::sys::signal::kill(created.pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL);
     };
     if let (Some(socket), Some(master)) = (&args.console_socket, &created.terminal) {
         if let Err(err) = console_socket::send(socket, master.as_fd()) {
@@ -144,6 +154,11 @@ fn build(
             return Err(err);
         }
     }
+    // Without a console socket (a foreground `run`), the caller relays the terminal.
+    let master = match args.console_socket {
+        Some(_) => None,
+        None => created.terminal.take(),
+    };
     let Some(start_time) = procfs::start_time(pid) else {
         bail!(
             "container {}: its process (PID {pid}) exited during create",
@@ -169,7 +184,32 @@ fn build(
         kill();
         return Err(err);
     }
-    Ok(record)
+    Ok((record, master))
+}
+
+/// systemd's socket activation, as runc passes it on: when we were started with
+/// `LISTEN_FDS=N` meant for us (`LISTEN_PID` is our PID), descriptors 3..3+N go to the
+/// program (before any `--preserve-fds` ones) with `LISTEN_FDS=N` and `LISTEN_PID=1`
+/// in its environment. Returns N (0 without activation).
+fn socket_activation(spec: &mut Spec) -> u32 {
+    let ours = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+        == Some(std::process::id());
+    let count = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| ours && *n > 0);
+    let (Some(count), Some(mut process)) = (count, spec.process().clone()) else {
+        return 0;
+    };
+    let mut env = process.env().clone().unwrap_or_default();
+    env.retain(|e| !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_PID="));
+    env.push(format!("LISTEN_FDS={count}"));
+    env.push("LISTEN_PID=1".into());
+    process.set_env(Some(env));
+    spec.set_process(Some(process));
+    count
 }
 
 /// After a failed create: kill what is left in the cgroup, wait until the kernel has

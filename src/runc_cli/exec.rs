@@ -41,7 +41,7 @@ pub struct ExecArgs {
     /// UID[:GID] to run as.
     #[arg(long, short = 'u')]
     pub user: Option<String>,
-    /// Accepted for runc compatibility: only 0 is supported.
+    /// Pass this many of our descriptors after stderr (3, 4, …) on to the command.
     #[arg(long, default_value_t = 0)]
     pub preserve_fds: u32,
     pub id: String,
@@ -51,12 +51,6 @@ pub struct ExecArgs {
 }
 
 pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
-    if args.preserve_fds > 0 {
-        bail!(
-            "--preserve-fds {}: minipod-runc passes no descriptors beyond stdio yet",
-            args.preserve_fds
-        );
-    }
     let container = Container::open(&ctx.root, &args.id)?;
     if container.status() != Status::Running {
         return Err(container.wrong_status("exec in"));
@@ -64,8 +58,10 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     let spec = container.spec()?;
     let process = process(&spec, args)?;
     let tty = process.terminal() == Some(true);
-    if tty && args.console_socket.is_none() {
-        bail!("a terminal (--tty or process.terminal) needs --console-socket: minipod-runc does not hold a terminal itself");
+    // Without a console socket a foreground exec holds the terminal itself, as runc.
+    let relayed = tty && args.console_socket.is_none();
+    if relayed && args.detach {
+        bail!("cannot allocate tty if {} will detach without setting console socket (--tty or process.terminal: give --console-socket)", super::NAME);
     }
     let argv = process.args().clone().unwrap_or_default();
     if argv.is_empty() {
@@ -89,22 +85,22 @@ pub fn run(ctx: &Context, args: &ExecArgs) -> Result<i32> {
     let stdio = if tty { Stdio::Pty } else { Stdio::Inherit };
     // The container's lock is not held while the command runs.
     drop(container);
-    let started = if args.detach {
-        exec::spawn_detached(&target, &argv, stdio)?
-    } else {
-        exec::spawn(&target, &argv, stdio)?
-    };
+    let started = exec::spawn_preserving(&target, &argv, stdio, args.detach, args.preserve_fds)?;
     if let (Some(socket), Some(master)) = (&args.console_socket, &started.pty_master) {
         console_socket::send(socket, master.as_fd())?;
     }
-    drop(started.pty_master);
+    // Ours only when we relay it: the console socket's receiver has its own.
+    let master = started.pty_master.filter(|_| relayed);
     if let (Some(path), Some(pid)) = (&args.pid_file, started.program_pid) {
         super::container::write_pid_file(path, pid)?;
     }
     if args.detach {
         return Ok(0);
     }
-    exec::wait_exit_code(started.pid)
+    match master {
+        Some(master) => super::relay::exec_until_exit(master, started.pid),
+        None => exec::wait_exit_code(started.pid),
+    }
 }
 
 /// The process to run: the --process file, or the container's own process with

@@ -22,6 +22,7 @@ mod list;
 mod log;
 mod pause;
 mod ps;
+mod relay;
 mod run;
 mod spec;
 mod start;

@@ -17,6 +17,11 @@ const ROOT: &str = "/sys/fs/cgroup";
 /// The v1 controllers minipod puts containers in (freezer: runc's pause/resume).
 const V1_CONTROLLERS: [&str; 6] = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer"];
 
+/// The v1 controllers a container gets a cgroup of its own in.
+pub fn v1_controllers() -> &'static [&'static str] {
+    &V1_CONTROLLERS
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Hierarchy {
     V2,

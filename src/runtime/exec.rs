@@ -80,20 +80,38 @@ pub struct ExecJob {
     /// which waits for it.
     #[serde(default)]
     detach: bool,
+    /// runc's `exec --preserve-fds N`: the caller's descriptors 3..3+N go to the
+    /// command as the same numbers.
+    #[serde(default)]
+    preserve_fds: u32,
 }
 
 /// Start `argv` in the container; returns once the command runs (or has failed).
 pub fn spawn(target: &Target, argv: &[String], stdio: Stdio) -> Result<Started> {
-    spawn_job(target, argv, stdio, false)
+    spawn_job(target, argv, stdio, false, 0)
 }
 
-/// Start `argv` in the container and let it go: the stage exits once the command
-/// runs, and the command belongs to the caller's subreaper (runc's `exec --detach`).
-pub fn spawn_detached(target: &Target, argv: &[String], stdio: Stdio) -> Result<Started> {
-    spawn_job(target, argv, stdio, true)
+/// runc's `exec [--detach] [--preserve-fds N]`: as [`spawn`], and the command also
+/// gets the caller's descriptors 3, 4, … 3+N-1 as the same numbers. With `detach` the
+/// stage exits once the command runs, and the command belongs to the caller's
+/// subreaper (conmon, a containerd shim).
+pub fn spawn_preserving(
+    target: &Target,
+    argv: &[String],
+    stdio: Stdio,
+    detach: bool,
+    preserve_fds: u32,
+) -> Result<Started> {
+    spawn_job(target, argv, stdio, detach, preserve_fds)
 }
 
-fn spawn_job(target: &Target, argv: &[String], stdio: Stdio, detach: bool) -> Result<Started> {
+fn spawn_job(
+    target: &Target,
+    argv: &[String],
+    stdio: Stdio,
+    detach: bool,
+    preserve_fds: u32,
+) -> Result<Started> {
     let job = Job::Exec(Box::new(ExecJob {
         pid: target.pid,
         start_time: target.start_time,
@@ -105,12 +123,13 @@ fn spawn_job(target: &Target, argv: &[String], stdio: Stdio, detach: bool) -> Re
         who: target.who.to_string(),
         error_context: target.error_context.map(str::to_string),
         detach,
+        preserve_fds,
     }));
     let fds = match &stdio {
         Stdio::Fds(fds) => [0, 1, 2].map(|i| fds[i].as_ref().map(|f| f.as_fd())),
         Stdio::Inherit | Stdio::Pty => [None, None, None],
     };
-    let (pid, channel_end) = stage::start("minipod-exec", &job, fds, 0)?;
+    let (pid, channel_end) = stage::start("minipod-exec", &job, fds, preserve_fds)?;
     // Our copies of the command's streams: closed, so a pipe sees its end.
     drop(stdio);
     let mut pty_master = None;
@@ -199,7 +218,7 @@ fn join_and_run(job: &ExecJob, channel_end: &OwnedFd) -> Result<i32> {
                     &job.process,
                     job.seccomp.as_ref(),
                     &job.argv,
-                    0,
+                    job.preserve_fds,
                 )?)
             })();
             match &job.error_context {
@@ -255,7 +274,7 @@ fn send_with_fd(channel_end: &OwnedFd, fd: RawFd, who: &str) -> Result<()> {
     let message = ChildMessage::Step(narration::Step {
         who: who.to_string(),
         pid: super::host_pid(),
-        what: "openpty() in the container's /dev/pts".into(),
+        what: "open /dev/pts/ptmx, ioctl(TIOCGPTPEER) in the container".into(),
         why: "exec -t: the command's terminal; its master goes to the caller".into(),
     });
     channel::send_with_fd(channel_end, &message, fd).context("send the pty's master to the caller")

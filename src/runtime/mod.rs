@@ -13,6 +13,7 @@
 //! namespace, hence the intermediate process; it exits once it has reported the
 //! init's host PID, and the init is re-parented to the supervisor (a subreaper).
 
+mod cgroup_mount;
 pub mod cgroup_usage;
 pub mod cgroups;
 pub mod channel;
@@ -374,6 +375,22 @@ fn build(
         })
         .and_then(|n| n.path().clone());
     let user_fd = join_user.as_deref().map(userns::open).transpose()?;
+    // A bundle's container (runc's `create`) with a user namespace made for it (not
+    // joined): from here on (host paths such as the start FIFO are open) this process
+    // is the namespace's root, and builds its mounts and /dev as that root, as runc
+    // does. (A pod's infra keeps the host's root for its few mounts; its containers
+    // join its namespace last, over idmapped mounts: see `userns`.)
+    let made_user = setup.gate.is_some()
+        && linux
+            .and_then(|l| l.namespaces().as_ref())
+            .is_some_and(|ns| {
+                ns.iter().any(|n| {
+                    n.typ() == oci_spec::runtime::LinuxNamespaceType::User && n.path().is_none()
+                })
+            });
+    if made_user {
+        userns::become_root()?;
+    }
     let mapping = userns::map_text(
         linux
             .and_then(|l| l.uid_mappings().as_deref())

@@ -9,7 +9,7 @@ use super::safe_path::{self, Kind};
 use nix::fcntl::OFlag;
 use nix::mount::{MntFlags, MsFlags};
 use nix::sys::stat::{Mode, SFlag};
-use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, Mount, Spec};
+use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, LinuxNamespaceType, Mount, Spec};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -76,8 +76,15 @@ pub fn mount_all(spec: &Spec, rootfs: &Path, idmap: Option<(BorrowedFd<'_>, &str
     )
     .map_err(refused(format!("open the rootfs {}", rootfs.display())))?;
 
+    // A cgroup namespace of its own (made or joined): the kernel roots cgroup mounts at
+    // the container's cgroup.
+    let cgroupns = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().as_ref())
+        .is_some_and(|ns| ns.iter().any(|n| n.typ() == LinuxNamespaceType::Cgroup));
     for m in spec.mounts().iter().flatten() {
-        mount_one(&root_fd, m, idmap)?;
+        mount_one(&root_fd, m, idmap, cgroupns)?;
         if m.destination() == Path::new("/dev") {
             let devices = spec
                 .linux()
@@ -96,8 +103,9 @@ pub fn pivot(spec: &Spec, rootfs: &Path) -> Result<()> {
     pivot_root(rootfs)?;
 
     if let Some(linux) = spec.linux() {
+        let mut null = None;
         for path in linux.masked_paths().iter().flatten() {
-            mask_path(Path::new(path))?;
+            mask_path(Path::new(path), &mut null)?;
         }
         for path in linux.readonly_paths().iter().flatten() {
             readonly_path(Path::new(path))?;
@@ -122,12 +130,24 @@ pub fn pivot(spec: &Spec, rootfs: &Path) -> Result<()> {
 }
 
 /// One entry of the spec's `mounts`, onto a target resolved inside the rootfs.
-fn mount_one(root_fd: &OwnedFd, m: &Mount, idmap: Option<(BorrowedFd<'_>, &str)>) -> Result<()> {
+fn mount_one(
+    root_fd: &OwnedFd,
+    m: &Mount,
+    idmap: Option<(BorrowedFd<'_>, &str)>,
+    cgroupns: bool,
+) -> Result<()> {
     let dest = m.destination();
     let typ = m.typ().clone().unwrap_or_default();
     // OCI's `idmap` option: the bind is seen through the container's user namespace.
     let all = m.options().clone().unwrap_or_default();
     let wants_idmap = all.iter().any(|o| o == "idmap" || o == "ridmap");
+    if wants_idmap && idmap.is_none() {
+        // Never a plain bind in its place: the files would show other owners.
+        return Err(MountError::Target {
+            what: format!("mount {} with idmap", dest.display()),
+            message: "idmapped mounts are made only for a container that joins an existing user namespace (linux.namespaces user with a path); not for one made for it or without one".into(),
+        });
+    }
     let rest: Vec<String> = all
         .into_iter()
         .filter(|o| o != "idmap" && o != "ridmap")
@@ -174,15 +194,15 @@ fn mount_one(root_fd: &OwnedFd, m: &Mount, idmap: Option<(BorrowedFd<'_>, &str)>
                 safe_path::open_in_root(root_fd, dest, OFlag::O_PATH).map_err(refused(what()))?;
             remount_bind(&safe_path::fd_path(&mounted), &opts).map_err(refused(what()))?;
         }
+    } else if typ == "cgroup" && super::cgroups::hierarchy() == super::cgroups::Hierarchy::V1 {
+        // runc's specs (and podman's) mount `cgroup` on /sys/fs/cgroup: a v1 or hybrid
+        // host's many hierarchies are not one mount (see `cgroup_mount`).
+        super::cgroup_mount::mount_v1(root_fd, dest, opts.flags, cgroupns)?;
     } else {
         let data = (!opts.data.is_empty()).then_some(opts.data.as_str());
-        // runc's specs (and podman's) mount `cgroup` on /sys/fs/cgroup. A cgroup v2
-        // host gets cgroup2, which shows the container its own cgroup namespace;
-        // a v1 or hybrid host an empty read-only tmpfs: its many hierarchies are not
-        // one mount (runc binds each controller's directory; minipod does not yet).
-        let typ = match (typ.as_str(), super::cgroups::hierarchy()) {
-            ("cgroup", super::cgroups::Hierarchy::V2) => "cgroup2".to_string(),
-            ("cgroup", super::cgroups::Hierarchy::V1) => "tmpfs".to_string(),
+        // A cgroup v2 host: cgroup2, rooted at the container's own cgroup namespace.
+        let typ = match typ.as_str() {
+            "cgroup" => "cgroup2".to_string(),
             _ => typ,
         };
         kernel()
@@ -340,21 +360,28 @@ fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
             LinuxDeviceType::A => return Err(bad(path, "type \"a\" is not a node")),
         };
         let mode = Mode::from_bits_truncate(device.file_mode().unwrap_or(0o666));
-        kernel()
-            .mknod(
-                dev.as_fd(),
-                name,
-                kind,
-                mode,
-                device.major() as u64,
-                device.minor() as u64,
-                "only the harmless devices every container gets",
-            )
-            .map_err(|errno| MountError::Node {
-                what: "mknod".into(),
-                path: path.to_path_buf(),
-                errno: errno.into(),
-            })?;
+        let made = kernel().mknod(
+            dev.as_fd(),
+            name,
+            kind,
+            mode,
+            device.major() as u64,
+            device.minor() as u64,
+            "only the harmless devices every container gets",
+        );
+        match made {
+            Ok(()) => {}
+            // In a user namespace of its own no device can be made (mknod needs
+            // CAP_MKNOD of the host's): the host's node is bound instead, as runc does.
+            Err(nix::errno::Errno::EPERM) => bind_host_node(&dev, name, device)?,
+            Err(errno) => {
+                return Err(MountError::Node {
+                    what: "mknod".into(),
+                    path: path.to_path_buf(),
+                    errno: errno.into(),
+                })
+            }
+        }
     }
     for (link, target) in [
         ("fd", "/proc/self/fd"),
@@ -381,6 +408,57 @@ fn create_devices(root_fd: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The host's device node `device.path()` (still in view: this is before pivot_root)
+/// bound onto an empty file of the same name in the container's fresh `/dev`, after
+/// checking it is the device the spec names.
+fn bind_host_node(dev: &OwnedFd, name: &Path, device: &LinuxDevice) -> Result<()> {
+    let path = device.path();
+    let node = |what: &str| {
+        let what = what.to_string();
+        move |errno: nix::errno::Errno| MountError::Node {
+            what,
+            path: path.to_path_buf(),
+            errno: errno.into(),
+        }
+    };
+    let host = nix::fcntl::open(
+        path,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(node("open the host's node to bind"))?;
+    let st = nix::sys::stat::fstat(&host).map_err(node("stat the host's node"))?;
+    let rdev = nix::sys::stat::makedev(device.major() as u64, device.minor() as u64);
+    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFCHR || st.st_rdev != rdev
+    {
+        return Err(MountError::Device {
+            path: path.to_path_buf(),
+            problem: format!(
+                "the host's node is not the device {}:{} the spec names",
+                device.major(),
+                device.minor()
+            ),
+        });
+    }
+    let target = nix::fcntl::openat(
+        dev,
+        name,
+        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(0o600),
+    )
+    .map_err(node("create the file to bind the host's node on"))?;
+    kernel()
+        .mount(
+            Some(&safe_path::fd_path(&host)),
+            &safe_path::fd_path(&target),
+            None,
+            MsFlags::MS_BIND,
+            None,
+            "a user namespace cannot mknod: the host's node, bound",
+        )
+        .map_err(node("bind the host's node"))
 }
 
 /// Make the rootfs `/`. pivot_root(".", ".") stacks the old root under the new one,
@@ -419,8 +497,9 @@ fn pivot_root(rootfs: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Hide a path: /dev/null over a file, an empty read-only tmpfs over a directory.
-fn mask_path(path: &Path) -> Result<()> {
+/// Hide a path: the null device over a file, an empty read-only tmpfs over a
+/// directory. `null` holds the container's /dev/null once opened (see [`dev_null`]).
+fn mask_path(path: &Path, null: &mut Option<OwnedFd>) -> Result<()> {
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         // This kernel has no such file: nothing to hide (runc skips it too).
@@ -437,11 +516,38 @@ fn mask_path(path: &Path) -> Result<()> {
         let tmpfs = Some(Path::new("tmpfs"));
         kernel().mount(tmpfs, path, Some("tmpfs"), MsFlags::MS_RDONLY, None, why)
     } else {
-        let null = Some(Path::new("/dev/null"));
-        kernel().mount(null, path, None, MsFlags::MS_BIND, None, why)
+        let fd = match null {
+            Some(fd) => fd,
+            None => null.insert(dev_null()?),
+        };
+        let source = safe_path::fd_path(fd);
+        kernel().mount(Some(&source), path, None, MsFlags::MS_BIND, None, why)
     }
     .map_err(refused(format!("mask {}", path.display())))?;
     Ok(())
+}
+
+/// The container's `/dev/null`, opened without following a symlink and checked to
+/// be the null device (1:3). A `/dev/null` the image or a shared volume replaced with
+/// a link to a kernel knob (`/proc/sys/kernel/core_pattern`) would otherwise be bound,
+/// writable, wherever a path is masked (CVE-2025-31133).
+fn dev_null() -> Result<OwnedFd> {
+    let what = || "mask paths with the container's /dev/null".to_string();
+    let fd = nix::fcntl::open(
+        "/dev/null",
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(refused(what()))?;
+    let stat = nix::sys::stat::fstat(&fd).map_err(refused(what()))?;
+    let is_char = SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT == SFlag::S_IFCHR;
+    if !is_char || stat.st_rdev != nix::sys::stat::makedev(1, 3) {
+        return Err(MountError::Target {
+            what: what(),
+            message: "the container's /dev/null is not the null device (1:3): a symlink or another file was put there".into(),
+        });
+    }
+    Ok(fd)
 }
 
 /// Bind a path onto itself and remount it read-only.

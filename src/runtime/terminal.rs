@@ -1,13 +1,62 @@
 //! The pseudo-terminal of `exec -it`, made inside the container: its slave belongs to
 //! the container's own `/dev/pts`, so it is a terminal the container can see and
 //! name; the master goes back to the caller over the setup channel (SCM_RIGHTS).
+//! (minipod-runc's `create` with `process.terminal` makes its terminal here too.)
 
 use anyhow::{Context, Result};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 /// Both ends of a new pseudo-terminal, sized like the caller's terminal (our fd 0).
+///
+/// Nothing is found by a name the image could have planted (CVE-2025-52565): the
+/// master is `ptmx` of the container's `/dev/pts`, which must be a devpts mount (not a
+/// directory of the image, where `pts/N` could lead to `/proc/sysrq-trigger`); the
+/// slave is the master's own peer (`TIOCGPTPEER`), never opened as `/dev/pts/N`.
 pub fn open() -> Result<(OwnedFd, OwnedFd)> {
-    let pty = nix::pty::openpty(None, None).context("openpty in the container's /dev/pts")?;
+    use nix::fcntl::{openat, OFlag};
+    use nix::sys::stat::{fstat, major, Mode, SFlag};
+    let pts = nix::fcntl::open(
+        "/dev/pts",
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .context("open the container's /dev/pts for its terminal")?;
+    let fs = nix::sys::statfs::fstatfs(&pts).context("statfs the container's /dev/pts")?;
+    if fs.filesystem_type() != nix::sys::statfs::DEVPTS_SUPER_MAGIC {
+        anyhow::bail!("the container's /dev/pts is not a devpts file system: no terminal is made from what the image put there");
+    }
+    let master = openat(
+        &pts,
+        "ptmx",
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .context("open /dev/pts/ptmx in the container")?;
+    let is_char = |st: &nix::sys::stat::FileStat| {
+        SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFCHR
+    };
+    let st = fstat(&master).context("stat /dev/pts/ptmx")?;
+    if !is_char(&st) || st.st_rdev != nix::sys::stat::makedev(5, 2) {
+        anyhow::bail!("the container's /dev/pts/ptmx is not the pty multiplexer (5:2)");
+    }
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads one int (0: unlock the slave); master is an open ptmx.
+    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) } < 0 {
+        return Err(std::io::Error::last_os_error()).context("unlock the terminal's slave");
+    }
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: TIOCGPTPEER takes open flags and returns a new descriptor (or -1).
+    let raw = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, flags) };
+    if raw < 0 {
+        return Err(std::io::Error::last_os_error())
+            .context("ioctl(TIOCGPTPEER): open the terminal's slave");
+    }
+    // SAFETY: the kernel just returned this descriptor; nothing else owns it.
+    let slave = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) };
+    let st = fstat(&slave).context("stat the terminal's slave")?;
+    if !is_char(&st) || !(136..=143).contains(&major(st.st_rdev)) {
+        anyhow::bail!("the terminal's slave is not a pseudo-terminal");
+    }
     let mut ws = libc::winsize {
         ws_row: 0,
         ws_col: 0,
@@ -17,9 +66,9 @@ pub fn open() -> Result<(OwnedFd, OwnedFd)> {
     // SAFETY: TIOCGWINSZ writes one winsize into `ws`; a failure leaves it zeroed.
     if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
         // SAFETY: TIOCSWINSZ reads one winsize from `ws`; master is an open pty.
-        unsafe { libc::ioctl(pty.master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
     }
-    Ok((pty.master, pty.slave))
+    Ok((master, slave))
 }
 
 /// In the command's process, before exec: a new session whose controlling terminal
@@ -79,7 +128,7 @@ pub fn bind_console(slave: &OwnedFd) -> Result<()> {
             let kind = SFlag::from_bits_truncate(fstat(&fd).context("stat /dev/console")?.st_mode)
                 & SFlag::S_IFMT;
             if kind != SFlag::S_IFREG && kind != SFlag::S_IFCHR {
-                anyhow::bail!("the container's /dev/console is neither a file nor a device");
+                anyhow::bail!("the container's /dev/console is neither a file nor a device (a symlink?): the terminal is not bound there");
             }
             fd
         }

@@ -7,6 +7,10 @@
 //!   host's user namespace, with the host's privileges) waits until it is made, then
 //!   writes `/proc/<pid>/uid_map` and then `gid_map`, once each, as the kernel
 //!   allows, and exits.
+//! - Created for a bundle's container (minipod-runc): made the same way; then, as in
+//!   runc, the container's init becomes the namespace's root ([`become_root`]) and
+//!   builds its mounts as that root; device nodes it cannot mknod are the host's,
+//!   bound (see `rootfs`).
 //! - Joined (a pod's container): last. The container's mounts (its idmapped root
 //!   and volumes, /proc, the masks) and its cgroup need the host's privileges, so
 //!   they are made first; `setns` into the pod's user namespace comes right before
@@ -111,6 +115,23 @@ pub fn create(uid_map: &str, gid_map: &str) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// Right after [`create`]: become uid and gid 0 of the new namespace (until now this
+/// process is the host's root, which the namespace does not map: files it made would
+/// have no owner there). Mounts, device nodes and pivot_root are then made as the
+/// namespace's root, as runc makes them.
+pub fn become_root() -> Result<(), Error> {
+    let root_gid = nix::unistd::Gid::from_raw(0);
+    let root_uid = nix::unistd::Uid::from_raw(0);
+    nix::unistd::setresgid(root_gid, root_gid, root_gid).map_err(failed(
+        "setresgid(0) in the new user namespace (does linux.gidMappings map 0?)",
+    ))?;
+    nix::unistd::setgroups(&[]).map_err(failed("setgroups([]) in the new user namespace"))?;
+    nix::unistd::setresuid(root_uid, root_uid, root_uid).map_err(failed(
+        "setresuid(0) in the new user namespace (does linux.uidMappings map 0?)",
+    ))?;
+    Ok(())
 }
 
 /// The user namespace to join, opened while host paths still resolve.

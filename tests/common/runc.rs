@@ -140,3 +140,36 @@ impl Drop for Runc {
         }
     }
 }
+
+/// A writable copy of the busybox root file system at `dest` (files, directories and
+/// symlinks), for tests that plant hostile entries in the image itself.
+pub fn copy_busybox_rootfs(dest: &Path) {
+    fn copy(from: &Path, to: &Path) {
+        let meta = std::fs::symlink_metadata(from).unwrap();
+        if meta.file_type().is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(from).unwrap(), to).unwrap();
+        } else if meta.is_dir() {
+            std::fs::create_dir_all(to).unwrap();
+            for entry in std::fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                copy(&entry.path(), &to.join(entry.file_name()));
+            }
+        } else {
+            std::fs::copy(from, to).unwrap();
+        }
+    }
+    copy(&busybox_rootfs(), dest);
+}
+
+/// Drop the spec's mounts at these destinations (an image's own /dev then shows).
+pub fn drop_mounts(config: &mut Value, destinations: &[&str]) {
+    config["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|m| !destinations.contains(&m["destination"].as_str().unwrap_or("")));
+}
+
+/// The host's mount table, to show a test changed nothing in it.
+pub fn host_mounts() -> String {
+    std::fs::read_to_string("/proc/self/mountinfo").unwrap()
+}
