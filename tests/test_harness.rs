@@ -4,18 +4,14 @@
 
 mod common;
 use common::pods::PodEnv;
-use std::io::BufRead as _;
 
 #[test]
 fn a_tests_minipod_runs_in_the_tests_own_network_namespace() {
     let env = PodEnv::new("harness-netns");
     let mine = std::fs::read_link("/proc/self/ns/net").unwrap();
-    // `get pods -w` stays: read its network namespace while it runs.
-    let mut watch = env.mp.spawn(&["get", "pods", "-w"]);
-    let mut first = String::new();
-    std::io::BufReader::new(watch.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    // `get pods -w` stays: read its network namespace while it runs (spawn returns
+    // once it has entered the namespace and exec'd).
+    let watch = env.mp.spawn(&["get", "pods", "-w"]);
     let its = std::fs::read_link(format!("/proc/{}/ns/net", watch.id())).unwrap();
     let test_ns = env
         .mp
