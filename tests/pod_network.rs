@@ -432,7 +432,16 @@ fn port_forward_listens_on_both_loopbacks_and_reaches_into_the_pod() {
         .to_string();
     assert_eq!(said[1], format!("Forwarding from [::1]:{port} -> 80"));
     for addr in [format!("127.0.0.1:{port}"), format!("[::1]:{port}")] {
-        let page = ns.http_get(&addr);
+        // Running is not listening: nginx binds port 80 a moment after it starts
+        // (a refused connection inside the pod closes ours with nothing said).
+        let mut page = String::new();
+        for _ in 0..50 {
+            page = ns.http_get(&addr);
+            if page.contains("Welcome to nginx!") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         assert!(page.contains("Welcome to nginx!"), "{addr}: {page:?}");
     }
     let _ = pf.kill();
