@@ -57,24 +57,7 @@ impl Relay {
         let Some(master) = &self.master else {
             return;
         };
-        let mut ws = libc::winsize {
-            ws_row: 0,
-            ws_col: 0,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCGWINSZ writes one winsize into `ws`; fd 0 is our stdin.
-        if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
-            // SAFETY: TIOCSWINSZ reads one winsize from `ws`; master is an open pty
-            // (the kernel sends SIGWINCH to the container's foreground process group).
-            unsafe {
-                libc::ioctl(
-                    std::os::fd::AsRawFd::as_raw_fd(master),
-                    libc::TIOCSWINSZ,
-                    &ws,
-                )
-            };
-        }
+        crate::runtime::terminal::copy_window_size(std::os::fd::AsRawFd::as_raw_fd(master));
     }
 
     /// The container's output so far, to our stdout; at its end (EIO once every
@@ -137,31 +120,13 @@ impl Relay {
 /// `exec -t` without a console socket: relay the command's terminal until the stage
 /// `pid` (which exits with the command's status) has exited; returns that status.
 pub fn exec_until_exit(master: OwnedFd, pid: nix::unistd::Pid) -> Result<i32> {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use nix::poll::PollTimeout;
     use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
     let mut relay = Relay::new(master)?;
     loop {
-        let (master, stdin) = relay.fds();
-        let mut fds = Vec::new();
-        let master_at = master.map(|fd| {
-            fds.push(PollFd::new(fd, PollFlags::POLLIN));
-            fds.len() - 1
-        });
-        let stdin_at = stdin.map(|fd| {
-            fds.push(PollFd::new(fd, PollFlags::POLLIN));
-            fds.len() - 1
-        });
         // The stage's exit is looked at between waits (it is not a descriptor).
-        match poll(&mut fds, PollTimeout::from(50u8)) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(err) => return Err(err).context("poll"),
-        }
-        let ready = |at: Option<usize>| {
-            at.and_then(|i| fds[i].revents())
-                .is_some_and(|r| !r.is_empty())
-        };
-        let (master_ready, stdin_ready) = (ready(master_at), ready(stdin_at));
-        drop(fds);
+        let (master_ready, stdin_ready, _) =
+            poll_ready(Some(&relay), None, PollTimeout::from(50u8))?;
         let pumped = if master_ready { relay.output() } else { Ok(()) }.and_then(|()| {
             if stdin_ready {
                 relay.input()
@@ -193,4 +158,32 @@ impl Drop for Relay {
             let _ = termios::tcsetattr(std::io::stdin().as_fd(), SetArg::TCSANOW, saved);
         }
     }
+}
+
+/// Wait (up to `timeout`) until the relay's terminal has output, our stdin has input,
+/// or `other` is readable: which of (master, stdin, other) are ready.
+pub fn poll_ready<'a>(
+    relay: Option<&'a Relay>,
+    other: Option<BorrowedFd<'a>>,
+    timeout: nix::poll::PollTimeout,
+) -> Result<(bool, bool, bool)> {
+    use nix::poll::{poll, PollFd, PollFlags};
+    let (master, stdin) = relay.map(Relay::fds).unwrap_or((None, None));
+    let mut fds: Vec<PollFd<'a>> = Vec::new();
+    let mut add = |fd: Option<BorrowedFd<'a>>| {
+        fd.map(|fd| {
+            fds.push(PollFd::new(fd, PollFlags::POLLIN));
+            fds.len() - 1
+        })
+    };
+    let (master_at, stdin_at, other_at) = (add(master), add(stdin), add(other));
+    match poll(&mut fds, timeout) {
+        Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+        Err(err) => return Err(err).context("poll"),
+    }
+    let ready = |at: Option<usize>| {
+        at.and_then(|i| fds.get(i).and_then(|f| f.revents()))
+            .is_some_and(|r| !r.is_empty())
+    };
+    Ok((ready(master_at), ready(stdin_at), ready(other_at)))
 }

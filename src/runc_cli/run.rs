@@ -125,26 +125,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<i32> {
 /// Wait until the terminal has output, our stdin has input, or a signal came:
 /// (master, stdin, signal) ready.
 fn wait(signals: &SignalFd, relay: Option<&Relay>) -> Result<(bool, bool, bool)> {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    let (master, stdin) = relay.map(Relay::fds).unwrap_or((None, None));
-    let mut fds = vec![PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
-    let master_at = master.map(|fd| {
-        fds.push(PollFd::new(fd, PollFlags::POLLIN));
-        fds.len() - 1
-    });
-    let stdin_at = stdin.map(|fd| {
-        fds.push(PollFd::new(fd, PollFlags::POLLIN));
-        fds.len() - 1
-    });
-    match poll(&mut fds, PollTimeout::NONE) {
-        Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-        Err(err) => return Err(err).context("poll"),
-    }
-    let ready = |at: Option<usize>| {
-        at.and_then(|i| fds[i].revents())
-            .is_some_and(|r| !r.is_empty())
-    };
-    Ok((ready(master_at), ready(stdin_at), ready(Some(0))))
+    super::relay::poll_ready(relay, Some(signals.as_fd()), nix::poll::PollTimeout::NONE)
 }
 
 /// Reap every exited child; the exit code once the container's process is among them.

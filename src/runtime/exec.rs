@@ -88,7 +88,7 @@ pub struct ExecJob {
 
 /// Start `argv` in the container; returns once the command runs (or has failed).
 pub fn spawn(target: &Target, argv: &[String], stdio: Stdio) -> Result<Started> {
-    spawn_job(target, argv, stdio, false, 0)
+    spawn_preserving(target, argv, stdio, false, 0)
 }
 
 /// runc's `exec [--detach] [--preserve-fds N]`: as [`spawn`], and the command also
@@ -96,16 +96,6 @@ pub fn spawn(target: &Target, argv: &[String], stdio: Stdio) -> Result<Started> 
 /// stage exits once the command runs, and the command belongs to the caller's
 /// subreaper (conmon, a containerd shim).
 pub fn spawn_preserving(
-    target: &Target,
-    argv: &[String],
-    stdio: Stdio,
-    detach: bool,
-    preserve_fds: u32,
-) -> Result<Started> {
-    spawn_job(target, argv, stdio, detach, preserve_fds)
-}
-
-fn spawn_job(
     target: &Target,
     argv: &[String],
     stdio: Stdio,

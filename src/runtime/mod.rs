@@ -37,7 +37,7 @@ pub mod seccomp;
 pub mod stage;
 pub mod start_gate;
 pub mod sysctl;
-mod terminal;
+pub(crate) mod terminal;
 pub mod userns;
 pub mod visit;
 

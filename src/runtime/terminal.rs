@@ -57,17 +57,7 @@ pub fn open() -> Result<(OwnedFd, OwnedFd)> {
     if !is_char(&st) || !(136..=143).contains(&major(st.st_rdev)) {
         anyhow::bail!("the terminal's slave is not a pseudo-terminal");
     }
-    let mut ws = libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCGWINSZ writes one winsize into `ws`; a failure leaves it zeroed.
-    if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
-        // SAFETY: TIOCSWINSZ reads one winsize from `ws`; master is an open pty.
-        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
-    }
+    copy_window_size(master.as_raw_fd());
     Ok((master, slave))
 }
 
@@ -147,4 +137,22 @@ pub fn bind_console(slave: &OwnedFd) -> Result<()> {
         )
         .context("bind the terminal onto /dev/console")?;
     Ok(())
+}
+
+/// Give the pseudo-terminal `master` our own terminal's size (stdin's), if we have one;
+/// the kernel tells the terminal's foreground process group with SIGWINCH.
+pub fn copy_window_size(master: std::os::fd::RawFd) {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize into `ws`; fd 0 is our stdin; a failure
+    // leaves it unread.
+    if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 {
+        // SAFETY: TIOCSWINSZ reads one winsize from `ws`; `master` is an open pty
+        // master the caller holds.
+        unsafe { libc::ioctl(master, libc::TIOCSWINSZ, &ws) };
+    }
 }
