@@ -454,19 +454,26 @@ fn a_terminal_without_console_socket_is_relayed_by_a_foreground_run_or_exec_only
 
 #[test]
 fn a_relayed_terminal_takes_our_size_and_follows_sigwinch() {
-    use std::io::Read;
     let r = Runc::new("runc-tty-size");
     // The program prints its size, then waits (10 s at most) until it changes and
     // prints it again.
-    let bundle = r.bundle(
-        "b",
-        &[
-            "sh",
-            "-c",
-            "stty size; i=0; while [ \"$(stty size)\" = '33 77' ] && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done; stty size",
-        ],
-        |c| c["process"]["terminal"] = true.into(),
-    );
+    let script = "stty size; i=0; while [ \"$(stty size)\" = '33 77' ] && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done; stty size";
+    let bundle = r.bundle("b", &["sh", "-c", script], |c| {
+        c["process"]["terminal"] = true.into()
+    });
+    follows_our_terminal(&r, &["run", "-b", bundle.to_str().unwrap(), "sz"]);
+    // exec -t relays the same way.
+    let bundle = r.bundle("e", &["sleep", "1000"], |_| {});
+    r.ok(&["run", "-d", "-b", bundle.to_str().unwrap(), "sz2"]);
+    follows_our_terminal(&r, &["exec", "-t", "sz2", "sh", "-c", script]);
+    r.ok(&["delete", "--force", "sz2"]);
+}
+
+/// Run `args` (a program printing its terminal's size before and after a change) with
+/// a pty of 33x77 as stdin, resize it to 40x100 once the first size is printed, and
+/// check the program saw both.
+fn follows_our_terminal(r: &Runc, args: &[&str]) {
+    use std::io::Read;
     let size = |rows, cols| libc::winsize {
         ws_row: rows,
         ws_col: cols,
@@ -476,7 +483,7 @@ fn a_relayed_terminal_takes_our_size_and_follows_sigwinch() {
     // Our stdin is a terminal of 33 rows, 77 columns.
     let ours = nix::pty::openpty(Some(&size(33, 77)), None).unwrap();
     let mut child = r
-        .command(&["run", "-b", bundle.to_str().unwrap(), "sz"])
+        .command(args)
         .stdin(std::process::Stdio::from(ours.slave.try_clone().unwrap()))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -487,7 +494,7 @@ fn a_relayed_terminal_takes_our_size_and_follows_sigwinch() {
     let mut buf = [0u8; 256];
     while !seen.contains("33 77") {
         let n = stdout.read(&mut buf).unwrap();
-        assert!(n > 0, "ended before its size: {seen:?}");
+        assert!(n > 0, "{args:?} ended before its size: {seen:?}");
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
     // Resized: the kernel would tell our process group; minipod-runc gets SIGWINCH.
@@ -498,6 +505,6 @@ fn a_relayed_terminal_takes_our_size_and_follows_sigwinch() {
     )
     .unwrap();
     stdout.read_to_string(&mut seen).unwrap();
-    assert!(child.wait().unwrap().success());
-    assert!(seen.contains("40 100"), "{seen:?}");
+    assert!(child.wait().unwrap().success(), "{args:?}");
+    assert!(seen.contains("40 100"), "{args:?}: {seen:?}");
 }

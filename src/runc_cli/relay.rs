@@ -121,12 +121,24 @@ impl Relay {
 /// `pid` (which exits with the command's status) has exited; returns that status.
 pub fn exec_until_exit(master: OwnedFd, pid: nix::unistd::Pid) -> Result<i32> {
     use nix::poll::PollTimeout;
+    use nix::sys::signal::{SigSet, Signal};
+    use nix::sys::signalfd::SignalFd;
     use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
     let mut relay = Relay::new(master)?;
+    // Our terminal's resizes (SIGWINCH) arrive as a descriptor, so the command's
+    // terminal follows them (the stage was forked before: its mask is untouched).
+    let mut winch_mask = SigSet::empty();
+    winch_mask.add(Signal::SIGWINCH);
+    winch_mask.thread_block().context("block SIGWINCH")?;
+    let winch = SignalFd::new(&winch_mask).context("signalfd for SIGWINCH")?;
     loop {
         // The stage's exit is looked at between waits (it is not a descriptor).
-        let (master_ready, stdin_ready, _) =
-            poll_ready(Some(&relay), None, PollTimeout::from(50u8))?;
+        let (master_ready, stdin_ready, resized) =
+            poll_ready(Some(&relay), Some(winch.as_fd()), PollTimeout::from(50u8))?;
+        if resized {
+            let _ = winch.read_signal();
+            relay.resize();
+        }
         let pumped = if master_ready { relay.output() } else { Ok(()) }.and_then(|()| {
             if stdin_ready {
                 relay.input()
