@@ -146,14 +146,15 @@ fn the_chapter_sequence() {
                 && l.ends_with(&format!("ReplicaSet/{rs_name}"))),
         "{page}"
     );
-    let deploy = env.ok(&["get", "deploy"]);
-    assert!(
-        deploy.lines().nth(1).is_some_and(|l| {
+    // The Deployment's status follows its pods (the controller writes it a moment
+    // after they turn Running, as on a cluster).
+    let deploy_ready = || {
+        env.ok(&["get", "deploy"]).lines().nth(1).is_some_and(|l| {
             let c: Vec<&str> = l.split_whitespace().collect();
             c[..4] == ["nginx-deployment", "2/2", "2", "2"]
-        }),
-        "{deploy}"
-    );
+        })
+    };
+    env.wait_for(10, "get deploy: nginx-deployment 2/2 2 2", deploy_ready);
 
     // Edit the tag 1.17.8 -> 1.17.10, kubectl replace: pods rolled one at a time.
     std::fs::write(
