@@ -95,11 +95,17 @@ fn a_dead_infra_gives_the_pod_a_new_sandbox_and_ip_and_keeps_its_emptydir() {
             .map(|p| p as i32)
             .filter(|&p| p != old_infra)
     };
+    // Restarted in it: the new infra can be recorded while the old containers are
+    // still shown running, a moment before the supervisor stops them.
     env.wait_for(20, "a new sandbox with both containers running", || {
         let row = env.row("sidecar-pod");
         new_infra().is_some()
             && row.get(1).map(String::as_str) == Some("2/2")
             && row.get(2).map(String::as_str) == Some("Running")
+            && row
+                .get(3)
+                .and_then(|r| r.parse::<u32>().ok())
+                .is_some_and(|n| n >= 1)
     });
     let infra = new_infra().expect("the new infra process");
     let new_net = common::pods::ns(infra, "net");

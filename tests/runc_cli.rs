@@ -161,7 +161,15 @@ fn kill_sends_the_signal_and_all_reaches_every_process() {
 
     let bundle = r.bundle("b2", &["sh", "-c", "sleep 1000 & sleep 1000"], |_| {});
     r.ok(&["run", "-d", "-b", bundle.to_str().unwrap(), "k2"]);
-    let pids: Vec<i64> = serde_json::from_str(&r.ok(&["ps", "--format", "json", "k2"])).unwrap();
+    // The shell forks its background sleep a moment after the container starts.
+    let mut pids: Vec<i64> = Vec::new();
+    for _ in 0..100 {
+        pids = serde_json::from_str(&r.ok(&["ps", "--format", "json", "k2"])).unwrap();
+        if pids.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert!(pids.len() >= 2, "{pids:?}");
     r.ok(&["kill", "--all", "k2", "SIGKILL"]);
     r.wait_status("k2", "stopped");
