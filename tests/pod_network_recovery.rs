@@ -30,17 +30,7 @@ fn fifty_apply_delete_cycles_and_a_crash_leave_no_network_trace() {
     // The supervisor dies (SIGKILL): `delete` runs the CNI DEL itself.
     env.ok(&["apply", "-f", &file]);
     wait_running(&env, "p", "1/1");
-    let sup = env.status("p")["supervisor"]["pid"]
-        .as_i64()
-        .expect("supervisor pid") as i32;
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(sup),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .expect("kill the supervisor");
-    env.wait_for(10, "the supervisor is gone", || {
-        !std::path::Path::new(&format!("/proc/{sup}/exe")).exists()
-    });
+    common::process::kill9(env.supervisor_pid("p"));
     env.ok(&["delete", "-f", &file]);
     assert_eq!(leftovers(&env, &ns), Vec::<String>::new());
     // The bridge is minipod's and stays, as cni0 does on a node.
@@ -247,30 +237,15 @@ fn delete_after_supervisor_and_infra_were_both_killed_leaves_no_network_trace() 
         .as_str()
         .expect("uid")
         .to_string();
-    let q_sup = env.status("q")["supervisor"]["pid"]
-        .as_i64()
-        .expect("supervisor pid");
+    let q_sup = env.supervisor_pid("q");
     let q_mounts = std::fs::read_to_string(format!("/proc/{q_sup}/mountinfo")).unwrap();
     assert!(
         !q_mounts.contains(&format!("netns/cni-{p_uid}")),
         "{q_mounts}"
     );
-    let sup = env.status("p")["supervisor"]["pid"]
-        .as_i64()
-        .expect("supervisor pid") as i32;
-    let infra = env.infra_pid("p");
-    for pid in [sup, infra] {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        )
-        .expect("kill -9");
+    for pid in [env.supervisor_pid("p"), env.infra_pid("p")] {
+        common::process::kill9(pid);
     }
-    env.wait_for(10, "the supervisor and the infra are gone", || {
-        [sup, infra]
-            .iter()
-            .all(|p| !std::path::Path::new(&format!("/proc/{p}/exe")).exists())
-    });
     env.ok(&["delete", "-f", &file]);
     let left = leftovers(&env, &ns);
     assert!(left.iter().all(|l| !l.contains(&p_uid)), "{left:?}");
@@ -298,17 +273,7 @@ fn a_delete_raced_by_other_commands_leaves_no_network_trace() {
         wait_running(&env, "p", "1/1");
         // Odd rounds: the supervisor died first, `delete` finishes the pod alone.
         if round % 2 == 1 {
-            let sup = env.status("p")["supervisor"]["pid"]
-                .as_i64()
-                .expect("supervisor pid") as i32;
-            nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(sup),
-                nix::sys::signal::Signal::SIGKILL,
-            )
-            .expect("kill the supervisor");
-            env.wait_for(10, "the supervisor is gone", || {
-                !std::path::Path::new(&format!("/proc/{sup}/exe")).exists()
-            });
+            common::process::kill9(env.supervisor_pid("p"));
         }
         let deleted = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| {

@@ -108,6 +108,12 @@ impl PodEnv {
             .expect("config.json is JSON")
     }
 
+    pub fn supervisor_pid(&self, pod: &str) -> i32 {
+        self.status(pod)["supervisor"]["pid"]
+            .as_i64()
+            .expect("supervisor pid") as i32
+    }
+
     pub fn infra_pid(&self, pod: &str) -> i32 {
         self.status(pod)["infra"]["pid"]
             .as_i64()
