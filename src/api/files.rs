@@ -99,11 +99,14 @@ fn manifest_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The origin `kubectl run` gives the pod it makes from its flags (no file).
+pub const RUN_ORIGIN: &str = "STDIN";
+
 /// kubectl's `error when creating "FILE": ` (`verb`: creating, replacing) before a
 /// server error about an object read from a file (`STDIN` for `-f -`). `kubectl run`
-/// reads no file: its objects (origin `STDIN`, see cli/run.rs) get no such words.
+/// reads no file: its objects ([`RUN_ORIGIN`]) get no such words.
 pub fn error_when(verb: &str, origin: &str) -> String {
-    if origin == "STDIN" {
+    if origin == RUN_ORIGIN {
         return String::new();
     }
     let file = crate::api::namespaces::source_name(origin);

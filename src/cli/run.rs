@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: &RunArgs) -> Result<i32> {
         return Ok(0);
     }
     let text = serde_json::to_string(&object)?;
-    let docs = match api::parse_manifests(&text, "STDIN") {
+    let docs = match api::parse_manifests(&text, api::files::RUN_ORIGIN) {
         Ok(docs) => docs,
         Err(errors) => {
             for e in &errors.0 {
